@@ -1,0 +1,13 @@
+import type { DomainEvent } from './events.js';
+
+/** A pure aggregate: no I/O, no clock. Time and ids arrive inside commands. */
+export interface Decider<State, Command, Event extends DomainEvent> {
+  initialState: State;
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+}
+
+/** Folds events into state; handy in tests and in the write path. */
+export function fold<S, E extends DomainEvent>(decider: Pick<Decider<S, never, E>, 'initialState' | 'evolve'>, events: E[]): S {
+  return events.reduce(decider.evolve, decider.initialState);
+}

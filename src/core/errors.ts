@@ -1,0 +1,39 @@
+/** Every domain error code and the HTTP status it becomes. Dialects render the body in their own shape. */
+export const ERROR_STATUS = {
+  VALIDATION: 400,
+  'JOB.CRON_INVALID': 400,
+  'JOB.NAME_REQUIRED': 400,
+  'TASK.INDEX_OUT_OF_RANGE': 400,
+  'TASK.FROM_INDEX_MISMATCH': 400,
+  'CONNECTION.SETTINGS_INVALID': 400,
+  'CONNECTION.NOT_IN_WORKSPACE': 400,
+  UNAUTHORIZED: 401,
+  'JOB.NOT_FOUND': 404,
+  'TASK.NOT_FOUND': 404,
+  'CONNECTION.NOT_FOUND': 404,
+  'STREAM.NOT_FOUND': 404,
+  'JOB.NAME_TAKEN': 409,
+  'JOB.EXISTS': 409,
+  'CONNECTION.NAME_TAKEN': 409,
+  'CONNECTION.EXISTS': 409,
+  'CONNECTION.IN_USE': 409,
+  'CONCURRENCY.CONFLICT': 409,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** The request field at fault, where there is one. */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}

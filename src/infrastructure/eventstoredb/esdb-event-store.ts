@@ -1,0 +1,140 @@
+import {
+  ANY,
+  type AppendExpectedRevision,
+  EventStoreDBClient,
+  NO_STREAM,
+  type Position,
+  START,
+  STREAM_EXISTS,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  excludeSystemEvents,
+  jsonEvent,
+} from '@eventstore/db-client';
+import type { EventMetadata, ExpectedRevision, NewEvent, RecordedEvent } from '../../core/events.js';
+import {
+  type AppendResult,
+  type EventStore,
+  type ReadAllOptions,
+  type Subscription,
+  WrongExpectedRevisionError,
+} from '../../core/event-store.js';
+
+type EsdbRecorded = {
+  streamId: string;
+  id: string;
+  revision: bigint;
+  type: string;
+  data: unknown;
+  metadata: unknown;
+  position?: Position;
+};
+
+/**
+ * The event log on EventStoreDB / KurrentDB through @eventstore/db-client. Kept thin on purpose:
+ * moving to @kurrent/kurrentdb-client (expectedRevision → streamState) touches only this file.
+ */
+export class EsdbEventStore implements EventStore {
+  private readonly client: EventStoreDBClient;
+
+  constructor(connectionString: string) {
+    this.client = EventStoreDBClient.connectionString(connectionString);
+  }
+
+  async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    try {
+      const result = await this.client.appendToStream(
+        stream,
+        events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata as never })),
+        { expectedRevision: toExpected(expected) },
+      );
+      if (!result.position) throw new Error(`EventStoreDB returned no position for an append to ${stream}`);
+      return { revision: Number(result.nextExpectedRevision), position: formatPosition(result.position) };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) {
+        const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : 'no_stream';
+        throw new WrongExpectedRevisionError(stream, expected, actual);
+      }
+      throw error;
+    }
+  }
+
+  async readStream(stream: string, options: { fromRevision?: number; maxCount?: number } = {}): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    try {
+      const read = this.client.readStream(stream, {
+        fromRevision: options.fromRevision ? BigInt(options.fromRevision) : START,
+        maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER,
+      });
+      for await (const resolved of read) if (resolved.event) events.push(toRecorded(resolved.event as EsdbRecorded));
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+    return events;
+  }
+
+  async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    // readAll's fromPosition is inclusive: read one more and drop the event at `after`.
+    const read = this.client.readAll({ fromPosition: after ? parsePosition(after) : START, maxCount: maxCount + 1 });
+    for await (const resolved of read) {
+      const e = resolved.event as EsdbRecorded | undefined;
+      if (!e || e.type.startsWith('$') || e.streamId.startsWith('$')) continue;
+      const recorded = toRecorded(e);
+      if (recorded.position !== after) events.push(recorded);
+    }
+    return events.slice(0, maxCount);
+  }
+
+  subscribeToAll({ after }: { after?: string }): Subscription {
+    const subscription = this.client.subscribeToAll({
+      fromPosition: after ? parsePosition(after) : START,
+      filter: excludeSystemEvents(),
+    });
+    async function* follow(): AsyncGenerator<RecordedEvent> {
+      for await (const resolved of subscription) {
+        if (resolved.event) yield toRecorded(resolved.event as EsdbRecorded);
+      }
+    }
+    const iterator = follow();
+    return { [Symbol.asyncIterator]: () => iterator, close: () => subscription.unsubscribe() };
+  }
+
+  async ping(): Promise<void> {
+    for await (const _ of this.client.readAll({ maxCount: 1 })) break;
+  }
+
+  async close(): Promise<void> {
+    await this.client.dispose();
+  }
+}
+
+function toExpected(expected: ExpectedRevision): AppendExpectedRevision {
+  if (expected === 'any') return ANY;
+  if (expected === 'no_stream') return NO_STREAM;
+  if (expected === 'stream_exists') return STREAM_EXISTS;
+  return BigInt(expected);
+}
+
+function formatPosition(p: Position): string {
+  return `${p.commit}/${p.prepare}`;
+}
+
+function parsePosition(p: string): Position {
+  const [commit, prepare] = p.split('/');
+  return { commit: BigInt(commit), prepare: BigInt(prepare ?? commit) };
+}
+
+function toRecorded(e: EsdbRecorded): RecordedEvent {
+  if (!e.position) throw new Error(`Event ${e.id} in ${e.streamId} has no position`);
+  return {
+    id: e.id,
+    stream: e.streamId,
+    revision: Number(e.revision),
+    position: formatPosition(e.position),
+    type: e.type,
+    data: e.data,
+    metadata: e.metadata as EventMetadata,
+  };
+}

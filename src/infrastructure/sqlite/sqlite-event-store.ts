@@ -1,0 +1,172 @@
+import { EventEmitter } from 'node:events';
+import Database from 'better-sqlite3';
+import type { ExpectedRevision, NewEvent, RecordedEvent } from '../../core/events.js';
+import {
+  type AppendResult,
+  type EventStore,
+  type ReadAllOptions,
+  type Subscription,
+  WrongExpectedRevisionError,
+} from '../../core/event-store.js';
+import { openDatabase } from './open-database.js';
+
+interface Row {
+  position: number;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+/** How often a live subscription looks for appends made by another process on the same file. */
+const POLL_MS = 200;
+const PAGE = 1000;
+
+/** The event log in one SQLite file (WAL): a global position per event and a unique revision per stream. */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly appended = new EventEmitter();
+  private readonly statements;
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        stream TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        UNIQUE (stream, revision)
+      )`);
+    this.appended.setMaxListeners(0);
+    this.statements = {
+      head: this.db.prepare<[string], { revision: number | null }>('SELECT max(revision) AS revision FROM events WHERE stream = ?'),
+      byId: this.db.prepare<[string], Row>('SELECT * FROM events WHERE id = ?'),
+      insert: this.db.prepare(
+        'INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (@id, @stream, @revision, @type, @data, @metadata)',
+      ),
+      stream: this.db.prepare<[string, number, number], Row>(
+        'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      ),
+      all: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+    };
+  }
+
+  private readonly appendTx = (stream: string, events: NewEvent[], expected: ExpectedRevision): AppendResult => {
+    const replay = this.alreadyAppended(stream, events);
+    if (replay) return replay;
+    const head = this.statements.head.get(stream)?.revision ?? null;
+    const actual = head === null ? 'no_stream' : head;
+    const ok =
+      expected === 'any' ||
+      (expected === 'no_stream' && head === null) ||
+      (expected === 'stream_exists' && head !== null) ||
+      expected === head;
+    if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
+    let revision = head ?? -1;
+    let position = 0;
+    for (const e of events) {
+      revision++;
+      const info = this.statements.insert.run({
+        id: e.id,
+        stream,
+        revision,
+        type: e.type,
+        data: JSON.stringify(e.data),
+        metadata: JSON.stringify(e.metadata),
+      });
+      position = Number(info.lastInsertRowid);
+    }
+    return { revision, position: String(position) };
+  };
+
+  /** An append whose event ids are already in this stream is a retry: answer what it wrote. */
+  private alreadyAppended(stream: string, events: NewEvent[]): AppendResult | undefined {
+    if (events.length === 0) return undefined;
+    const last = this.statements.byId.get(events[events.length - 1].id);
+    if (!last || last.stream !== stream) return undefined;
+    return { revision: last.revision, position: String(last.position) };
+  }
+
+  async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const result = this.db.transaction(this.appendTx).immediate(stream, events, expected);
+    this.appended.emit('append');
+    return result;
+  }
+
+  async readStream(stream: string, options: { fromRevision?: number; maxCount?: number } = {}): Promise<RecordedEvent[]> {
+    return this.statements.stream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1).map(toRecorded);
+  }
+
+  async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.readAllSync(after, maxCount);
+  }
+
+  private readAllSync(after: string | undefined, maxCount: number): RecordedEvent[] {
+    return this.statements.all.all(after === undefined ? 0 : Number(after), maxCount).map(toRecorded);
+  }
+
+  subscribeToAll({ after }: { after?: string }): Subscription {
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const onAppend = () => wake?.();
+    this.appended.on('append', onAppend);
+    const store = this;
+    async function* follow(): AsyncGenerator<RecordedEvent> {
+      let position = after;
+      try {
+        while (!closed) {
+          const page = store.readAllSync(position, PAGE);
+          for (const event of page) {
+            if (closed) return;
+            position = event.position;
+            yield event;
+          }
+          if (page.length < PAGE && !closed) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, POLL_MS).unref();
+            });
+            wake = undefined;
+          }
+        }
+      } finally {
+        store.appended.off('append', onAppend);
+      }
+    }
+    const iterator = follow();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        closed = true;
+        wake?.();
+        store.appended.off('append', onAppend);
+      },
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toRecorded(row: Row): RecordedEvent {
+  return {
+    id: row.id,
+    stream: row.stream,
+    revision: row.revision,
+    position: String(row.position),
+    type: row.type,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata),
+  };
+}

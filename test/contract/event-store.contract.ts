@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { comparePositions, type NewEvent, type RecordedEvent } from '../../src/core/events.js';
+import { type EventStore, WrongExpectedRevisionError } from '../../src/core/event-store.js';
+
+function event(type: string, data: unknown = {}): NewEvent {
+  return {
+    id: randomUUID(),
+    type,
+    data,
+    metadata: { actor: 'test', correlationId: 'c', occurredAt: new Date().toISOString(), schemaVersion: 1 },
+  };
+}
+
+/** Every EventStore adapter must pass this suite. */
+export function eventStoreContract(name: string, open: () => Promise<EventStore>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let store: EventStore;
+    // Stream names unique per run, so the suite also works on a shared EventStoreDB.
+    const s = (label: string) => `${label}-${randomUUID()}`;
+
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('appends to a new stream with no_stream and reads it back in order', async () => {
+      const stream = s('order');
+      const result = await store.append(stream, [event('A', { n: 1 }), event('B', { n: 2 })], 'no_stream');
+      expect(result.revision).toBe(1);
+      const read = await store.readStream(stream);
+      expect(read.map((e) => [e.type, e.data, e.revision])).toEqual([
+        ['A', { n: 1 }, 0],
+        ['B', { n: 2 }, 1],
+      ]);
+      expect(read[1].position).toBe(result.position);
+      expect(read[0].metadata.actor).toBe('test');
+    });
+
+    it('rejects no_stream on an existing stream and a stale expected revision, writing nothing', async () => {
+      const stream = s('conflict');
+      await store.append(stream, [event('A')], 'no_stream');
+      await expect(store.append(stream, [event('B')], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      await store.append(stream, [event('B')], 0);
+      await expect(store.append(stream, [event('C')], 0)).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['A', 'B']);
+    });
+
+    it('appends with any and stream_exists', async () => {
+      const stream = s('any');
+      await expect(store.append(stream, [event('A')], 'stream_exists')).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      await store.append(stream, [event('A')], 'any');
+      await store.append(stream, [event('B')], 'any');
+      await store.append(stream, [event('C')], 'stream_exists');
+      expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['A', 'B', 'C']);
+    });
+
+    it('lets exactly one of two concurrent appends at the same revision win', async () => {
+      const stream = s('race');
+      await store.append(stream, [event('A')], 'no_stream');
+      const outcomes = await Promise.allSettled([store.append(stream, [event('X')], 0), store.append(stream, [event('Y')], 0)]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it('treats a retried append with the same event ids as already done', async () => {
+      const stream = s('idem');
+      const e = event('A');
+      const first = await store.append(stream, [e], 'no_stream');
+      const again = await store.append(stream, [e], 'no_stream');
+      expect(again.revision).toBe(first.revision);
+      expect(await store.readStream(stream)).toHaveLength(1);
+    });
+
+    it('reads a missing stream as empty and pages a stream by revision', async () => {
+      expect(await store.readStream(s('missing'))).toEqual([]);
+      const stream = s('page');
+      await store.append(stream, [event('A'), event('B'), event('C'), event('D')], 'no_stream');
+      const page = await store.readStream(stream, { fromRevision: 1, maxCount: 2 });
+      expect(page.map((e) => e.type)).toEqual(['B', 'C']);
+    });
+
+    it('reads all from an exclusive position in global order', async () => {
+      const a = s('all-a');
+      const b = s('all-b');
+      const first = await store.append(a, [event('A1')], 'no_stream');
+      await store.append(b, [event('B1')], 'no_stream');
+      await store.append(a, [event('A2')], 0);
+      const after = await store.readAll({ after: first.position, maxCount: 10_000 });
+      const mine = after.filter((e) => e.stream === a || e.stream === b);
+      expect(mine.map((e) => e.type)).toEqual(['B1', 'A2']);
+      for (let i = 1; i < after.length; i++) expect(comparePositions(after[i - 1].position, after[i].position)).toBeLessThan(0);
+    });
+
+    it('delivers past and then live appends to a catch-up subscription, in order', async () => {
+      const stream = s('live');
+      await store.append(stream, [event('Before')], 'no_stream');
+      const subscription = store.subscribeToAll({});
+      const seen: RecordedEvent[] = [];
+      const done = (async () => {
+        for await (const e of subscription) {
+          if (e.stream !== stream) continue;
+          seen.push(e);
+          if (seen.length === 3) break;
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 50));
+      await store.append(stream, [event('Live1')], 0);
+      await store.append(stream, [event('Live2')], 1);
+      await done;
+      await subscription.close();
+      expect(seen.map((e) => e.type)).toEqual(['Before', 'Live1', 'Live2']);
+    });
+
+    it('starts a subscription after the given position', async () => {
+      const stream = s('from');
+      const first = await store.append(stream, [event('One')], 'no_stream');
+      const subscription = store.subscribeToAll({ after: first.position });
+      await store.append(stream, [event('Two')], 0);
+      let seen: RecordedEvent | undefined;
+      for await (const e of subscription) {
+        if (e.stream === stream) {
+          seen = e;
+          break;
+        }
+      }
+      await subscription.close();
+      expect(seen?.type).toBe('Two');
+    });
+  });
+}
