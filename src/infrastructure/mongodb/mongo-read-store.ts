@@ -1,4 +1,4 @@
-import { type AnyBulkWriteOperation, type ClientSession, type Db, type Document, MongoClient, MongoServerError } from 'mongodb';
+import { type AnyBulkWriteOperation, type ClientSession, type Db, type Document, type Filter, MongoClient, MongoServerError } from 'mongodb';
 import {
   type CheckpointUpdate,
   CheckpointMovedError,
@@ -15,6 +15,11 @@ import {
 import { sortablePosition } from '../../core/events.js';
 
 const DUPLICATE_KEY = 11000;
+
+interface Stored {
+  _id: string;
+  [field: string]: unknown;
+}
 
 /**
  * Read models on MongoDB. Each document carries `_pos`, the position of the last write applied to it, so a
@@ -89,8 +94,8 @@ export class MongoReadStore implements ReadStore {
   private async writeAll(writes: DocWrite[], checkpoint: CheckpointUpdate | undefined, session?: ClientSession): Promise<void> {
     if (checkpoint) await this.moveCheckpoint(checkpoint, session);
     const pos = checkpoint ? sortablePosition(checkpoint.position) : undefined;
-    const guard = (id: string) => (pos ? { _id: id, $or: [{ _pos: { $lt: pos } }, { _pos: { $exists: false } }] } : { _id: id });
-    const byCollection = new Map<string, AnyBulkWriteOperation[]>();
+    const guard = (id: string): Filter<Stored> => (pos ? { _id: id, $or: [{ _pos: { $lt: pos } }, { _pos: { $exists: false } }] } : { _id: id });
+    const byCollection = new Map<string, AnyBulkWriteOperation<Stored>[]>();
     for (const w of writes) {
       const ops = byCollection.get(w.collection) ?? [];
       byCollection.set(w.collection, ops);
@@ -104,7 +109,7 @@ export class MongoReadStore implements ReadStore {
     }
     for (const [collection, ops] of byCollection) {
       try {
-        await this.db.collection(collection).bulkWrite(ops, { ordered: true, session });
+        await this.db.collection<Stored>(collection).bulkWrite(ops, { ordered: true, session });
       } catch (error) {
         // A guarded upsert of a document already past this position collides on _id: already applied.
         if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;

@@ -1,0 +1,224 @@
+import type { Decider } from '../core/decider.js';
+import { DomainError } from '../core/errors.js';
+import type { DomainEvent } from '../core/events.js';
+import { validateSchedule } from './cron.js';
+import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS, type JobSettings, type JobType, type Schedule, type Task } from './job.model.js';
+
+export interface JobDefinition {
+  name: string;
+  type: JobType;
+  sourceConnectionId: string | null;
+  destinationConnectionId: string | null;
+  schedule: Schedule;
+  settings: JobSettings;
+}
+
+export interface JobChanges extends Partial<Omit<JobDefinition, 'schedule' | 'settings'>> {
+  schedule?: Partial<Schedule>;
+  settings?: Partial<JobSettings>;
+}
+
+export type JobCommand =
+  | { type: 'CreateJob'; data: { jobId: string; workspaceId: string; tasks: Task[] } & JobChanges & Pick<JobDefinition, 'name' | 'type'> }
+  | { type: 'UpdateJob'; data: { changes: JobChanges } }
+  | { type: 'DeleteJob'; data: Record<string, never> }
+  | { type: 'AddTask'; data: { task: Task; index?: number } }
+  | { type: 'UpdateTask'; data: { taskId: string; query?: string; isActive?: boolean; index?: number } }
+  | { type: 'DeleteTask'; data: { taskId: string } }
+  | { type: 'MoveTask'; data: { taskId: string; fromIndex?: number; toIndex: number } };
+
+export type JobEvent =
+  | DomainEvent<'JobCreated', { jobId: string; workspaceId: string } & JobDefinition>
+  | DomainEvent<'JobUpdated', { jobId: string; changes: JobChanges }>
+  | DomainEvent<'JobDeleted', { jobId: string; workspaceId: string }>
+  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; index: number }>
+  | DomainEvent<'TaskUpdated', { jobId: string; taskId: string; query?: string; isActive?: boolean }>
+  | DomainEvent<'TaskMoved', { jobId: string; taskId: string; fromIndex: number; toIndex: number }>
+  | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>;
+
+export type JobState =
+  | { status: 'none' }
+  | ({ status: 'active' | 'deleted'; jobId: string; workspaceId: string; tasks: Task[] } & JobDefinition);
+
+export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
+  initialState: { status: 'none' },
+  decide,
+  evolve,
+};
+
+function decide(command: JobCommand, state: JobState): JobEvent[] {
+  if (command.type === 'CreateJob') {
+    if (state.status !== 'none') throw new DomainError('JOB.EXISTS', `Job ${command.data.jobId} already exists`);
+    const { jobId, workspaceId, tasks, ...changes } = command.data;
+    const definition = applyChanges(
+      {
+        name: '',
+        type: changes.type,
+        sourceConnectionId: null,
+        destinationConnectionId: null,
+        schedule: DEFAULT_SCHEDULE,
+        settings: DEFAULT_SETTINGS,
+      },
+      changes,
+    );
+    validate(definition);
+    tasks.forEach(validateTask);
+    return [
+      { type: 'JobCreated', data: { jobId, workspaceId, ...definition } },
+      ...tasks.map((t, index): JobEvent => ({
+        type: 'TaskAdded',
+        data: { jobId, taskId: t.id, query: t.query, isActive: t.isActive, index },
+      })),
+    ];
+  }
+  if (state.status !== 'active') throw new DomainError('JOB.NOT_FOUND', 'Job not found');
+  const { jobId } = state;
+  switch (command.type) {
+    case 'UpdateJob': {
+      const next = applyChanges(state, command.data.changes);
+      validate(next);
+      const changes = diff(state, next);
+      return Object.keys(changes).length ? [{ type: 'JobUpdated', data: { jobId, changes } }] : [];
+    }
+    case 'DeleteJob':
+      return [{ type: 'JobDeleted', data: { jobId, workspaceId: state.workspaceId } }];
+    case 'AddTask': {
+      const { task, index = state.tasks.length } = command.data;
+      validateTask(task);
+      if (state.tasks.some((t) => t.id === task.id)) throw new DomainError('VALIDATION', `Task ${task.id} already exists`);
+      checkIndex(index, state.tasks.length, 'index');
+      return [{ type: 'TaskAdded', data: { jobId, taskId: task.id, query: task.query, isActive: task.isActive, index } }];
+    }
+    case 'UpdateTask': {
+      const { taskId, query, isActive, index } = command.data;
+      const from = taskIndex(state, taskId);
+      const current = state.tasks[from];
+      if (query !== undefined) validateTask({ ...current, query });
+      const events: JobEvent[] = [];
+      const changed = {
+        ...(query !== undefined && query !== current.query ? { query } : {}),
+        ...(isActive !== undefined && isActive !== current.isActive ? { isActive } : {}),
+      };
+      if (Object.keys(changed).length) events.push({ type: 'TaskUpdated', data: { jobId, taskId, ...changed } });
+      if (index !== undefined && index !== from) {
+        checkIndex(index, state.tasks.length - 1, 'index');
+        events.push({ type: 'TaskMoved', data: { jobId, taskId, fromIndex: from, toIndex: index } });
+      }
+      return events;
+    }
+    case 'DeleteTask': {
+      const index = taskIndex(state, command.data.taskId);
+      return [{ type: 'TaskDeleted', data: { jobId, taskId: command.data.taskId, index } }];
+    }
+    case 'MoveTask': {
+      const { taskId, fromIndex, toIndex } = command.data;
+      const from = taskIndex(state, taskId);
+      if (fromIndex !== undefined && fromIndex !== from) {
+        throw new DomainError('TASK.FROM_INDEX_MISMATCH', `from_index ${fromIndex} does not match task ${taskId}, which is at index ${from}`, 'from_index');
+      }
+      checkIndex(toIndex, state.tasks.length - 1, 'to_index');
+      return toIndex === from ? [] : [{ type: 'TaskMoved', data: { jobId, taskId, fromIndex: from, toIndex } }];
+    }
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+}
+
+function evolve(state: JobState, event: JobEvent): JobState {
+  if (event.type === 'JobCreated') {
+    const { jobId, workspaceId, ...definition } = event.data;
+    return { status: 'active', jobId, workspaceId, tasks: [], ...definition };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'JobUpdated':
+      return { ...state, ...applyChanges(state, event.data.changes) };
+    case 'JobDeleted':
+      return { ...state, status: 'deleted' };
+    case 'TaskAdded': {
+      const { taskId, query, isActive, index } = event.data;
+      const tasks = [...state.tasks];
+      tasks.splice(index, 0, { id: taskId, query, isActive });
+      return { ...state, tasks };
+    }
+    case 'TaskUpdated': {
+      const { taskId, jobId: _job, ...changed } = event.data;
+      return { ...state, tasks: state.tasks.map((t) => (t.id === taskId ? { ...t, ...changed } : t)) };
+    }
+    case 'TaskMoved':
+      return { ...state, tasks: moveItem(state.tasks, event.data.fromIndex, event.data.toIndex) };
+    case 'TaskDeleted':
+      return { ...state, tasks: state.tasks.filter((t) => t.id !== event.data.taskId) };
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
+  }
+}
+
+export function moveItem<T>(items: T[], from: number, to: number): T[] {
+  const next = [...items];
+  const [item] = next.splice(from, 1);
+  next.splice(to, 0, item);
+  return next;
+}
+
+function applyChanges(current: JobDefinition, changes: JobChanges): JobDefinition {
+  const { schedule, settings, ...rest } = changes;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  return {
+    name: current.name,
+    type: current.type,
+    sourceConnectionId: current.sourceConnectionId,
+    destinationConnectionId: current.destinationConnectionId,
+    ...defined,
+    schedule: { ...current.schedule, ...definedOnly(schedule) },
+    settings: { ...current.settings, ...definedOnly(settings) },
+  };
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function diff(before: JobDefinition, after: JobDefinition): JobChanges {
+  const changes: JobChanges = {};
+  for (const key of ['name', 'type', 'sourceConnectionId', 'destinationConnectionId'] as const) {
+    if (before[key] !== after[key]) Object.assign(changes, { [key]: after[key] });
+  }
+  const schedule = changedKeys(before.schedule, after.schedule);
+  if (schedule) changes.schedule = schedule;
+  const settings = changedKeys(before.settings, after.settings);
+  if (settings) changes.settings = settings;
+  return changes;
+}
+
+function changedKeys<T extends object>(before: T, after: T): Partial<T> | undefined {
+  const out = Object.fromEntries(
+    Object.entries(after).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((before as Record<string, unknown>)[k])),
+  ) as Partial<T>;
+  return Object.keys(out).length ? out : undefined;
+}
+
+function validate(job: JobDefinition): void {
+  if (!job.name.trim()) throw new DomainError('JOB.NAME_REQUIRED', 'name is required', 'name');
+  validateSchedule(job.schedule);
+}
+
+function validateTask(task: Task): void {
+  if (!task.query.trim()) throw new DomainError('VALIDATION', 'query must not be empty', 'query');
+}
+
+function taskIndex(state: { tasks: Task[] }, taskId: string): number {
+  const index = state.tasks.findIndex((t) => t.id === taskId);
+  if (index < 0) throw new DomainError('TASK.NOT_FOUND', `Task ${taskId} not found in this job`);
+  return index;
+}
+
+function checkIndex(index: number, max: number, field: string): void {
+  if (!Number.isInteger(index) || index < 0 || index > max) {
+    throw new DomainError('TASK.INDEX_OUT_OF_RANGE', `${field} ${index} is out of range: it must be between 0 and ${max}`, field);
+  }
+}
