@@ -1,0 +1,36 @@
+import type { RecordedEvent } from '../src/core/events.js';
+import type { Doc } from '../src/core/read-store.js';
+import type { ConnectionDefinition, ConnectionEvent } from '../src/connections/connection.decider.js';
+import type { Projection, ProjectionTx } from './projection.js';
+
+export interface ConnectionDoc extends Doc, ConnectionDefinition {
+  workspaceId: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export const CONNECTIONS = 'connections';
+
+export const connectionsProjection: Projection = {
+  name: 'connections',
+  collections: { [CONNECTIONS]: [{ fields: ['workspaceId', 'createdAt'] }] },
+  async apply(recorded: RecordedEvent, tx: ProjectionTx) {
+    if (!recorded.stream.startsWith('connection-')) return;
+    const event = recorded as unknown as ConnectionEvent & RecordedEvent;
+    const at = recorded.metadata.occurredAt;
+    switch (event.type) {
+      case 'ConnectionCreated': {
+        const { connectionId, ...definition } = event.data;
+        tx.put(CONNECTIONS, { id: connectionId, ...definition, createdAt: at, updatedAt: at, version: recorded.revision });
+        return;
+      }
+      case 'ConnectionUpdated': {
+        const { connectionId, ...changed } = event.data;
+        return tx.update<ConnectionDoc>(CONNECTIONS, connectionId, (doc) => ({ ...doc, ...changed, updatedAt: at, version: recorded.revision }));
+      }
+      case 'ConnectionDeleted':
+        return tx.delete(CONNECTIONS, event.data.connectionId);
+    }
+  },
+};

@@ -1,0 +1,62 @@
+import type { RecordedEvent } from '../src/core/events.js';
+import type { Doc } from '../src/core/read-store.js';
+import type { JobDefinition, JobEvent } from '../src/jobs/job.decider.js';
+import { moveItem } from '../src/jobs/job.decider.js';
+import type { Task } from '../src/jobs/job.model.js';
+import type { Projection, ProjectionTx } from './projection.js';
+
+/** The jobs read model: a job's configuration with its tasks in order. */
+export interface JobDoc extends Doc, JobDefinition {
+  workspaceId: string;
+  tasks: Task[];
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  /** Revision of the job's stream this document reflects. */
+  version: number;
+}
+
+export const JOBS = 'jobs';
+
+export const jobsProjection: Projection = {
+  name: 'jobs',
+  collections: { [JOBS]: [{ fields: ['workspaceId', 'createdAt'] }, { fields: ['workspaceId', 'name'] }] },
+  async apply(recorded: RecordedEvent, tx: ProjectionTx) {
+    if (!recorded.stream.startsWith('job-')) return;
+    const event = recorded as unknown as JobEvent & RecordedEvent;
+    const at = recorded.metadata.occurredAt;
+    const touch = (doc: JobDoc): JobDoc => ({ ...doc, updatedAt: at, version: recorded.revision });
+    const { jobId } = event.data;
+    switch (event.type) {
+      case 'JobCreated': {
+        const { jobId: id, ...definition } = event.data;
+        tx.put(JOBS, { id, ...definition, tasks: [], createdAt: at, createdBy: recorded.metadata.actor, updatedAt: at, version: recorded.revision });
+        return;
+      }
+      case 'JobUpdated': {
+        const { schedule, settings, ...rest } = event.data.changes;
+        return tx.update<JobDoc>(JOBS, jobId, (doc) =>
+          touch({ ...doc, ...rest, schedule: { ...doc.schedule, ...schedule }, settings: { ...doc.settings, ...settings } }),
+        );
+      }
+      case 'JobDeleted':
+        return tx.delete(JOBS, jobId);
+      case 'TaskAdded': {
+        const { taskId, query, isActive, index } = event.data;
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => {
+          const tasks = [...doc.tasks];
+          tasks.splice(index, 0, { id: taskId, query, isActive });
+          return touch({ ...doc, tasks });
+        });
+      }
+      case 'TaskUpdated': {
+        const { taskId, jobId: _job, ...changed } = event.data;
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => touch({ ...doc, tasks: doc.tasks.map((t) => (t.id === taskId ? { ...t, ...changed } : t)) }));
+      }
+      case 'TaskMoved':
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => touch({ ...doc, tasks: moveItem(doc.tasks, event.data.fromIndex, event.data.toIndex) }));
+      case 'TaskDeleted':
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => touch({ ...doc, tasks: doc.tasks.filter((t) => t.id !== event.data.taskId) }));
+    }
+  },
+};

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DomainEvent } from '../src/core/events.js';
+import { toNewEvent } from '../src/core/write-path.js';
+import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
+import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
+import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../src/jobs/job.model.js';
+import { PROJECTIONS } from './index.js';
+import { type JobDoc, JOBS } from './jobs.projection.js';
+import { ProjectionRunner } from './runner.js';
+
+const ctx = { actor: 'admin', correlationId: 'c', commandId: 'cmd', now: new Date('2026-01-01T00:00:00Z') };
+let n = 0;
+const stored = (e: DomainEvent) => toNewEvent(e, { ...ctx, commandId: `cmd-${n++}` }, '0');
+
+const jobCreated = (jobId: string, name: string): DomainEvent => ({
+  type: 'JobCreated',
+  data: { jobId, workspaceId: 'w', name, type: 'Standard', sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS },
+});
+const taskAdded = (jobId: string, taskId: string, index: number): DomainEvent => ({
+  type: 'TaskAdded',
+  data: { jobId, taskId, query: `REPLICATE [${taskId}]`, isActive: true, index },
+});
+
+describe('projection runner', () => {
+  let dir: string;
+  let events: SqliteEventStore;
+  let reads: SqliteReadStore;
+  let runner: ProjectionRunner;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-proj-'));
+    events = new SqliteEventStore(join(dir, 'events.db'));
+    reads = new SqliteReadStore(join(dir, 'read.db'));
+    runner = new ProjectionRunner(events, reads, PROJECTIONS);
+  });
+  afterEach(async () => {
+    await runner.stop();
+    await events.close();
+    await reads.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('catches up on start, follows live appends and keeps the checkpoint with the documents', async () => {
+    await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
+    await runner.start();
+    const { position } = await events.append('job-a', [stored(taskAdded('a', 't0', 0))], 1);
+    await runner.waitFor(position);
+    const doc = await reads.get<JobDoc>(JOBS, 'a');
+    expect(doc?.tasks.map((t) => t.id)).toEqual(['t0', 't1']);
+    expect(doc?.version).toBe(2);
+    expect(await reads.checkpoint('jobs')).toBe(position);
+  });
+
+  it('resumes from its checkpoint after a restart without applying an event twice', async () => {
+    await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
+    await runner.start();
+    await runner.waitFor((await events.readAll({ maxCount: 10 }))[1].position);
+    await runner.stop();
+    const { position } = await events.append('job-a', [stored(taskAdded('a', 't2', 1))], 1);
+    runner = new ProjectionRunner(events, reads, PROJECTIONS);
+    await runner.start();
+    await runner.waitFor(position);
+    expect((await reads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2']);
+  });
+
+  it('rebuilds from position 0 into the same documents, and the live runner follows on', async () => {
+    for (let i = 0; i < 30; i++) await events.append(`job-${i}`, [stored(jobCreated(String(i), `J${i}`)), stored(taskAdded(String(i), 't', 0))], 'no_stream');
+    await runner.start();
+    await runner.waitFor((await events.readAll({ maxCount: 1000 })).at(-1)?.position);
+    const before = await reads.find<JobDoc>(JOBS, { limit: 100 });
+    const { events: count } = await runner.rebuild(PROJECTIONS[0]);
+    expect(count).toBe(60);
+    expect(await reads.find<JobDoc>(JOBS, { limit: 100 })).toEqual(before);
+    const { position } = await events.append('job-0', [stored(taskAdded('0', 'u', 1))], 1);
+    await runner.waitFor(position);
+    expect((await reads.get<JobDoc>(JOBS, '0'))?.tasks.map((t) => t.id)).toEqual(['t', 'u']);
+  });
+});
