@@ -1,0 +1,27 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { Settings } from './config/settings.js';
+import { ConnectionsModule } from './connections/connections.module.js';
+import { CDataModule } from './dialects/cdata/cdata.module.js';
+import { NativeModule } from './dialects/native/native.module.js';
+import { HealthModule } from './health/health.module.js';
+import { StoresModule } from './infrastructure/stores.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+
+@Module({})
+export class AppModule {
+  static create(settings: Settings): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        StoresModule.forRoot(settings),
+        JobsModule,
+        ConnectionsModule,
+        CDataModule,
+        NativeModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
+import { AppModule } from './app.module.js';
+import type { Settings } from './config/settings.js';
+import { EDN, ednMiddleware } from './http/edn.js';
+import { JsonErrorFilter } from './http/error.filter.js';
+
+/** Builds the whole app (used by main.ts and the e2e tests): EDN negotiation, errors, Swagger at /docs. */
+export async function createApp(settings: Settings, options: { logger?: false } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.create(settings), {
+    logger: options.logger,
+    bodyParser: false,
+  });
+  app.use(express.json({ limit: '10mb' }));
+  app.use(express.text({ type: EDN, limit: '10mb' }));
+  app.use(ednMiddleware);
+  app.useGlobalFilters(new JsonErrorFilter());
+  app.enableShutdownHooks();
+  const config = new DocumentBuilder()
+    .setTitle('Sluice')
+    .setDescription(
+      'Control plane for data-sync jobs. Speaks CData Sync v2 under /api.rsc/v2; Sluice\'s own routes are under /v1. ' +
+        'Every JSON answer is also available as EDN with `Accept: application/edn`; bodies may be sent as EDN with `Content-Type: application/edn`.',
+    )
+    .setVersion('0.1.0')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-cdata-authtoken' }, 'x-cdata-authtoken')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,49 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { type ConnectionDoc, CONNECTIONS } from '../../projections/connections.projection.js';
+import { ProjectionRunner } from '../../projections/runner.js';
+import { DomainError } from '../core/errors.js';
+import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
+
+export class GetConnection extends Query<ConnectionDoc> {
+  constructor(
+    readonly connectionId: string,
+    readonly after?: string,
+  ) {
+    super();
+  }
+}
+
+export class ListConnections extends Query<Page<ConnectionDoc>> {
+  constructor(
+    readonly workspaceId: string,
+    readonly limit: number,
+    readonly cursor?: string,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetConnection)
+export class GetConnectionHandler implements IQueryHandler<GetConnection> {
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    private readonly runner: ProjectionRunner,
+  ) {}
+
+  async execute({ connectionId, after }: GetConnection): Promise<ConnectionDoc> {
+    await this.runner.waitFor(after);
+    const doc = await this.store.get<ConnectionDoc>(CONNECTIONS, connectionId);
+    if (!doc) throw new DomainError('CONNECTION.NOT_FOUND', `Connection ${connectionId} not found`);
+    return doc;
+  }
+}
+
+@QueryHandler(ListConnections)
+export class ListConnectionsHandler implements IQueryHandler<ListConnections> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  execute({ workspaceId, limit, cursor }: ListConnections): Promise<Page<ConnectionDoc>> {
+    return this.store.find<ConnectionDoc>(CONNECTIONS, { filter: { workspaceId }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
+  }
+}

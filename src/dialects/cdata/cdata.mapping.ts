@@ -1,0 +1,58 @@
+import type { ConnectionDoc } from '../../../projections/connections.projection.js';
+import type { JobDoc } from '../../../projections/jobs.projection.js';
+import type { JobChanges } from '../../jobs/job.decider.js';
+import { SETTING_NAMES, type JobSettings, type Task } from '../../jobs/job.model.js';
+import type { JobSettingsDto } from './jobs.dto.js';
+
+/** A job in CData's snake_case shape: identity, connections, schedule, every setting, and its tasks. */
+export function toCDataJob(job: JobDoc) {
+  return {
+    id: job.id,
+    workspace_id: job.workspaceId,
+    name: job.name,
+    type: job.type,
+    source_connection_id: job.sourceConnectionId,
+    destination_connection_id: job.destinationConnectionId,
+    schedule: job.schedule,
+    ...job.settings,
+    tasks: job.tasks.map((t, i) => toCDataTask(job, t, i)),
+    created_at: job.createdAt,
+    created_by: job.createdBy,
+    updated_at: job.updatedAt,
+    version: job.version,
+  };
+}
+
+export function toCDataTask(job: JobDoc, task: Task, index: number) {
+  return { id: task.id, job_id: job.id, query: task.query, is_active: task.isActive, index };
+}
+
+export function toCDataConnection(c: ConnectionDoc) {
+  return {
+    id: c.id,
+    workspace_id: c.workspaceId,
+    name: c.name,
+    kind: c.kind,
+    settings: c.settings,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    version: c.version,
+  };
+}
+
+/** The job changes a CData body asks for: connections in either form, `cron` at top level or in `schedule`. */
+export function jobChanges(dto: JobSettingsDto & { name?: string; type?: JobChanges['type'] }): JobChanges {
+  const settings: Partial<JobSettings> = {};
+  for (const key of SETTING_NAMES) {
+    if (dto[key] !== undefined) Object.assign(settings, { [key]: dto[key] });
+  }
+  const schedule = dto.schedule || dto.cron !== undefined ? { ...dto.schedule, ...(dto.cron !== undefined ? { cron: dto.cron } : {}) } : undefined;
+  return {
+    name: dto.name,
+    type: dto.type,
+    sourceConnectionId: dto.source_connection_id ?? dto.source_connection?.id,
+    destinationConnectionId: dto.destination_connection_id ?? dto.destination_connection?.id,
+    schedule,
+    settings,
+  };
+}

@@ -1,0 +1,26 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsObject, IsOptional } from 'class-validator';
+import { CONNECTION_KINDS } from '../../connections/connection.decider.js';
+import { OptionalString, RequiredString } from './fields.js';
+
+const SETTINGS_DOC = 'Where the store is: `path` (csv: a directory of .csv files; sqlite: a database file) or `url` (postgres)';
+
+export class CreateConnectionDto {
+  @RequiredString('Connection name, unique in its workspace', 'warehouse')
+  name: string;
+
+  @IsIn(CONNECTION_KINDS, { message: `kind must be one of: ${CONNECTION_KINDS.join(', ')}` })
+  @ApiProperty({ enum: CONNECTION_KINDS, example: 'postgres' })
+  kind: (typeof CONNECTION_KINDS)[number];
+
+  @IsObject() @ApiProperty({ type: Object, description: SETTINGS_DOC, example: { url: 'postgresql://sluice@localhost:5432/warehouse' } })
+  settings: Record<string, unknown>;
+}
+
+export class UpdateConnectionDto {
+  @OptionalString('New name')
+  name?: string;
+
+  @IsOptional() @IsObject() @ApiPropertyOptional({ type: Object, description: SETTINGS_DOC, example: { path: '/data/exports' } })
+  settings?: Record<string, unknown>;
+}

@@ -1,0 +1,131 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { OptionalBoolean, OptionalDate, OptionalInt, OptionalOneOf, OptionalString, RequiredString } from './fields.js';
+
+export const CDATA_JOB_TYPES = ['Standard', 'SyncAll', 'LoadFolder', 'ChangeDataCapture', 'ReverseETL'] as const;
+
+export class ScheduleDto {
+  @OptionalBoolean('Run the job on its cron schedule')
+  enabled?: boolean;
+
+  @OptionalString('Cron string: 5 fields, or 6 with seconds first; Quartz `?` accepted', '0 2 * * *')
+  cron?: string;
+
+  @OptionalString('IANA time zone the cron is read in (default UTC)', 'Europe/Paris')
+  timezone?: string;
+}
+
+/** A connection given as its id, or as CData's `{"Id": ..., "Name": ...}`. */
+export class ConnectionRefDto {
+  @RequiredString('Connection id', '550e8400-e29b-41d4-a716-446655440000')
+  id: string;
+
+  @OptionalString('Connection name (informative)')
+  name?: string;
+}
+
+/** Every setting CData Sync lists for a job. Keys are matched case-insensitively (`Batch_Size`, `batch_size`). */
+export class JobSettingsDto {
+  @IsOptional() @IsString() @ApiPropertyOptional({ description: 'Source connection id', example: '550e8400-e29b-41d4-a716-446655440000' })
+  source_connection_id?: string;
+
+  @IsOptional() @IsString() @ApiPropertyOptional({ description: 'Destination connection id', example: '550e8400-e29b-41d4-a716-446655440220' })
+  destination_connection_id?: string;
+
+  @IsOptional() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, description: 'Source connection as {id, name} (alternative to source_connection_id)' })
+  source_connection?: ConnectionRefDto;
+
+  @IsOptional() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, description: 'Destination connection as {id, name}' })
+  destination_connection?: ConnectionRefDto;
+
+  @IsOptional() @ValidateNested() @Type(() => ScheduleDto) @ApiPropertyOptional({ type: ScheduleDto })
+  schedule?: ScheduleDto;
+
+  @OptionalString('Scheduler cron string (same as schedule.cron)')
+  cron?: string;
+
+  @OptionalBoolean('Send email alerts after the job completes') send_email?: boolean;
+  @OptionalString('Address alerts are sent to', 'ops@example.com') email_to?: string;
+  @OptionalString('Subject of alert emails') email_subject?: string;
+  @OptionalBoolean('Send email only when an error occurs') email_error_only?: boolean;
+  @OptionalBoolean('Run the tasks in parallel') enable_parallel_processing?: boolean;
+  @OptionalInt('Number of workers for parallel processing', 1, 64, 4) worker_pool?: number;
+  @OptionalOneOf([1, 2, 3, 4, 5], 'Log verbosity level') verbosity?: number;
+  @OptionalString('Destination schema', 'public') destination_schema?: string;
+  @OptionalString('Prefix for every replicated table', 'stg_') table_name_prefix?: string;
+  @OptionalBoolean('Synchronise times in GMT rather than local time') use_gmt_datetime?: boolean;
+  @OptionalBoolean('History mode') history_mode?: boolean;
+  @OptionalBoolean('Delete all rows before each update') truncate_table_data?: boolean;
+  @OptionalBoolean('Drop the table before each update') drop_table?: boolean;
+  @OptionalBoolean('Truncate strings too large for the column') auto_truncate_strings?: boolean;
+  @OptionalBoolean('Go on to the next task when one fails') continue_on_error?: boolean;
+  @OptionalOneOf(['HardDelete', 'SoftDelete', 'SkipDelete'], 'How deletions in the source are applied') deletion_behavior?: string;
+  @OptionalBoolean('Add columns and alter types when source and destination differ') alter_schema?: boolean;
+  @OptionalInt('Size of the time frames replication is split into', 1, undefined, 7) replicate_interval?: number;
+  @OptionalOneOf(['minutes', 'hours', 'days', 'weeks', 'months', 'years'], 'Unit of replicate_interval') replicate_interval_unit?: string;
+  @OptionalDate('Earliest date to replicate from (yyyy-MM-dd)') replicate_start_date?: string;
+  @OptionalInt('Rows per batch', 1, 1_000_000, 1000) batch_size?: number;
+  @OptionalString('Code of the pre-job event') pre_job_event?: string;
+  @OptionalString('Code of the post-job event') post_job_event?: string;
+
+  @IsOptional() @IsObject() @ApiPropertyOptional({ type: Object, description: 'CDC engine settings such as Name and Schema', example: { name: 'pg', schema: 'public' } })
+  cdc_engine_settings?: Record<string, unknown>;
+
+  @IsOptional() @IsArray() @IsString({ each: true }) @ApiPropertyOptional({ type: [String], example: ['nightly', 'crm'] })
+  labels?: string[];
+
+  @OptionalString('Id of the pipeline the job belongs to') pipeline_id?: string;
+}
+
+export class CreateJobDto extends JobSettingsDto {
+  @RequiredString('Job name, unique in its workspace', 'ReverseETLJob')
+  name: string;
+
+  @IsOptional() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
+  @ApiPropertyOptional({ enum: CDATA_JOB_TYPES, default: 'Standard' })
+  type?: (typeof CDATA_JOB_TYPES)[number];
+
+  @IsOptional() @IsArray() @IsString({ each: true })
+  @ApiPropertyOptional({ type: [String], description: 'Queries; each becomes a task, in order', example: ['REPLICATE [Accounts] SELECT * FROM [Accounts]'] })
+  queries?: string[];
+}
+
+export class UpdateJobDto extends JobSettingsDto {
+  @OptionalString('New job name', 'reverseETLJob')
+  name?: string;
+
+  @IsOptional() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
+  @ApiPropertyOptional({ enum: CDATA_JOB_TYPES })
+  type?: (typeof CDATA_JOB_TYPES)[number];
+}
+
+export class TaskDto {
+  @IsString() @ApiProperty({ example: 'REPLICATE [Accounts] SELECT * FROM [Accounts]' })
+  query: string;
+
+  @IsOptional() @IsBoolean() @ApiPropertyOptional({ default: true })
+  is_active?: boolean;
+
+  @OptionalInt('Position to insert the task at (default: last)', 0)
+  index?: number;
+}
+
+export class UpdateTaskDto {
+  @OptionalString('The task query', 'REPLICATE [Accounts] SELECT * FROM [Accounts]')
+  query?: string;
+
+  @OptionalBoolean('Run the task when the job runs')
+  is_active?: boolean;
+
+  @OptionalInt('Move the task to this position', 0, undefined, 1)
+  index?: number;
+}
+
+export class MoveTaskDto {
+  @OptionalInt('Where the task is now (checked when given)', 0, undefined, 0)
+  from_index?: number;
+
+  @IsInt() @Min(0) @ApiProperty({ description: 'Where the task goes', minimum: 0, example: 1 })
+  to_index: number;
+}

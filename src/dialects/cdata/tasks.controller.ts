@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiOperation } from '@nestjs/swagger';
+import { DomainError } from '../../core/errors.js';
+import type { CommandContext } from '../../core/write-path.js';
+import type { JobCommand } from '../../jobs/job.decider.js';
+import { ChangeJob } from '../../jobs/jobs.commands.js';
+import { GetJob } from '../../jobs/jobs.queries.js';
+import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
+import { Ctx } from '../../http/command-context.js';
+import { toCDataTask } from './cdata.mapping.js';
+import { CDataController } from './cdata.decorators.js';
+import { TASK_EXAMPLE } from './examples.js';
+import { MoveTaskDto, TaskDto, UpdateTaskDto } from './jobs.dto.js';
+
+@CDataController('CData Sync v2: tasks')
+@Controller('api.rsc/v2/jobs/:job_id/tasks')
+export class CDataTasksController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List all tasks of a job, in order' })
+  @ApiAnswer(200, 'The tasks', { value: [TASK_EXAMPLE] })
+  @ApiErrors(401, 404)
+  async list(@Param('job_id') jobId: string) {
+    const job = await this.queries.execute(new GetJob(jobId));
+    return { value: job.tasks.map((t, i) => toCDataTask(job, t, i)) };
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Add a task (at the end, or at `index`)' })
+  @ApiAnswer(201, 'The task', TASK_EXAMPLE)
+  @ApiErrors(400, 401, 404)
+  async add(@Param('job_id') jobId: string, @Body() dto: TaskDto, @Ctx() ctx: CommandContext) {
+    const task = { id: randomUUID(), query: dto.query, isActive: dto.is_active ?? true };
+    return this.change(jobId, task.id, { type: 'AddTask', data: { task, index: dto.index } }, ctx);
+  }
+
+  @Get(':task_id')
+  @ApiOperation({ summary: 'Retrieve a task' })
+  @ApiAnswer(200, 'The task', TASK_EXAMPLE)
+  @ApiErrors(401, 404)
+  async get(@Param('job_id') jobId: string, @Param('task_id') taskId: string) {
+    return this.task(jobId, taskId);
+  }
+
+  @Put(':task_id')
+  @ApiOperation({ summary: 'Update a task (query, is_active, index)' })
+  @ApiAnswer(200, 'The task', TASK_EXAMPLE)
+  @ApiErrors(400, 401, 404)
+  async update(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Body() dto: UpdateTaskDto, @Ctx() ctx: CommandContext) {
+    const data = { taskId, query: dto.query, isActive: dto.is_active, index: dto.index };
+    return this.change(jobId, taskId, { type: 'UpdateTask', data }, ctx);
+  }
+
+  @Delete(':task_id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a task; the tasks after it move up' })
+  @ApiAnswer(204, 'Deleted', null)
+  @ApiErrors(401, 404)
+  async remove(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Ctx() ctx: CommandContext) {
+    await this.commands.execute(new ChangeJob(jobId, { type: 'DeleteTask', data: { taskId } }, ctx));
+  }
+
+  @Post(':task_id/move')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move a task from from_index to to_index' })
+  @ApiAnswer(200, 'The task at its new index', { ...TASK_EXAMPLE, index: 1 })
+  @ApiErrors(400, 401, 404)
+  async move(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Body() dto: MoveTaskDto, @Ctx() ctx: CommandContext) {
+    return this.change(jobId, taskId, { type: 'MoveTask', data: { taskId, fromIndex: dto.from_index, toIndex: dto.to_index } }, ctx);
+  }
+
+  private async change(jobId: string, taskId: string, command: JobCommand, ctx: CommandContext) {
+    const { position } = await this.commands.execute(new ChangeJob(jobId, command, ctx));
+    return this.task(jobId, taskId, position);
+  }
+
+  private async task(jobId: string, taskId: string, after?: string) {
+    const job = await this.queries.execute(new GetJob(jobId, after));
+    const index = job.tasks.findIndex((t) => t.id === taskId);
+    if (index < 0) throw new DomainError('TASK.NOT_FOUND', `Task ${taskId} not found in job ${jobId}`);
+    return toCDataTask(job, job.tasks[index], index);
+  }
+}

@@ -1,0 +1,62 @@
+import { Controller, Get, Param, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags, ApiHideProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { AdminTokenGuard } from '../../http/admin-token.guard.js';
+import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
+import { JsonErrorFilter } from '../../http/error.filter.js';
+import { strictValidation } from '../../http/validation.js';
+import { ReadStreamEvents } from '../../streams/streams.queries.js';
+
+class StreamPageDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @ApiPropertyOptional({ description: 'First revision to return', default: 0 })
+  from?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @ApiPropertyOptional({ description: 'Page size', default: 100, maximum: 1000 })
+  limit?: number;
+
+  @IsOptional() @IsString() @ApiHideProperty()
+  '@authtoken'?: string;
+}
+
+const EXAMPLE = {
+  stream: 'job-0b6e3c55-1d6f-4f0a-9e57-3a3c2f7f4b21',
+  events: [
+    {
+      id: '8a0c3a1e-4f6b-4c53-8e0e-7d0f6a1b2c3d',
+      type: 'JobCreated',
+      revision: 0,
+      position: '42',
+      data: { jobId: '0b6e3c55-1d6f-4f0a-9e57-3a3c2f7f4b21', name: 'Nightly' },
+      metadata: { actor: 'admin', correlationId: 'c0ffee', occurredAt: '2026-11-23T08:00:00.000Z', schemaVersion: 1 },
+    },
+  ],
+  next_from: null,
+};
+
+@ApiTags('Sluice: audit')
+@ApiSecurity('x-cdata-authtoken')
+@ApiBearerAuth()
+@UseGuards(AdminTokenGuard)
+@UseFilters(JsonErrorFilter)
+@UsePipes(strictValidation)
+@Controller('v1/streams')
+export class StreamsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get(':stream/events')
+  @ApiOperation({ summary: 'The full event history of a stream (job-<id>, connection-<id>, workspace-<id>), oldest first' })
+  @ApiAnswer(200, 'A page of events; next_from is the revision to ask for next', EXAMPLE)
+  @ApiErrors(400, 401, 404)
+  async events(@Param('stream') stream: string, @Query() page: StreamPageDto) {
+    const { events, next } = await this.queries.execute(new ReadStreamEvents(stream, page.from ?? 0, page.limit ?? 100));
+    return {
+      stream,
+      events: events.map(({ id, type, revision, position, data, metadata }) => ({ id, type, revision, position, data, metadata })),
+      next_from: next ?? null,
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import { HttpException, Logger } from '@nestjs/common';
+import { DomainError } from '../core/errors.js';
+import { InvalidCursorError } from '../core/read-store.js';
+
+export interface HttpError {
+  status: number;
+  code: string;
+  message: string;
+  field?: string;
+}
+
+const logger = new Logger('Errors');
+
+/** Turns anything thrown into a status, a stable code and a message; dialects shape the body. */
+export function describeError(error: unknown): HttpError {
+  if (error instanceof DomainError) return { status: error.status, code: error.code, message: error.message, field: error.field };
+  if (error instanceof InvalidCursorError) return { status: 400, code: 'VALIDATION', message: error.message, field: 'cursor' };
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const body = error.getResponse();
+    const raw = typeof body === 'object' && body && 'message' in body ? (body as { message: unknown }).message : error.message;
+    const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+    return { status, code: status === 400 ? 'VALIDATION' : status === 404 ? 'NOT_FOUND' : `HTTP_${status}`, message };
+  }
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return { status: 500, code: 'INTERNAL', message: 'Internal error; the server log has the details' };
+}

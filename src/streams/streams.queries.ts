@@ -1,0 +1,30 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { DomainError } from '../core/errors.js';
+import type { RecordedEvent } from '../core/events.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+
+/** A page of one stream's events, straight from the log: the audit history of a job, connection, … */
+export class ReadStreamEvents extends Query<{ events: RecordedEvent[]; next?: number }> {
+  constructor(
+    readonly stream: string,
+    readonly from: number,
+    readonly limit: number,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ReadStreamEvents)
+export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEvents> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ stream, from, limit }: ReadStreamEvents) {
+    const events = await this.store.readStream(stream, { fromRevision: from, maxCount: limit + 1 });
+    if (events.length === 0 && (from === 0 || (await this.store.readStream(stream, { maxCount: 1 })).length === 0)) {
+      throw new DomainError('STREAM.NOT_FOUND', `Stream ${stream} has no events`);
+    }
+    const page = events.slice(0, limit);
+    return { events: page, next: events.length > limit ? page[page.length - 1].revision + 1 : undefined };
+  }
+}
