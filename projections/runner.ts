@@ -124,7 +124,7 @@ export class ProjectionRunner {
    * Rebuilds a projection from position 0 into fresh collections, then swaps them in with the new
    * checkpoint. A live runner in this or another process notices the moved checkpoint and follows on.
    */
-  async rebuild(p: Projection, onProgress?: (events: number) => void): Promise<{ events: number; position: string | null }> {
+  async rebuild(p: Projection, onProgress?: (events: number, position: string) => void): Promise<{ events: number; position: string | null }> {
     const physical = (c: string) => `${c}${REBUILD_SUFFIX}`;
     for (const [name, indexes] of Object.entries(p.collections)) {
       await this.store.dropCollection(physical(name));
@@ -140,7 +140,7 @@ export class ProjectionRunner {
       await this.store.write(tx.writes());
       position = batch[batch.length - 1].position;
       count += batch.length;
-      onProgress?.(count);
+      onProgress?.(count, position);
     }
     const renames = Object.keys(p.collections).map((c) => ({ from: physical(c), to: c }));
     await this.store.swap(renames, { projection: p.name, position: position ?? null });

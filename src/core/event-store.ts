@@ -24,6 +24,8 @@ export interface EventStore {
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catch-up subscription: every event after `after`, then live appends, in log order. */
   subscribeToAll(options: { after?: string }): Subscription;
+  /** Position of the newest event; undefined for an empty log. */
+  lastPosition(): Promise<string | undefined>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -113,6 +113,11 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       expect(seen.map((e) => e.type)).toEqual(['Before', 'Live1', 'Live2']);
     });
 
+    it('knows the position of the newest event', async () => {
+      const { position } = await store.append(s('head'), [event('Last')], 'no_stream');
+      expect(await store.lastPosition()).toBe(position);
+    });
+
     it('starts a subscription after the given position', async () => {
       const stream = s('from');
       const first = await store.append(stream, [event('One')], 'no_stream');

@@ -1,5 +1,7 @@
 import {
   ANY,
+  BACKWARDS,
+  END,
   type AppendExpectedRevision,
   EventStoreDBClient,
   NO_STREAM,
@@ -99,6 +101,13 @@ export class EsdbEventStore implements EventStore {
     }
     const iterator = follow();
     return { [Symbol.asyncIterator]: () => iterator, close: () => subscription.unsubscribe() };
+  }
+
+  async lastPosition(): Promise<string | undefined> {
+    for await (const resolved of this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 })) {
+      if (resolved.event?.position) return formatPosition(resolved.event.position);
+    }
+    return undefined;
   }
 
   async ping(): Promise<void> {

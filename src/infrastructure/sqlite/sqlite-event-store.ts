@@ -150,6 +150,11 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
+  async lastPosition(): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT max(position) AS position FROM events').get() as { position: number | null };
+    return row.position === null ? undefined : String(row.position);
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }

@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { eventBenchmarks, type Row } from './events.bench.js';
+
+/** `npm run bench`: Sluice's path beside the same work done directly on the engine below it (the ceiling). */
+const rows: Row[] = [];
+console.log('Event store and projections, embedded SQLite (100k events)…');
+rows.push(...(await eventBenchmarks()));
+console.table(
+  rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
+);
+console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
