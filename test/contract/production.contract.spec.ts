@@ -12,7 +12,8 @@ if (mongo) readStoreContract('MongoDB', async () => new MongoReadStore(mongo));
 else describe('ReadStore contract: MongoDB', () => it.skip('skipped: set SLUICE_MONGODB_URL to run it', () => {}));
 
 if (!esdb || !mongo) {
-  console.log(
-    `Production contract suites skipped:${esdb ? '' : ' EventStoreDB (SLUICE_EVENTSTORE_URL unset)'}${mongo ? '' : ' MongoDB (SLUICE_MONGODB_URL unset)'}`,
+  // Straight to stderr: Jest swallows console output of files whose tests are all skipped.
+  process.stderr.write(
+    `Production contract suites skipped:${esdb ? '' : ' EventStoreDB (SLUICE_EVENTSTORE_URL unset)'}${mongo ? '' : ' MongoDB (SLUICE_MONGODB_URL unset)'}\n`,
   );
 }
