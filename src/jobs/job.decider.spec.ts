@@ -18,7 +18,7 @@ const created: JobEvent = {
 };
 const added = (taskId: string, index: number): JobEvent => ({
   type: 'TaskAdded',
-  data: { jobId, taskId, query: `REPLICATE [${taskId}]`, isActive: true, index },
+  data: { jobId, taskId, query: `REPLICATE [${taskId}]`, isActive: true, incrementalColumn: null, index },
 });
 const threeTasks = [created, added('a', 0), added('b', 1), added('c', 2)];
 
@@ -97,7 +97,7 @@ describe('job decider', () => {
       .state();
     expect(afterAdd.status === 'active' && afterAdd.tasks.map((t) => t.id)).toEqual(['a', 'd', 'b', 'c']);
     given(jobDecider, threeTasks)
-      .when({ type: 'AddTask', data: { task: { id: 'd', query: 'q', isActive: true }, index: 4 } })
+      .when({ type: 'AddTask', data: { task: { id: 'd', query: 'REPLICATE [d]', isActive: true }, index: 4 } })
       .thenThrows('TASK.INDEX_OUT_OF_RANGE');
     given(jobDecider, threeTasks)
       .when({ type: 'UpdateTask', data: { taskId: 'b', isActive: false, index: 0 } })
@@ -111,5 +111,52 @@ describe('job decider', () => {
 
   it('rejects an empty task query', () => {
     given(jobDecider, [created]).when({ type: 'AddTask', data: { task: { id: 'x', query: ' ', isActive: true } } }).thenThrows('VALIDATION');
+  });
+
+  it('rejects a task query that is not REPLICATE …, pointing at the problem', () => {
+    given(jobDecider, [created])
+      .when({ type: 'AddTask', data: { task: { id: 'x', query: 'REPLICATE [A] SELECT * FORM [B]', isActive: true } } })
+      .thenThrows('TASK.QUERY_INVALID', /Expected FROM at position 24/);
+  });
+
+  describe('runs', () => {
+    const requested: JobEvent = { type: 'RunRequested', data: { jobId, runId: 'r1', trigger: 'manual', taskIds: ['a', 'b', 'c'] } };
+
+    it('requests a run of the active tasks, or of the tasks asked for', () => {
+      given(jobDecider, threeTasks).when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual' } }).then([requested]);
+      given(jobDecider, threeTasks)
+        .when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual', taskIds: ['c'] } })
+        .then([{ type: 'RunRequested', data: { jobId, runId: 'r1', trigger: 'manual', taskIds: ['c'] } }]);
+      given(jobDecider, threeTasks).when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual', taskIds: ['zz'] } }).thenThrows('TASK.NOT_FOUND');
+    });
+
+    it('keeps one active run: asking again changes nothing', () => {
+      given(jobDecider, [...threeTasks, requested]).when({ type: 'RequestRun', data: { runId: 'r2', trigger: 'manual' } }).then([]);
+    });
+
+    it('refuses to update or delete the job, or delete a task, while it runs', () => {
+      const running = [...threeTasks, requested];
+      given(jobDecider, running).when({ type: 'UpdateJob', data: { changes: { name: 'x' } } }).thenThrows('JOB.RUNNING', /is running/);
+      given(jobDecider, running).when({ type: 'DeleteJob', data: {} }).thenThrows('JOB.RUNNING');
+      given(jobDecider, running).when({ type: 'DeleteTask', data: { taskId: 'a' } }).thenThrows('JOB.RUNNING');
+    });
+
+    it('ends the run, remembering the watermarks, and accepts updates again', () => {
+      const ended: JobEvent = { type: 'RunEnded', data: { jobId, runId: 'r1', status: 'succeeded', watermarks: { a: 42 } } };
+      given(jobDecider, [...threeTasks, requested]).when({ type: 'EndRun', data: { runId: 'r1', status: 'succeeded', watermarks: { a: 42 } } }).then([ended]);
+      const state = given(jobDecider, [...threeTasks, requested, ended]).when({ type: 'UpdateJob', data: { changes: { name: 'After' } } }).state();
+      expect(state.status === 'active' && [state.activeRunId, state.watermarks, state.name]).toEqual([null, { a: 42 }, 'After']);
+    });
+
+    it('fires each cron slot once, and records a slot that came while a run was active', () => {
+      const slot = '2026-01-01T02:00:00.000Z';
+      const fired: JobEvent = { type: 'RunRequested', data: { jobId, runId: 's1', trigger: 'schedule', taskIds: ['a', 'b', 'c'], slot } };
+      given(jobDecider, threeTasks).when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } }).then([fired]);
+      const ended: JobEvent = { type: 'RunEnded', data: { jobId, runId: 's1', status: 'succeeded', watermarks: {} } };
+      given(jobDecider, [...threeTasks, fired, ended]).when({ type: 'RequestRun', data: { runId: 's2', trigger: 'schedule', slot } }).then([]);
+      given(jobDecider, [...threeTasks, requested])
+        .when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } })
+        .then([{ type: 'ScheduledRunSkipped', data: { jobId, slot, activeRunId: 'r1' } }]);
+    });
   });
 });

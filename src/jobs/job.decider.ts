@@ -1,8 +1,18 @@
 import type { Decider } from '../core/decider.js';
 import { DomainError } from '../core/errors.js';
 import type { DomainEvent } from '../core/events.js';
+import { parseTaskQuery, TaskQueryError } from '../execution/task-query.js';
 import { validateSchedule } from './cron.js';
-import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS, type JobSettings, type JobType, type Schedule, type Task } from './job.model.js';
+import {
+  DEFAULT_SCHEDULE,
+  DEFAULT_SETTINGS,
+  type FinalRunStatus,
+  type JobSettings,
+  type JobType,
+  type RunTrigger,
+  type Schedule,
+  type Task,
+} from './job.model.js';
 
 export interface JobDefinition {
   name: string;
@@ -23,22 +33,37 @@ export type JobCommand =
   | { type: 'UpdateJob'; data: { changes: JobChanges } }
   | { type: 'DeleteJob'; data: Record<string, never> }
   | { type: 'AddTask'; data: { task: Task; index?: number } }
-  | { type: 'UpdateTask'; data: { taskId: string; query?: string; isActive?: boolean; index?: number } }
+  | { type: 'UpdateTask'; data: { taskId: string; query?: string; isActive?: boolean; incrementalColumn?: string | null; index?: number } }
   | { type: 'DeleteTask'; data: { taskId: string } }
-  | { type: 'MoveTask'; data: { taskId: string; fromIndex?: number; toIndex: number } };
+  | { type: 'MoveTask'; data: { taskId: string; fromIndex?: number; toIndex: number } }
+  /** Asks for a run; while one is active, nothing happens (the caller answers the active run). */
+  | { type: 'RequestRun'; data: { runId: string; trigger: RunTrigger; taskIds?: string[]; slot?: string } }
+  | { type: 'EndRun'; data: { runId: string; status: FinalRunStatus; watermarks: Record<string, unknown> } };
 
 export type JobEvent =
   | DomainEvent<'JobCreated', { jobId: string; workspaceId: string } & JobDefinition>
   | DomainEvent<'JobUpdated', { jobId: string; changes: JobChanges }>
   | DomainEvent<'JobDeleted', { jobId: string; workspaceId: string }>
-  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; index: number }>
-  | DomainEvent<'TaskUpdated', { jobId: string; taskId: string; query?: string; isActive?: boolean }>
+  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; incrementalColumn?: string | null; index: number }>
+  | DomainEvent<'TaskUpdated', { jobId: string; taskId: string; query?: string; isActive?: boolean; incrementalColumn?: string | null }>
   | DomainEvent<'TaskMoved', { jobId: string; taskId: string; fromIndex: number; toIndex: number }>
-  | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>;
+  | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>
+  /** The job's gate for one active run; a scheduled one carries its cron slot, so a slot fires once. */
+  | DomainEvent<'RunRequested', { jobId: string; runId: string; trigger: RunTrigger; taskIds: string[]; slot?: string }>
+  | DomainEvent<'ScheduledRunSkipped', { jobId: string; slot: string; activeRunId: string }>
+  | DomainEvent<'RunEnded', { jobId: string; runId: string; status: FinalRunStatus; watermarks: Record<string, unknown> }>;
+
+export interface RunTracking {
+  activeRunId: string | null;
+  /** The latest cron slot decided (fired or skipped). */
+  lastSlot: string | null;
+  /** Highest loaded value of each incremental task, by task id. */
+  watermarks: Record<string, unknown>;
+}
 
 export type JobState =
   | { status: 'none' }
-  | ({ status: 'active' | 'deleted'; jobId: string; workspaceId: string; tasks: Task[] } & JobDefinition);
+  | ({ status: 'active' | 'deleted'; jobId: string; workspaceId: string; tasks: Task[] } & JobDefinition & RunTracking);
 
 export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
   initialState: { status: 'none' },
@@ -67,7 +92,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       { type: 'JobCreated', data: { jobId, workspaceId, ...definition } },
       ...tasks.map((t, index): JobEvent => ({
         type: 'TaskAdded',
-        data: { jobId, taskId: t.id, query: t.query, isActive: t.isActive, index },
+        data: { jobId, taskId: t.id, query: t.query, isActive: t.isActive, incrementalColumn: t.incrementalColumn ?? null, index },
       })),
     ];
   }
@@ -75,22 +100,26 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
   const { jobId } = state;
   switch (command.type) {
     case 'UpdateJob': {
+      notRunning(state, 'updated');
       const next = applyChanges(state, command.data.changes);
       validate(next);
       const changes = diff(state, next);
       return Object.keys(changes).length ? [{ type: 'JobUpdated', data: { jobId, changes } }] : [];
     }
     case 'DeleteJob':
+      notRunning(state, 'deleted');
       return [{ type: 'JobDeleted', data: { jobId, workspaceId: state.workspaceId } }];
     case 'AddTask': {
       const { task, index = state.tasks.length } = command.data;
       validateTask(task);
       if (state.tasks.some((t) => t.id === task.id)) throw new DomainError('VALIDATION', `Task ${task.id} already exists`);
       checkIndex(index, state.tasks.length, 'index');
-      return [{ type: 'TaskAdded', data: { jobId, taskId: task.id, query: task.query, isActive: task.isActive, index } }];
+      return [
+        { type: 'TaskAdded', data: { jobId, taskId: task.id, query: task.query, isActive: task.isActive, incrementalColumn: task.incrementalColumn ?? null, index } },
+      ];
     }
     case 'UpdateTask': {
-      const { taskId, query, isActive, index } = command.data;
+      const { taskId, query, isActive, incrementalColumn, index } = command.data;
       const from = taskIndex(state, taskId);
       const current = state.tasks[from];
       if (query !== undefined) validateTask({ ...current, query });
@@ -98,6 +127,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       const changed = {
         ...(query !== undefined && query !== current.query ? { query } : {}),
         ...(isActive !== undefined && isActive !== current.isActive ? { isActive } : {}),
+        ...(incrementalColumn !== undefined && incrementalColumn !== (current.incrementalColumn ?? null) ? { incrementalColumn } : {}),
       };
       if (Object.keys(changed).length) events.push({ type: 'TaskUpdated', data: { jobId, taskId, ...changed } });
       if (index !== undefined && index !== from) {
@@ -107,6 +137,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       return events;
     }
     case 'DeleteTask': {
+      notRunning(state, 'changed by deleting a task');
       const index = taskIndex(state, command.data.taskId);
       return [{ type: 'TaskDeleted', data: { jobId, taskId: command.data.taskId, index } }];
     }
@@ -119,6 +150,21 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       checkIndex(toIndex, state.tasks.length - 1, 'to_index');
       return toIndex === from ? [] : [{ type: 'TaskMoved', data: { jobId, taskId, fromIndex: from, toIndex } }];
     }
+    case 'RequestRun': {
+      const { runId, trigger, taskIds, slot } = command.data;
+      if (slot !== undefined) {
+        if (state.lastSlot !== null && slot <= state.lastSlot) return [];
+        if (state.activeRunId) return [{ type: 'ScheduledRunSkipped', data: { jobId, slot, activeRunId: state.activeRunId } }];
+      }
+      if (state.activeRunId) return [];
+      for (const id of taskIds ?? []) taskIndex(state, id);
+      const selected = taskIds?.length ? state.tasks.filter((t) => taskIds.includes(t.id)) : state.tasks.filter((t) => t.isActive);
+      return [{ type: 'RunRequested', data: { jobId, runId, trigger, taskIds: selected.map((t) => t.id), ...(slot !== undefined ? { slot } : {}) } }];
+    }
+    case 'EndRun': {
+      const { runId, status, watermarks } = command.data;
+      return state.activeRunId === runId ? [{ type: 'RunEnded', data: { jobId, runId, status, watermarks } }] : [];
+    }
     default: {
       const _exhaustive: never = command;
       return _exhaustive;
@@ -129,7 +175,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
 function evolve(state: JobState, event: JobEvent): JobState {
   if (event.type === 'JobCreated') {
     const { jobId, workspaceId, ...definition } = event.data;
-    return { status: 'active', jobId, workspaceId, tasks: [], ...definition };
+    return { status: 'active', jobId, workspaceId, tasks: [], ...definition, activeRunId: null, lastSlot: null, watermarks: {} };
   }
   if (state.status === 'none') return state;
   switch (event.type) {
@@ -138,9 +184,9 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'JobDeleted':
       return { ...state, status: 'deleted' };
     case 'TaskAdded': {
-      const { taskId, query, isActive, index } = event.data;
+      const { taskId, query, isActive, incrementalColumn, index } = event.data;
       const tasks = [...state.tasks];
-      tasks.splice(index, 0, { id: taskId, query, isActive });
+      tasks.splice(index, 0, { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null });
       return { ...state, tasks };
     }
     case 'TaskUpdated': {
@@ -151,6 +197,12 @@ function evolve(state: JobState, event: JobEvent): JobState {
       return { ...state, tasks: moveItem(state.tasks, event.data.fromIndex, event.data.toIndex) };
     case 'TaskDeleted':
       return { ...state, tasks: state.tasks.filter((t) => t.id !== event.data.taskId) };
+    case 'RunRequested':
+      return { ...state, activeRunId: event.data.runId, lastSlot: event.data.slot ?? state.lastSlot };
+    case 'ScheduledRunSkipped':
+      return { ...state, lastSlot: event.data.slot };
+    case 'RunEnded':
+      return { ...state, activeRunId: null, watermarks: { ...state.watermarks, ...event.data.watermarks } };
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
@@ -209,6 +261,18 @@ function validate(job: JobDefinition): void {
 
 function validateTask(task: Task): void {
   if (!task.query.trim()) throw new DomainError('VALIDATION', 'query must not be empty', 'query');
+  try {
+    parseTaskQuery(task.query);
+  } catch (error) {
+    if (error instanceof TaskQueryError) throw new DomainError('TASK.QUERY_INVALID', `query "${task.query}" is invalid: ${error.message}`, 'query');
+    throw error;
+  }
+}
+
+function notRunning(state: { activeRunId: string | null; jobId: string }, what: string): void {
+  if (state.activeRunId) {
+    throw new DomainError('JOB.RUNNING', `Job ${state.jobId} is running (run ${state.activeRunId}) and cannot be ${what}; cancel it or wait for it to finish`);
+  }
 }
 
 function taskIndex(state: { tasks: Task[] }, taskId: string): number {

@@ -48,6 +48,8 @@ export interface JobSettings {
   cdc_engine_settings: Record<string, unknown> | null;
   labels: string[];
   pipeline_id: string | null;
+  /** Sluice's addition: the default incremental column of the job's tasks. */
+  incremental_column: string | null;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -77,6 +79,7 @@ export const DEFAULT_SETTINGS: JobSettings = {
   cdc_engine_settings: null,
   labels: [],
   pipeline_id: null,
+  incremental_column: null,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof JobSettings>;
@@ -87,6 +90,13 @@ export interface Task {
   id: string;
   query: string;
   isActive: boolean;
+  /** Column whose highest loaded value is remembered, so the next run reads only rows above it. */
+  incrementalColumn?: string | null;
 }
+
+export const RUN_STATUSES = ['queued', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type FinalRunStatus = Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+export type RunTrigger = 'manual' | 'schedule';
 
 export const jobStream = (jobId: string) => `job-${jobId}`;

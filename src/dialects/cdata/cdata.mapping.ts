@@ -24,7 +24,7 @@ export function toCDataJob(job: JobDoc) {
 }
 
 export function toCDataTask(job: JobDoc, task: Task, index: number) {
-  return { id: task.id, job_id: job.id, query: task.query, is_active: task.isActive, index };
+  return { id: task.id, job_id: job.id, query: task.query, is_active: task.isActive, incremental_column: task.incrementalColumn ?? null, index };
 }
 
 export function toCDataConnection(c: ConnectionDoc) {

@@ -76,6 +76,8 @@ export class JobSettingsDto {
   labels?: string[];
 
   @OptionalString('Id of the pipeline the job belongs to') pipeline_id?: string;
+  @OptionalString('Default incremental column of the tasks: each run loads only rows above the highest value already loaded', 'updated_at')
+  incremental_column?: string;
 }
 
 export class CreateJobDto extends JobSettingsDto {
@@ -107,6 +109,9 @@ export class TaskDto {
   @IsOptional() @IsBoolean() @ApiPropertyOptional({ default: true })
   is_active?: boolean;
 
+  @OptionalString('Incremental column of this task (default: the job\'s incremental_column)', 'id')
+  incremental_column?: string;
+
   @OptionalInt('Position to insert the task at (default: last)', 0)
   index?: number;
 }
@@ -117,6 +122,9 @@ export class UpdateTaskDto {
 
   @OptionalBoolean('Run the task when the job runs')
   is_active?: boolean;
+
+  @OptionalString('Incremental column of this task', 'id')
+  incremental_column?: string;
 
   @OptionalInt('Move the task to this position', 0, undefined, 1)
   index?: number;

@@ -36,7 +36,7 @@ export class CDataTasksController {
   @ApiAnswer(201, 'The task', TASK_EXAMPLE)
   @ApiErrors(400, 401, 404)
   async add(@Param('job_id') jobId: string, @Body() dto: TaskDto, @Ctx() ctx: CommandContext) {
-    const task = { id: randomUUID(), query: dto.query, isActive: dto.is_active ?? true };
+    const task = { id: randomUUID(), query: dto.query, isActive: dto.is_active ?? true, incrementalColumn: dto.incremental_column ?? null };
     return this.change(jobId, task.id, { type: 'AddTask', data: { task, index: dto.index } }, ctx);
   }
 
@@ -53,7 +53,7 @@ export class CDataTasksController {
   @ApiAnswer(200, 'The task', TASK_EXAMPLE)
   @ApiErrors(400, 401, 404)
   async update(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Body() dto: UpdateTaskDto, @Ctx() ctx: CommandContext) {
-    const data = { taskId, query: dto.query, isActive: dto.is_active, index: dto.index };
+    const data = { taskId, query: dto.query, isActive: dto.is_active, incrementalColumn: dto.incremental_column, index: dto.index };
     return this.change(jobId, taskId, { type: 'UpdateTask', data }, ctx);
   }
 
