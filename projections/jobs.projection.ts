@@ -14,6 +14,12 @@ export interface JobDoc extends Doc, JobDefinition {
   updatedAt: string;
   /** Revision of the job's stream this document reflects. */
   version: number;
+  activeRunId: string | null;
+  lastRun: { id: string; status: string; endedAt: string } | null;
+  /** The latest cron slot fired or skipped. */
+  lastSlot: string | null;
+  /** When the schedule last changed: slots before it never fire. */
+  scheduleSince: string;
 }
 
 export const JOBS = 'jobs';
@@ -26,26 +32,46 @@ export const jobsProjection: Projection = {
     const event = recorded as unknown as JobEvent & RecordedEvent;
     const at = recorded.metadata.occurredAt;
     const touch = (doc: JobDoc): JobDoc => ({ ...doc, updatedAt: at, version: recorded.revision });
+    // Runs move the stream's revision but are not edits of the job: updatedAt stays.
+    const track = (doc: JobDoc): JobDoc => ({ ...doc, version: recorded.revision });
     const { jobId } = event.data;
     switch (event.type) {
       case 'JobCreated': {
         const { jobId: id, ...definition } = event.data;
-        tx.put(JOBS, { id, ...definition, tasks: [], createdAt: at, createdBy: recorded.metadata.actor, updatedAt: at, version: recorded.revision });
+        tx.put(JOBS, {
+          id,
+          ...definition,
+          tasks: [],
+          createdAt: at,
+          createdBy: recorded.metadata.actor,
+          updatedAt: at,
+          version: recorded.revision,
+          activeRunId: null,
+          lastRun: null,
+          lastSlot: null,
+          scheduleSince: at,
+        } satisfies JobDoc);
         return;
       }
       case 'JobUpdated': {
         const { schedule, settings, ...rest } = event.data.changes;
         return tx.update<JobDoc>(JOBS, jobId, (doc) =>
-          touch({ ...doc, ...rest, schedule: { ...doc.schedule, ...schedule }, settings: { ...doc.settings, ...settings } }),
+          touch({
+            ...doc,
+            ...rest,
+            schedule: { ...doc.schedule, ...schedule },
+            settings: { ...doc.settings, ...settings },
+            scheduleSince: schedule ? at : doc.scheduleSince,
+          }),
         );
       }
       case 'JobDeleted':
         return tx.delete(JOBS, jobId);
       case 'TaskAdded': {
-        const { taskId, query, isActive, index } = event.data;
+        const { taskId, query, isActive, incrementalColumn, index } = event.data;
         return tx.update<JobDoc>(JOBS, jobId, (doc) => {
           const tasks = [...doc.tasks];
-          tasks.splice(index, 0, { id: taskId, query, isActive });
+          tasks.splice(index, 0, { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null });
           return touch({ ...doc, tasks });
         });
       }
@@ -57,6 +83,14 @@ export const jobsProjection: Projection = {
         return tx.update<JobDoc>(JOBS, jobId, (doc) => touch({ ...doc, tasks: moveItem(doc.tasks, event.data.fromIndex, event.data.toIndex) }));
       case 'TaskDeleted':
         return tx.update<JobDoc>(JOBS, jobId, (doc) => touch({ ...doc, tasks: doc.tasks.filter((t) => t.id !== event.data.taskId) }));
+      case 'RunRequested':
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, activeRunId: event.data.runId, lastSlot: event.data.slot ?? doc.lastSlot }));
+      case 'ScheduledRunSkipped':
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, lastSlot: event.data.slot }));
+      case 'RunEnded': {
+        const { runId, status } = event.data;
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, activeRunId: null, lastRun: { id: runId, status, endedAt: at } }));
+      }
     }
   },
 };

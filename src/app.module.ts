@@ -7,6 +7,7 @@ import { NativeModule } from './dialects/native/native.module.js';
 import { HealthModule } from './health/health.module.js';
 import { StoresModule } from './infrastructure/stores.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { RunsModule } from './runs/runs.module.js';
 
 @Module({})
 export class AppModule {
@@ -18,6 +19,7 @@ export class AppModule {
         StoresModule.forRoot(settings),
         JobsModule,
         ConnectionsModule,
+        RunsModule,
         CDataModule,
         NativeModule,
         HealthModule,

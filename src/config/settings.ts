@@ -9,6 +9,8 @@ export interface Settings {
   eventStoreUrl?: string;
   /** mongodb://… to use MongoDB; unset: embedded SQLite read models in dataDir. */
   mongoUrl?: string;
+  /** How many runs execute at once in this process (SLUICE_WORKERS). */
+  workers: number;
   adminToken: string;
   /** True when the token was generated at this start (then it is printed once). */
   adminTokenGenerated: boolean;
@@ -21,8 +23,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   mkdirSync(dataDir, { recursive: true });
   const port = Number(env.PORT || 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${env.PORT}"`);
+  const workers = Number(env.SLUICE_WORKERS || 2);
+  if (!Number.isInteger(workers) || workers < 0) throw new Error(`SLUICE_WORKERS must be a whole number, not "${env.SLUICE_WORKERS}"`);
   return {
     port,
+    workers,
     dataDir,
     eventStoreUrl: env.SLUICE_EVENTSTORE_URL || undefined,
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,

@@ -4,7 +4,7 @@ import { AdminTokenGuard } from '../../http/admin-token.guard.js';
 import { JsonErrorFilter } from '../../http/error.filter.js';
 import { CaseInsensitiveBodyPipe } from '../../http/validation.js';
 import { CreateConnectionDto, UpdateConnectionDto } from './connections.dto.js';
-import { ConnectionRefDto, CreateJobDto, MoveTaskDto, ScheduleDto, TaskDto, UpdateJobDto, UpdateTaskDto } from './jobs.dto.js';
+import { ConnectionRefDto, CreateJobDto, ExecuteJobDto, MoveTaskDto, ScheduleDto, TaskDto, UpdateJobDto, UpdateTaskDto } from './jobs.dto.js';
 
 const bodyPipe = new CaseInsensitiveBodyPipe([
   CreateConnectionDto,
@@ -16,6 +16,7 @@ const bodyPipe = new CaseInsensitiveBodyPipe([
   TaskDto,
   UpdateTaskDto,
   MoveTaskDto,
+  ExecuteJobDto,
 ]);
 
 /** What every CData Sync v2 controller shares: admin token, its error shape, case-insensitive bodies. */

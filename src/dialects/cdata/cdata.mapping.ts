@@ -1,5 +1,7 @@
 import type { ConnectionDoc } from '../../../projections/connections.projection.js';
 import type { JobDoc } from '../../../projections/jobs.projection.js';
+import type { RunDoc, StepDoc } from '../../../projections/runs.projection.js';
+import { nextRunAt } from '../../execution/scheduler.js';
 import type { JobChanges } from '../../jobs/job.decider.js';
 import { SETTING_NAMES, type JobSettings, type Task } from '../../jobs/job.model.js';
 import type { JobSettingsDto } from './jobs.dto.js';
@@ -16,6 +18,9 @@ export function toCDataJob(job: JobDoc) {
     schedule: job.schedule,
     ...job.settings,
     tasks: job.tasks.map((t, i) => toCDataTask(job, t, i)),
+    active_run_id: job.activeRunId,
+    last_run: job.lastRun && { id: job.lastRun.id, status: job.lastRun.status, finished_at: job.lastRun.endedAt },
+    next_run_at: nextRunAt(job, new Date()),
     created_at: job.createdAt,
     created_by: job.createdBy,
     updated_at: job.updatedAt,
@@ -54,5 +59,45 @@ export function jobChanges(dto: JobSettingsDto & { name?: string; type?: JobChan
     destinationConnectionId: dto.destination_connection_id ?? dto.destination_connection?.id,
     schedule,
     settings,
+  };
+}
+
+/** A run as CData's job history entry, with a result per task. */
+export function toCDataHistory(run: RunDoc) {
+  return {
+    id: run.id,
+    job_id: run.jobId,
+    job_name: run.jobName,
+    status: run.status,
+    trigger: run.trigger,
+    requested_by: run.requestedBy,
+    slot: run.slot,
+    queued_at: run.queuedAt,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    duration_ms: run.durationMs,
+    rows_read: run.rowsRead,
+    rows_written: run.rowsWritten,
+    error: run.error,
+    tasks: run.steps.map((s) => toCDataStep(run, s)),
+  };
+}
+
+export function toCDataStep(run: RunDoc, s: StepDoc) {
+  return {
+    task_id: s.taskId,
+    history_id: run.id,
+    query: s.query,
+    status: s.status,
+    source_table: s.source,
+    destination_table: s.destination,
+    rows_read: s.rowsRead,
+    rows_written: s.rowsWritten,
+    watermark: s.watermark ?? null,
+    error: s.error,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    duration_ms: s.durationMs,
+    metrics: s.metrics,
   };
 }

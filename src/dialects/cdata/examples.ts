@@ -39,3 +39,46 @@ export const JOB_EXAMPLE = {
 };
 
 export const list = (item: unknown) => ({ value: [item], next_cursor: 'WyIyMDI2LTExLTIzIiwiYWJjIl0' });
+
+export const HISTORY_EXAMPLE = {
+  id: '3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c',
+  job_id: JOB_EXAMPLE.id,
+  job_name: 'ReverseETLJob',
+  status: 'succeeded',
+  trigger: 'manual',
+  requested_by: 'admin',
+  slot: null,
+  queued_at: '2026-11-23T08:00:00.000Z',
+  started_at: '2026-11-23T08:00:00.120Z',
+  finished_at: '2026-11-23T08:00:01.400Z',
+  duration_ms: 1280,
+  rows_read: 1500,
+  rows_written: 1500,
+  error: null,
+  tasks: [
+    {
+      task_id: TASK_EXAMPLE.id,
+      history_id: '3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c',
+      query: 'REPLICATE [Accounts] SELECT * FROM [Accounts]',
+      status: 'succeeded',
+      source_table: 'Accounts',
+      destination_table: 'Accounts',
+      rows_read: 1500,
+      rows_written: 1500,
+      watermark: 1500,
+      error: null,
+      started_at: '2026-11-23T08:00:00.130Z',
+      finished_at: '2026-11-23T08:00:01.390Z',
+      duration_ms: 1260,
+      metrics: { rowsProcessed: 1500, sinceLastCheck: 500, latencyMs: { min: 2.1, max: 9.8, avg: 4.2 }, lastId: 1500, at: '2026-11-23T08:00:01.380Z' },
+    },
+  ],
+};
+
+export const STATUS_EXAMPLE = {
+  job_id: JOB_EXAMPLE.id,
+  status: 'running',
+  active_run_id: HISTORY_EXAMPLE.id,
+  last_run: { id: '1a2b3c4d-0000-4000-8000-000000000000', status: 'succeeded', finished_at: '2026-11-22T02:00:03.000Z' },
+  next_run_at: '2026-11-24T02:00:00.000Z',
+};

@@ -137,3 +137,9 @@ export class MoveTaskDto {
   @IsInt() @Min(0) @ApiProperty({ description: 'Where the task goes', minimum: 0, example: 1 })
   to_index: number;
 }
+
+export class ExecuteJobDto {
+  @IsOptional() @IsArray() @IsString({ each: true })
+  @ApiPropertyOptional({ type: [String], description: 'Ids of the tasks to run (default: every active task)', example: ['870237973789151200'] })
+  tasks?: string[];
+}

@@ -9,9 +9,10 @@ import { ChangeJob } from '../../jobs/jobs.commands.js';
 import { GetJob } from '../../jobs/jobs.queries.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
-import { toCDataTask } from './cdata.mapping.js';
+import { toCDataStep, toCDataTask } from './cdata.mapping.js';
+import { TaskHistory } from '../../runs/runs.queries.js';
 import { CDataController } from './cdata.decorators.js';
-import { TASK_EXAMPLE } from './examples.js';
+import { HISTORY_EXAMPLE, TASK_EXAMPLE } from './examples.js';
 import { MoveTaskDto, TaskDto, UpdateTaskDto } from './jobs.dto.js';
 
 @CDataController('CData Sync v2: tasks')
@@ -38,6 +39,32 @@ export class CDataTasksController {
   async add(@Param('job_id') jobId: string, @Body() dto: TaskDto, @Ctx() ctx: CommandContext) {
     const task = { id: randomUUID(), query: dto.query, isActive: dto.is_active ?? true, incrementalColumn: dto.incremental_column ?? null };
     return this.change(jobId, task.id, { type: 'AddTask', data: { task, index: dto.index } }, ctx);
+  }
+
+  @Get('last-run')
+  @ApiOperation({ summary: 'The last run of every task of the job' })
+  @ApiAnswer(200, 'Each task with its latest result (null when it never ran)', { value: [{ ...TASK_EXAMPLE, last_run: HISTORY_EXAMPLE.tasks[0] }] })
+  @ApiErrors(401, 404)
+  async lastRun(@Param('job_id') jobId: string) {
+    const job = await this.queries.execute(new GetJob(jobId));
+    const latest = await this.queries.execute(new TaskHistory(jobId, job.tasks.map((t) => t.id), true));
+    return {
+      value: job.tasks.map((t, i) => {
+        const found = latest.find((l) => l.step.taskId === t.id);
+        return { ...toCDataTask(job, t, i), last_run: found ? toCDataStep(found.run, found.step) : null };
+      }),
+    };
+  }
+
+  @Get(':task_id/history')
+  @ApiOperation({ summary: 'The results of one task across the job\'s runs, newest first' })
+  @ApiAnswer(200, 'The task\'s history', { value: HISTORY_EXAMPLE.tasks })
+  @ApiErrors(401, 404)
+  async taskHistory(@Param('job_id') jobId: string, @Param('task_id') taskId: string) {
+    const job = await this.queries.execute(new GetJob(jobId));
+    if (!job.tasks.some((t) => t.id === taskId)) throw new DomainError('TASK.NOT_FOUND', `Task ${taskId} not found in job ${jobId}`);
+    const history = await this.queries.execute(new TaskHistory(jobId, [taskId], false));
+    return { value: history.map(({ run, step }) => toCDataStep(run, step)) };
   }
 
   @Get(':task_id')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ReadStreamEventsHandler } from '../../streams/streams.queries.js';
+import { RunsController } from './runs.controller.js';
 import { StreamsController } from './streams.controller.js';
 
-@Module({ controllers: [StreamsController], providers: [ReadStreamEventsHandler] })
+@Module({ controllers: [StreamsController, RunsController], providers: [ReadStreamEventsHandler] })
 export class NativeModule {}

@@ -1,0 +1,142 @@
+import type { RecordedEvent } from '../src/core/events.js';
+import type { Doc } from '../src/core/read-store.js';
+import type { RunStatus } from '../src/jobs/job.model.js';
+import type { RunEvent, RunOwner, RunPlan, StepMetrics } from '../src/runs/run.decider.js';
+import type { Projection, ProjectionTx } from './projection.js';
+
+export interface StepDoc {
+  taskId: string;
+  query: string;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  source: string | null;
+  destination: string | null;
+  rowsRead: number;
+  rowsWritten: number;
+  watermarkBefore: unknown;
+  watermark: unknown;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  metrics: (StepMetrics & { at: string }) | null;
+}
+
+/** A run with its steps and their live metrics: CData's history, Jitsu's task, Etlworks' running task. */
+export interface RunDoc extends Doc {
+  jobId: string;
+  workspaceId: string;
+  jobName: string;
+  status: RunStatus;
+  trigger: RunPlan['trigger'];
+  requestedBy: string;
+  slot: string | null;
+  owner: RunOwner | null;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  rowsRead: number;
+  rowsWritten: number;
+  error: string | null;
+  steps: StepDoc[];
+  version: number;
+}
+
+export const RUNS = 'runs';
+
+export const runsProjection: Projection = {
+  name: 'runs',
+  collections: { [RUNS]: [{ fields: ['jobId', 'queuedAt'] }, { fields: ['status', 'queuedAt'] }] },
+  async apply(recorded: RecordedEvent, tx: ProjectionTx) {
+    if (!recorded.stream.startsWith('run-')) return;
+    const event = recorded as unknown as RunEvent & RecordedEvent;
+    const at = recorded.metadata.occurredAt;
+    const runId = event.data.runId;
+    const change = (f: (run: RunDoc) => RunDoc) => tx.update<RunDoc>(RUNS, runId, (run) => ({ ...f(run), version: recorded.revision }));
+    const step = (taskId: string, f: (s: StepDoc) => StepDoc) =>
+      change((run) => ({ ...run, steps: run.steps.map((s) => (s.taskId === taskId ? f(s) : s)) }));
+    switch (event.type) {
+      case 'RunQueued': {
+        const p = event.data;
+        tx.put(RUNS, {
+          id: p.runId,
+          jobId: p.jobId,
+          workspaceId: p.workspaceId,
+          jobName: p.jobName,
+          status: 'queued',
+          trigger: p.trigger,
+          requestedBy: p.requestedBy,
+          slot: p.slot ?? null,
+          owner: null,
+          queuedAt: at,
+          startedAt: null,
+          finishedAt: null,
+          durationMs: null,
+          rowsRead: 0,
+          rowsWritten: 0,
+          error: null,
+          steps: p.tasks.map((t) => ({
+            taskId: t.taskId,
+            query: t.query,
+            status: 'pending',
+            source: null,
+            destination: null,
+            rowsRead: 0,
+            rowsWritten: 0,
+            watermarkBefore: t.watermark,
+            watermark: t.watermark,
+            error: null,
+            startedAt: null,
+            finishedAt: null,
+            durationMs: null,
+            metrics: null,
+          })),
+          version: recorded.revision,
+        } satisfies RunDoc);
+        return;
+      }
+      case 'RunStarted':
+        return change((run) => ({ ...run, status: 'running', startedAt: at, owner: event.data.owner }));
+      case 'StepStarted':
+        return step(event.data.taskId, (s) => ({ ...s, status: 'running', source: event.data.source, destination: event.data.destination, startedAt: at }));
+      case 'StepProgress': {
+        const { runId: _r, taskId, ...metrics } = event.data;
+        return step(taskId, (s) => ({ ...s, rowsWritten: metrics.rowsProcessed, metrics: { ...metrics, at } }));
+      }
+      case 'StepCompleted':
+      case 'StepFailed': {
+        const d = event.data;
+        await step(d.taskId, (s) => ({
+          ...s,
+          status: event.type === 'StepFailed' ? 'failed' : 'succeeded',
+          rowsRead: d.rowsRead,
+          rowsWritten: d.rowsWritten,
+          watermark: event.type === 'StepCompleted' ? event.data.watermark : s.watermark,
+          error: event.type === 'StepFailed' ? event.data.error : null,
+          finishedAt: at,
+          durationMs: d.durationMs,
+        }));
+        return change((run) => ({
+          ...run,
+          rowsRead: run.steps.reduce((n, s) => n + s.rowsRead, 0),
+          rowsWritten: run.steps.reduce((n, s) => n + s.rowsWritten, 0),
+        }));
+      }
+      case 'RunCancelRequested':
+        return change((run) => ({ ...run, status: 'cancelling' }));
+      case 'RunFinished': {
+        const { status, error, durationMs } = event.data;
+        return change((run) => ({
+          ...run,
+          status,
+          error: error ?? null,
+          finishedAt: at,
+          durationMs,
+          steps: run.steps.map((s) => (s.status === 'running' ? { ...s, status: status === 'cancelled' ? 'cancelled' : 'failed', finishedAt: at } : s)),
+        }));
+      }
+      case 'RunLogged':
+        return;
+    }
+  },
+};

@@ -1,0 +1,84 @@
+import { Controller, Get, Param, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiHideProperty, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { LOG_LEVELS } from '../../../projections/logs.projection.js';
+import { AdminTokenGuard } from '../../http/admin-token.guard.js';
+import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
+import { JsonErrorFilter } from '../../http/error.filter.js';
+import { strictValidation } from '../../http/validation.js';
+import type { LogLevel } from '../../runs/run.decider.js';
+import { GetRun, RunLogs } from '../../runs/runs.queries.js';
+
+class LogQueryDto {
+  @IsOptional() @IsISO8601() @ApiPropertyOptional({ description: 'Lines at or after this time (ISO 8601)' })
+  from?: string;
+
+  @IsOptional() @IsISO8601() @ApiPropertyOptional({ description: 'Lines at or before this time (ISO 8601)' })
+  to?: string;
+
+  @IsOptional() @IsIn(LOG_LEVELS, { message: `level must be one of: ${LOG_LEVELS.join(', ')}` })
+  @ApiPropertyOptional({ enum: LOG_LEVELS, description: 'This level and above' })
+  level?: LogLevel;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(5000) @ApiPropertyOptional({ default: 1000 })
+  limit?: number;
+
+  @IsOptional() @IsString() @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  cursor?: string;
+
+  @IsOptional() @IsString() @ApiHideProperty()
+  '@authtoken'?: string;
+}
+
+const RUN_EXAMPLE = {
+  id: '3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c',
+  jobId: '0b6e3c55-1d6f-4f0a-9e57-3a3c2f7f4b21',
+  status: 'running',
+  trigger: 'schedule',
+  steps: [
+    {
+      taskId: '6f1c2f0e-8f55-4a53-9d2c-2b1f3f1d9a10',
+      status: 'running',
+      rowsWritten: 120000,
+      metrics: { rowsProcessed: 120000, sinceLastCheck: 40000, latencyMs: { min: 8.2, max: 31.5, avg: 12.9 }, lastId: 120000, at: '2026-11-23T08:00:03.000Z' },
+    },
+  ],
+};
+
+@ApiTags('Sluice: runs')
+@ApiSecurity('x-cdata-authtoken')
+@ApiBearerAuth()
+@UseGuards(AdminTokenGuard)
+@UseFilters(JsonErrorFilter)
+@UsePipes(strictValidation)
+@Controller('v1/runs')
+export class RunsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get(':run_id')
+  @ApiOperation({ summary: 'A run with its steps and their live metrics' })
+  @ApiAnswer(200, 'The run', RUN_EXAMPLE)
+  @ApiErrors(401, 404)
+  run(@Param('run_id') runId: string) {
+    return this.queries.execute(new GetRun(runId));
+  }
+
+  @Get(':run_id/logs')
+  @ApiOperation({ summary: 'The run\'s log lines in time order; `level` means that level and above' })
+  @ApiAnswer(200, 'A page of log lines', {
+    run_id: RUN_EXAMPLE.id,
+    lines: [{ at: '2026-11-23T08:00:01.400Z', level: 'info', message: 'FINISHED SUCCESSFULLY in [1.28] seconds', task_id: null }],
+    next_cursor: null,
+  })
+  @ApiErrors(400, 401, 404)
+  async logs(@Param('run_id') runId: string, @Query() query: LogQueryDto) {
+    const { items, next } = await this.queries.execute(new RunLogs(runId, { ...query, limit: query.limit ?? 1000 }));
+    return {
+      run_id: runId,
+      lines: items.map((l) => ({ at: l.at, level: l.level, message: l.message, task_id: l.taskId })),
+      next_cursor: next ?? null,
+    };
+  }
+}

@@ -1,0 +1,189 @@
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { conditionToSql } from './conditions.js';
+import {
+  type Column,
+  type ColumnType,
+  type Connector,
+  ConnectorError,
+  type PrepareOptions,
+  type ReadRequest,
+  type Row,
+  type WriteOptions,
+  missingColumns,
+} from './connector.js';
+
+// Values as the other stores hold them: 64-bit integers as numbers where exact, dates and times as ISO text.
+const types = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => {
+    switch (oid) {
+      case 20: // int8
+        return (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
+      case 1082: // date
+      case 1114: // timestamp without time zone
+        return (v: string) => v;
+      case 1184: // timestamptz
+        return (v: string) => new Date(v).toISOString();
+      default:
+        return pg.types.getTypeParser(oid, format as 'text');
+    }
+  },
+};
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const MAX_PARAMS = 60_000;
+
+const PG_TYPES: Record<ColumnType, string> = {
+  integer: 'BIGINT',
+  real: 'DOUBLE PRECISION',
+  numeric: 'NUMERIC',
+  text: 'TEXT',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMPTZ',
+  blob: 'BYTEA',
+};
+
+function columnType(dataType: string): ColumnType {
+  if (['smallint', 'integer', 'bigint'].includes(dataType)) return 'integer';
+  if (['real', 'double precision'].includes(dataType)) return 'real';
+  if (dataType === 'numeric') return 'numeric';
+  if (dataType === 'boolean') return 'boolean';
+  if (dataType === 'date') return 'date';
+  if (dataType.startsWith('timestamp')) return 'timestamp';
+  if (dataType === 'bytea') return 'blob';
+  return 'text';
+}
+
+/** A PostgreSQL database by URL, through `pg`; reads stream through a server-side cursor. */
+export class PostgresConnector implements Connector {
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 2, types });
+    this.pool.on('error', () => undefined);
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  private explain(error: unknown): ConnectorError {
+    const e = error as Error & { code?: string };
+    const where = this.url.replace(/\/\/[^@/]*@/, '//');
+    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND') return new ConnectorError(`PostgreSQL at ${where} is unreachable (${e.code})`);
+    return new ConnectorError(`PostgreSQL at ${where}: ${e.message}`);
+  }
+
+  private split(table: string, schema: string | null): { schema: string; name: string; sql: string } {
+    const [s, n] = table.includes('.') ? (table.split('.', 2) as [string, string]) : [schema ?? 'public', table];
+    return { schema: s, name: n, sql: `${quote(s)}.${quote(n)}` };
+  }
+
+  async columns(table: string, schema: string | null = null): Promise<Column[]> {
+    const t = this.split(table, schema);
+    const { rows } = await this.query<{ column_name: string; data_type: string; character_maximum_length: number | null; pk: boolean }>(
+      `SELECT c.column_name, c.data_type, c.character_maximum_length,
+              EXISTS (SELECT 1 FROM information_schema.key_column_usage k
+                        JOIN information_schema.table_constraints tc ON tc.constraint_name = k.constraint_name AND tc.table_schema = k.table_schema
+                       WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema AND k.table_name = c.table_name
+                         AND k.column_name = c.column_name) AS pk
+         FROM information_schema.columns c WHERE c.table_schema = $1 AND c.table_name = $2 ORDER BY c.ordinal_position`,
+      [t.schema, t.name],
+    );
+    if (rows.length === 0) throw new ConnectorError(`Table ${t.schema}.${t.name} does not exist in PostgreSQL`);
+    return rows.map((r) => ({ name: r.column_name, type: columnType(r.data_type), maxLength: r.character_maximum_length, primaryKey: r.pk }));
+  }
+
+  async *read(request: ReadRequest): AsyncIterable<Row[]> {
+    const params: unknown[] = [];
+    const param = (v: unknown) => (params.push(v), `$${params.length}`);
+    const where: string[] = [];
+    if (request.where) where.push(conditionToSql(request.where, quote, param));
+    if (request.incremental && request.incremental.after !== null && request.incremental.after !== undefined) {
+      where.push(`${quote(request.incremental.column)} > ${param(request.incremental.after)}`);
+    }
+    if (request.startDate) where.push(`${quote(request.startDate.column)} >= ${param(request.startDate.from)}`);
+    const sql =
+      `SELECT ${request.columns.map((c) => `${quote(c.name)} AS ${quote(c.as)}`).join(', ')} FROM ${this.split(request.table, null).sql}` +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      (request.incremental ? ` ORDER BY ${quote(request.incremental.column)}` : '');
+    const client = await this.pool.connect().catch((e) => Promise.reject(this.explain(e)));
+    const cursor = client.query(new Cursor<Row>(sql, params));
+    try {
+      for (;;) {
+        const rows = await cursor.read(request.batchSize).catch((e) => Promise.reject(this.explain(e)));
+        if (rows.length === 0) break;
+        yield rows;
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+      client.release();
+    }
+  }
+
+  async prepare(table: string, columns: Column[], options: PrepareOptions) {
+    const t = this.split(table, options.schema);
+    const exists = (await this.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`, [t.schema, t.name])).rowCount;
+    if (exists && options.drop) await this.query(`DROP TABLE ${t.sql}`);
+    if (!exists || options.drop) {
+      await this.query(`CREATE SCHEMA IF NOT EXISTS ${quote(t.schema)}`);
+      const keys = columns.filter((c) => c.primaryKey).map((c) => quote(c.name));
+      const defs = columns.map((c) => `${quote(c.name)} ${c.type === 'text' && c.maxLength ? `VARCHAR(${c.maxLength})` : PG_TYPES[c.type]}`);
+      if (keys.length) defs.push(`PRIMARY KEY (${keys.join(', ')})`);
+      await this.query(`CREATE TABLE ${t.sql} (${defs.join(', ')})`);
+    } else {
+      const missing = missingColumns(columns, await this.columns(t.name, t.schema));
+      if (missing.length && !options.alter) {
+        throw new ConnectorError(`Destination table ${t.schema}.${t.name} has no column ${missing.map((c) => c.name).join(', ')}; enable Alter_Schema to add them`);
+      }
+      for (const c of missing) await this.query(`ALTER TABLE ${t.sql} ADD COLUMN ${quote(c.name)} ${PG_TYPES[c.type]}`);
+      if (options.truncate) await this.query(`TRUNCATE ${t.sql}`);
+    }
+    const actual = await this.columns(t.name, t.schema);
+    return { columns: actual, primaryKey: actual.filter((c) => c.primaryKey).map((c) => c.name) };
+  }
+
+  async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
+    const t = this.split(table, options.schema);
+    const names = columns.map((c) => c.name);
+    const limits = columns.map((c) => (options.autoTruncate && c.maxLength ? c.maxLength : null));
+    const key = new Set(options.primaryKey);
+    const updates = names.filter((n) => !key.has(n)).map((n) => `${quote(n)} = EXCLUDED.${quote(n)}`);
+    const upsert = options.primaryKey.length
+      ? ` ON CONFLICT (${options.primaryKey.map(quote).join(', ')}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`
+      : '';
+    const perStatement = Math.max(1, Math.floor(MAX_PARAMS / names.length));
+    const client = await this.pool.connect().catch((e) => Promise.reject(this.explain(e)));
+    try {
+      await client.query('BEGIN');
+      for (let i = 0; i < rows.length; i += perStatement) {
+        const chunk = rows.slice(i, i + perStatement);
+        const params: unknown[] = [];
+        const tuples = chunk.map((row) => `(${names.map((n, j) => (params.push(fit(row[n], limits[j])), `$${params.length}`)).join(', ')})`);
+        await client.query(`INSERT INTO ${t.sql} (${names.map(quote).join(', ')}) VALUES ${tuples.join(', ')}${upsert}`, params);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw this.explain(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function fit(value: unknown, limit: number | null): unknown {
+  if (value === undefined) return null;
+  if (limit !== null && typeof value === 'string' && value.length > limit) return value.slice(0, limit);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) return JSON.stringify(value);
+  return value;
+}

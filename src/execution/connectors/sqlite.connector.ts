@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { openDatabase } from '../../infrastructure/sqlite/open-database.js';
+import { conditionToSql } from './conditions.js';
+import {
+  type Column,
+  type ColumnType,
+  type Connector,
+  ConnectorError,
+  type PrepareOptions,
+  type ReadRequest,
+  type Row,
+  type WriteOptions,
+  missingColumns,
+  valueForSql,
+} from './connector.js';
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+const SQL_TYPES: Record<ColumnType, string> = {
+  integer: 'INTEGER',
+  real: 'REAL',
+  numeric: 'NUMERIC',
+  text: 'TEXT',
+  boolean: 'INTEGER',
+  date: 'TEXT',
+  timestamp: 'TEXT',
+  blob: 'BLOB',
+};
+
+function columnType(declared: string): ColumnType {
+  const t = declared.toUpperCase();
+  if (t.includes('INT')) return 'integer';
+  if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return 'real';
+  if (t.includes('BOOL')) return 'boolean';
+  if (t.includes('TIMESTAMP') || t.includes('DATETIME')) return 'timestamp';
+  if (t === 'DATE') return 'date';
+  if (t.includes('BLOB')) return 'blob';
+  if (t.includes('NUM') || t.includes('DEC')) return 'numeric';
+  return 'text';
+}
+
+/** A SQLite database file, as source or destination. */
+export class SqliteConnector implements Connector {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly path: string) {
+    this.db = openDatabase(path);
+    // A destination file is rewritten in bulk: NORMAL still survives a crash of the process.
+    this.db.pragma('synchronous = NORMAL');
+  }
+
+  static open(path: string, mustExist: boolean): SqliteConnector {
+    if (mustExist && !existsSync(path)) throw new ConnectorError(`SQLite database ${path} does not exist`);
+    return new SqliteConnector(path);
+  }
+
+  async columns(table: string): Promise<Column[]> {
+    const info = this.db.prepare(`SELECT name, type, pk FROM pragma_table_info(?)`).all(table) as Array<{ name: string; type: string; pk: number }>;
+    if (info.length === 0) throw new ConnectorError(`Table ${table} does not exist in SQLite database ${this.path}`);
+    return info.map((c) => ({ name: c.name, type: columnType(c.type), primaryKey: c.pk > 0 }));
+  }
+
+  async *read(request: ReadRequest): AsyncIterable<Row[]> {
+    const params: unknown[] = [];
+    const param = (v: unknown) => (params.push(valueForSql(v)), '?');
+    const where: string[] = [];
+    if (request.where) where.push(conditionToSql(request.where, quote, param));
+    if (request.incremental && request.incremental.after !== null && request.incremental.after !== undefined) {
+      where.push(`${quote(request.incremental.column)} > ${param(request.incremental.after)}`);
+    }
+    if (request.startDate) where.push(`${quote(request.startDate.column)} >= ${param(request.startDate.from)}`);
+    const select = request.columns.map((c) => `${quote(c.name)} AS ${quote(c.as)}`).join(', ');
+    const sql =
+      `SELECT ${select} FROM ${quote(request.table)}` +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      (request.incremental ? ` ORDER BY ${quote(request.incremental.column)}` : '');
+    let statement: Database.Statement;
+    try {
+      statement = this.db.prepare(sql);
+    } catch (error) {
+      throw new ConnectorError(`SQLite rejected the query on ${request.table}: ${(error as Error).message}`);
+    }
+    let batch: Row[] = [];
+    for (const row of statement.iterate(...params) as IterableIterator<Row>) {
+      batch.push(row);
+      if (batch.length >= request.batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  async prepare(table: string, columns: Column[], options: PrepareOptions) {
+    const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
+    if (exists && options.drop) this.db.exec(`DROP TABLE ${quote(table)}`);
+    if (!exists || options.drop) {
+      const keys = columns.filter((c) => c.primaryKey).map((c) => quote(c.name));
+      const defs = columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`);
+      if (keys.length) defs.push(`PRIMARY KEY (${keys.join(', ')})`);
+      this.db.exec(`CREATE TABLE ${quote(table)} (${defs.join(', ')})`);
+    } else {
+      const missing = missingColumns(columns, await this.columns(table));
+      if (missing.length && !options.alter) {
+        throw new ConnectorError(`Destination table ${table} has no column ${missing.map((c) => c.name).join(', ')}; enable Alter_Schema to add them`);
+      }
+      for (const c of missing) this.db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN ${quote(c.name)} ${SQL_TYPES[c.type]}`);
+      if (options.truncate) this.db.exec(`DELETE FROM ${quote(table)}`);
+    }
+    const actual = await this.columns(table);
+    return { columns: actual, primaryKey: actual.filter((c) => c.primaryKey).map((c) => c.name) };
+  }
+
+  async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
+    const names = columns.map((c) => c.name);
+    const key = new Set(options.primaryKey);
+    const updates = names.filter((n) => !key.has(n)).map((n) => `${quote(n)} = excluded.${quote(n)}`);
+    const upsert = options.primaryKey.length
+      ? ` ON CONFLICT (${options.primaryKey.map(quote).join(', ')}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`
+      : '';
+    const sql = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES (${names.map(() => '?').join(', ')})${upsert}`;
+    let insert = this.statements.get(sql);
+    if (!insert) this.statements.set(sql, (insert = this.db.prepare(sql)));
+    this.db.transaction(() => {
+      for (const row of rows) insert!.run(names.map((n) => valueForSql(row[n])));
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,121 @@
+import type { JobSettings } from '../jobs/job.model.js';
+import type { StepMetrics } from '../runs/run.decider.js';
+import { type Column, type Connector, ConnectorError, compareValues, resolveColumns } from './connectors/connector.js';
+import { conditionColumns, type TaskQuery } from './task-query.js';
+
+export interface TaskOutcome {
+  source: string;
+  destination: string;
+  rowsRead: number;
+  rowsWritten: number;
+  watermark: unknown;
+  cancelled: boolean;
+}
+
+export interface ReplicateOptions {
+  source: Connector;
+  destination: Connector;
+  query: TaskQuery;
+  settings: JobSettings;
+  incrementalColumn: string | null;
+  watermark: unknown;
+  /** Checked at every batch boundary: a cancelled run stops there, with what it wrote kept. */
+  shouldStop: () => Promise<boolean>;
+  /** Called at most once a second while rows move. */
+  onProgress: (metrics: StepMetrics) => Promise<void>;
+  /** Called once the tables are known, before any row moves. */
+  onStart?: (source: string, destination: string) => Promise<void>;
+}
+
+const DEFAULT_BATCH = 1000;
+const PROGRESS_EVERY_MS = 1000;
+
+/** Copies one task's rows from source to destination in batches; memory holds one batch at a time. */
+export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
+  const { query, settings } = o;
+  const sourceColumns = await o.source.columns(query.source);
+  const selected = resolveColumns(sourceColumns, query.columns, query.source);
+  const known = new Set(sourceColumns.map((c) => c.name.toLowerCase()));
+  for (const column of conditionColumns(query.where)) {
+    if (!known.has(column.toLowerCase())) throw new ConnectorError(`WHERE uses column ${column}, which source table ${query.source} does not have`);
+  }
+  const incremental = o.incrementalColumn ? selected.find((c) => c.name.toLowerCase() === o.incrementalColumn!.toLowerCase()) : undefined;
+  if (o.incrementalColumn && !incremental) {
+    throw new ConnectorError(`Incremental column ${o.incrementalColumn} is not among the columns read from ${query.source}`);
+  }
+  const byName = new Map(sourceColumns.map((c) => [c.name, c]));
+  const wanted: Column[] = selected.map((s) => ({ ...byName.get(s.name)!, name: s.as }));
+  const table = `${settings.table_name_prefix ?? ''}${query.destination}`;
+  const destination = settings.destination_schema ? `${settings.destination_schema}.${table}` : table;
+  await o.onStart?.(query.source, destination);
+  const prepared = await o.destination.prepare(table, wanted, {
+    drop: settings.drop_table,
+    truncate: settings.truncate_table_data,
+    alter: settings.alter_schema,
+    schema: settings.destination_schema,
+  });
+  const wantedNames = new Set(wanted.map((c) => c.name.toLowerCase()));
+  const writeColumns = prepared.columns.filter((c) => wantedNames.has(c.name.toLowerCase()));
+  const rename = new Map(wanted.map((c) => [c.name.toLowerCase(), c.name]));
+
+  const outcome: TaskOutcome = { source: query.source, destination, rowsRead: 0, rowsWritten: 0, watermark: o.watermark ?? null, cancelled: false };
+  const latency = { min: Infinity, max: 0, total: 0, batches: 0 };
+  let lastReport = Date.now();
+  let sinceLastCheck = 0;
+  let lastId: unknown = null;
+  const rows = o.source.read({
+    table: query.source,
+    columns: selected,
+    where: query.where,
+    incremental: incremental ? { column: incremental.name, after: o.watermark ?? null } : undefined,
+    startDate: incremental && settings.replicate_start_date ? { column: incremental.name, from: settings.replicate_start_date } : undefined,
+    batchSize: settings.batch_size ?? DEFAULT_BATCH,
+  });
+  for await (const batch of rows) {
+    const started = performance.now();
+    outcome.rowsRead += batch.length;
+    const aligned = batch.map((row) => Object.fromEntries(writeColumns.map((c) => [c.name, row[rename.get(c.name.toLowerCase()) ?? c.name]])));
+    await o.destination.write(table, writeColumns, aligned, {
+      primaryKey: prepared.primaryKey,
+      autoTruncate: settings.auto_truncate_strings,
+      schema: settings.destination_schema,
+    });
+    outcome.rowsWritten += batch.length;
+    sinceLastCheck += batch.length;
+    if (incremental) {
+      for (const row of batch) {
+        const v = row[incremental.as];
+        if (v !== null && v !== undefined && (outcome.watermark === null || compareValues(v, outcome.watermark) > 0)) outcome.watermark = v;
+      }
+      lastId = outcome.watermark;
+    } else {
+      lastId = batch[batch.length - 1][selected[0]?.as] ?? null;
+    }
+    const ms = performance.now() - started;
+    latency.min = Math.min(latency.min, ms);
+    latency.max = Math.max(latency.max, ms);
+    latency.total += ms;
+    latency.batches++;
+    if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
+      await o.onProgress(metrics(outcome.rowsWritten, sinceLastCheck, latency, lastId));
+      lastReport = Date.now();
+      sinceLastCheck = 0;
+    }
+    if (await o.shouldStop()) {
+      outcome.cancelled = true;
+      break;
+    }
+  }
+  if (latency.batches) await o.onProgress(metrics(outcome.rowsWritten, sinceLastCheck, latency, lastId));
+  return outcome;
+}
+
+function metrics(processed: number, since: number, l: { min: number; max: number; total: number; batches: number }, lastId: unknown): StepMetrics {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  return {
+    rowsProcessed: processed,
+    sinceLastCheck: since,
+    latencyMs: { min: round(l.min), max: round(l.max), avg: round(l.total / l.batches) },
+    lastId,
+  };
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type RunDoc, RUNS } from '../../projections/runs.projection.js';
+import { SETTINGS, type Settings } from '../config/settings.js';
+import { DomainError } from '../core/errors.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { READ_STORE, type ReadStore } from '../core/read-store.js';
+import type { CommandContext } from '../core/write-path.js';
+import type { RunOwner } from '../runs/run.decider.js';
+import { executeRun } from './execute-run.js';
+import { RunSession } from './run-session.js';
+import { recoverAbandonedRuns, INSTANCES } from './recovery.js';
+
+const POLL_MS = 250;
+const HEARTBEAT_MS = 5000;
+
+/**
+ * The in-process worker pool: takes queued runs (the runs read model is only a hint), claims each by an
+ * append at its expected revision, and executes it. It also beats a heartbeat and ends runs whose owner died.
+ */
+@Injectable()
+export class RunWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Worker');
+  readonly owner: RunOwner = { instanceId: randomUUID(), hostname: hostname(), pid: process.pid };
+  private readonly active = new Map<string, Promise<void>>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private polling = false;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(READ_STORE) private readonly reads: ReadStore,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reads.ensureCollection(INSTANCES, []);
+    await this.heartbeat();
+    await this.recover();
+    this.timers = [
+      setInterval(() => void this.poll(), POLL_MS),
+      setInterval(() => void this.heartbeat().then(() => this.recover()), HEARTBEAT_MS),
+    ];
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.timers.forEach(clearInterval);
+    await Promise.allSettled(this.active.values());
+  }
+
+  private ctx(): CommandContext {
+    return { actor: 'worker', correlationId: this.owner.instanceId, commandId: randomUUID(), now: new Date() };
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.stopping || this.active.size >= this.settings.workers) return;
+    this.polling = true;
+    try {
+      const { items } = await this.reads.find<RunDoc>(RUNS, { filter: { status: 'queued' }, sort: { field: 'queuedAt', order: 1 }, limit: 20 });
+      for (const run of items) {
+        if (this.active.size >= this.settings.workers || this.stopping) break;
+        if (this.active.has(run.id)) continue;
+        await this.start(run.id);
+      }
+    } catch (error) {
+      this.logger.error(`Polling for queued runs failed: ${(error as Error).message}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async start(runId: string): Promise<void> {
+    let session: RunSession;
+    try {
+      session = await RunSession.claim(this.events, runId, this.owner, this.ctx());
+    } catch (error) {
+      if (error instanceof DomainError) return; // another worker won the claim, or the run was cancelled
+      throw error;
+    }
+    const work = executeRun(this.events, session, this.ctx(), () => this.stopping)
+      .catch((error) => this.logger.error(`Run ${runId} failed outside its tasks: ${(error as Error).stack ?? error}`))
+      .finally(() => this.active.delete(runId));
+    this.active.set(runId, work);
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.reads.write([{ collection: INSTANCES, op: 'upsert', doc: { id: this.owner.instanceId, ...this.owner, seenAt: new Date().toISOString() } }]);
+  }
+
+  private async recover(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await recoverAbandonedRuns(this.events, this.reads, this.owner, this.ctx());
+    } catch (error) {
+      this.logger.error(`Recovering abandoned runs failed: ${(error as Error).message}`);
+    }
+  }
+}

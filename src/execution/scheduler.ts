@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { CronExpressionParser } from 'cron-parser';
+import { type JobDoc, JOBS } from '../../projections/jobs.projection.js';
+import { READ_STORE, type ReadStore } from '../core/read-store.js';
+import type { Schedule } from '../jobs/job.model.js';
+import { ExecuteJob } from '../runs/runs.commands.js';
+
+const TICK_MS = 1000;
+
+/** The latest cron slot at or before `now`, as an ISO string. */
+export function latestSlot(schedule: Schedule, now: Date): string {
+  return CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.timezone }).prev().toISOString() ?? '';
+}
+
+/** The next slot a job's schedule will fire, or null when it is off. */
+export function nextRunAt(job: Pick<JobDoc, 'schedule' | 'lastSlot'>, now: Date): string | null {
+  if (!job.schedule.enabled || !job.schedule.cron) return null;
+  return CronExpressionParser.parse(job.schedule.cron, { currentDate: now, tz: job.schedule.timezone }).next().toISOString() ?? null;
+}
+
+/**
+ * Fires cron slots. Every second it looks at the enabled schedules (the read model is a hint) and asks each
+ * job to run its latest due slot; the job's stream decides, so a slot fires once however many instances ask.
+ * A slot missed while Sluice was down fires once at start-up; older missed slots are not replayed.
+ */
+@Injectable()
+export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Scheduler');
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(
+    @Inject(READ_STORE) private readonly reads: ReadStore,
+    private readonly commands: CommandBus,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  async tick(now = new Date()): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      let cursor: string | undefined;
+      do {
+        const page = await this.reads.find<JobDoc>(JOBS, { filter: { 'schedule.enabled': true }, limit: 200, cursor });
+        for (const job of page.items) await this.fire(job, now);
+        cursor = page.next;
+      } while (cursor);
+    } catch (error) {
+      this.logger.error(`Scheduler tick failed: ${(error as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async fire(job: JobDoc, now: Date): Promise<void> {
+    if (!job.schedule.cron) return;
+    const slot = latestSlot(job.schedule, now);
+    if (slot < job.scheduleSince || (job.lastSlot !== null && slot <= job.lastSlot)) return;
+    const ctx = { actor: 'scheduler', correlationId: `${job.id}:${slot}`, commandId: `${job.id}:${slot}:${randomUUID()}`, now };
+    try {
+      await this.commands.execute(new ExecuteJob(job.id, undefined, ctx, 'schedule', slot));
+    } catch (error) {
+      this.logger.warn(`Job ${job.id} could not fire slot ${slot}: ${(error as Error).message}`);
+    }
+  }
+}

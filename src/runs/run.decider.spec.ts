@@ -1,0 +1,64 @@
+import { given } from '../core/given.js';
+import { DEFAULT_SETTINGS } from '../jobs/job.model.js';
+import { type RunEvent, type RunPlan, runDecider } from './run.decider.js';
+
+const plan: RunPlan = {
+  runId: 'r1',
+  jobId: 'j1',
+  workspaceId: 'w',
+  jobName: 'Nightly',
+  trigger: 'manual',
+  requestedBy: 'admin',
+  sourceConnectionId: 's',
+  destinationConnectionId: 'd',
+  settings: DEFAULT_SETTINGS,
+  tasks: [{ taskId: 't1', query: 'REPLICATE [A]', incrementalColumn: 'id', watermark: null }],
+};
+const owner = { instanceId: 'i1', hostname: 'h', pid: 1 };
+const queued: RunEvent = { type: 'RunQueued', data: plan };
+const started: RunEvent = { type: 'RunStarted', data: { runId: 'r1', owner } };
+const cancelRequested: RunEvent = { type: 'RunCancelRequested', data: { runId: 'r1' } };
+
+describe('run decider', () => {
+  it('is claimed once: the first StartRun wins, a second is refused', () => {
+    given(runDecider, [queued]).when({ type: 'StartRun', data: { owner } }).then([started]);
+    given(runDecider, [queued, started]).when({ type: 'StartRun', data: { owner: { ...owner, instanceId: 'i2' } } }).thenThrows('RUN.ALREADY_CLAIMED');
+  });
+
+  it('cancels a queued run at once, and asks a running one to stop', () => {
+    given(runDecider, [queued]).when({ type: 'CancelRun', data: {} }).then([{ type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', durationMs: 0 } }]);
+    given(runDecider, [queued, started]).when({ type: 'CancelRun', data: {} }).then([cancelRequested]);
+    given(runDecider, [queued, started, cancelRequested]).when({ type: 'CancelRun', data: {} }).then([]);
+  });
+
+  it('goes running → cancelling → cancelled', () => {
+    const state = given(runDecider, [queued, started, cancelRequested])
+      .when({ type: 'FinishRun', data: { status: 'cancelled', durationMs: 5 } })
+      .state();
+    expect(state.status).toBe('cancelled');
+  });
+
+  it('ends succeeded or failed once, and then refuses worker records and cancels', () => {
+    const finished: RunEvent = { type: 'RunFinished', data: { runId: 'r1', status: 'failed', error: 'boom', durationMs: 3 } };
+    given(runDecider, [queued, started]).when({ type: 'FinishRun', data: { status: 'failed', error: 'boom', durationMs: 3 } }).then([finished]);
+    given(runDecider, [queued, started, finished]).when({ type: 'FinishRun', data: { status: 'succeeded', durationMs: 4 } }).then([]);
+    given(runDecider, [queued, started, finished])
+      .when({ type: 'Record', data: { events: [{ type: 'RunLogged', data: { runId: 'r1', jobId: 'j1', level: 'info', message: 'late' } }] } })
+      .thenThrows('RUN.NOT_ACTIVE');
+    given(runDecider, [queued, started, finished]).when({ type: 'CancelRun', data: {} }).thenThrows('RUN.NOT_ACTIVE', /failed/);
+  });
+
+  it('keeps the watermark of each completed step', () => {
+    const state = given(runDecider, [queued, started])
+      .when({
+        type: 'Record',
+        data: { events: [{ type: 'StepCompleted', data: { runId: 'r1', taskId: 't1', rowsRead: 3, rowsWritten: 3, watermark: 17, durationMs: 2 } }] },
+      })
+      .state();
+    expect(state.status !== 'none' && state.watermarks).toEqual({ t1: 17 });
+  });
+
+  it('refuses to record for a run that was never queued', () => {
+    given(runDecider).when({ type: 'StartRun', data: { owner } }).thenThrows('RUN.NOT_FOUND');
+  });
+});

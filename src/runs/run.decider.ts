@@ -1,0 +1,116 @@
+import type { Decider } from '../core/decider.js';
+import { DomainError } from '../core/errors.js';
+import type { DomainEvent } from '../core/events.js';
+import type { FinalRunStatus, JobSettings, RunStatus, RunTrigger } from '../jobs/job.model.js';
+
+/** What a run needs to do its work, fixed when it is queued: later job edits do not change a run. */
+export interface RunPlan {
+  runId: string;
+  jobId: string;
+  workspaceId: string;
+  jobName: string;
+  trigger: RunTrigger;
+  requestedBy: string;
+  slot?: string;
+  sourceConnectionId: string | null;
+  destinationConnectionId: string | null;
+  settings: JobSettings;
+  tasks: Array<{ taskId: string; query: string; incrementalColumn: string | null; watermark: unknown }>;
+}
+
+/** The process that owns a running run; it is dead when its host says so or its heartbeat is stale. */
+export interface RunOwner {
+  instanceId: string;
+  hostname: string;
+  pid: number;
+}
+
+export interface StepMetrics {
+  rowsProcessed: number;
+  sinceLastCheck: number;
+  latencyMs: { min: number; max: number; avg: number };
+  lastId: unknown;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type RunEvent =
+  | DomainEvent<'RunQueued', RunPlan>
+  | DomainEvent<'RunStarted', { runId: string; owner: RunOwner }>
+  | DomainEvent<'StepStarted', { runId: string; taskId: string; source: string; destination: string }>
+  | DomainEvent<'StepProgress', { runId: string; taskId: string } & StepMetrics>
+  | DomainEvent<'StepCompleted', { runId: string; taskId: string; rowsRead: number; rowsWritten: number; watermark: unknown; durationMs: number }>
+  | DomainEvent<'StepFailed', { runId: string; taskId: string; error: string; rowsRead: number; rowsWritten: number; durationMs: number }>
+  | DomainEvent<'RunLogged', { runId: string; jobId: string; level: LogLevel; message: string; taskId?: string }>
+  | DomainEvent<'RunCancelRequested', { runId: string }>
+  | DomainEvent<'RunFinished', { runId: string; status: FinalRunStatus; error?: string; durationMs: number }>;
+
+/** Step events and log lines the owning worker records; the decider checks only that the run is live. */
+type WorkerEvent = Extract<RunEvent, { type: 'StepStarted' | 'StepProgress' | 'StepCompleted' | 'StepFailed' | 'RunLogged' }>;
+
+export type RunCommand =
+  | { type: 'QueueRun'; data: RunPlan }
+  | { type: 'StartRun'; data: { owner: RunOwner } }
+  | { type: 'Record'; data: { events: WorkerEvent[] } }
+  | { type: 'CancelRun'; data: Record<string, never> }
+  | { type: 'FinishRun'; data: { status: FinalRunStatus; error?: string; durationMs: number } };
+
+export type RunState =
+  | { status: 'none' }
+  | { status: RunStatus; runId: string; jobId: string; owner: RunOwner | null; plan: RunPlan; watermarks: Record<string, unknown> };
+
+export const runStream = (runId: string) => `run-${runId}`;
+
+const LIVE: RunStatus[] = ['running', 'cancelling'];
+
+export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
+  initialState: { status: 'none' },
+  decide(command, state) {
+    if (command.type === 'QueueRun') {
+      if (state.status !== 'none') throw new DomainError('RUN.ALREADY_CLAIMED', `Run ${command.data.runId} already exists`);
+      return [{ type: 'RunQueued', data: command.data }];
+    }
+    if (state.status === 'none') throw new DomainError('RUN.NOT_FOUND', 'Run not found');
+    const { runId } = state;
+    switch (command.type) {
+      case 'StartRun':
+        if (state.status !== 'queued') throw new DomainError('RUN.ALREADY_CLAIMED', `Run ${runId} is ${state.status}, not queued`);
+        return [{ type: 'RunStarted', data: { runId, owner: command.data.owner } }];
+      case 'Record':
+        if (!LIVE.includes(state.status)) throw new DomainError('RUN.NOT_ACTIVE', `Run ${runId} is ${state.status}`);
+        return command.data.events;
+      case 'CancelRun':
+        if (state.status === 'queued') return [{ type: 'RunFinished', data: { runId, status: 'cancelled', durationMs: 0 } }];
+        if (state.status === 'running') return [{ type: 'RunCancelRequested', data: { runId } }];
+        if (state.status === 'cancelling') return [];
+        throw new DomainError('RUN.NOT_ACTIVE', `Run ${runId} has already ${state.status === 'cancelled' ? 'been cancelled' : state.status}`);
+      case 'FinishRun':
+        if (state.status !== 'queued' && !LIVE.includes(state.status)) return [];
+        return [{ type: 'RunFinished', data: { runId, ...command.data } }];
+      default: {
+        const _exhaustive: never = command;
+        return _exhaustive;
+      }
+    }
+  },
+  evolve(state, event) {
+    if (event.type === 'RunQueued') {
+      return { status: 'queued', runId: event.data.runId, jobId: event.data.jobId, owner: null, plan: event.data, watermarks: {} };
+    }
+    if (state.status === 'none') return state;
+    switch (event.type) {
+      case 'RunStarted':
+        return { ...state, status: 'running', owner: event.data.owner };
+      case 'RunCancelRequested':
+        return { ...state, status: 'cancelling' };
+      case 'StepCompleted':
+        return event.data.watermark === undefined || event.data.watermark === null
+          ? state
+          : { ...state, watermarks: { ...state.watermarks, [event.data.taskId]: event.data.watermark } };
+      case 'RunFinished':
+        return { ...state, status: event.data.status };
+      default:
+        return state;
+    }
+  },
+};

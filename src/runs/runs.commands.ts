@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { fold } from '../core/decider.js';
+import { DomainError } from '../core/errors.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { type CommandContext, decideAndAppend, deterministicUuid } from '../core/write-path.js';
+import { type JobEvent, jobDecider } from '../jobs/job.decider.js';
+import { type FinalRunStatus, jobStream, type RunTrigger } from '../jobs/job.model.js';
+import { runDecider, runStream, type RunPlan } from './run.decider.js';
+
+export interface Executed {
+  /** The run that was queued, or the job's active run when it already had one; null for a skipped slot. */
+  runId: string | null;
+  created: boolean;
+  position?: string;
+}
+
+export class ExecuteJob extends Command<Executed> {
+  constructor(
+    readonly jobId: string,
+    readonly taskIds: string[] | undefined,
+    readonly ctx: CommandContext,
+    readonly trigger: RunTrigger = 'manual',
+    /** For scheduled runs: the cron slot, which the job's stream fires once. */
+    readonly slot?: string,
+  ) {
+    super();
+  }
+}
+
+/** Gates on the job's stream (one active run, each slot once), then queues the run with its plan. */
+@CommandHandler(ExecuteJob)
+export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ jobId, taskIds, ctx, trigger, slot }: ExecuteJob): Promise<Executed> {
+    const runId = slot ? deterministicUuid(`${jobId}:${slot}`) : randomUUID();
+    const { state, events } = await decideAndAppend(this.store, jobStream(jobId), jobDecider, { type: 'RequestRun', data: { runId, trigger, taskIds, slot } }, ctx);
+    const requested = events.find((e): e is Extract<JobEvent, { type: 'RunRequested' }> => e.type === 'RunRequested');
+    if (state.status !== 'active' || !requested) return { runId: state.status === 'active' ? state.activeRunId : null, created: false };
+    const plan: RunPlan = {
+      runId,
+      jobId,
+      workspaceId: state.workspaceId,
+      jobName: state.name,
+      trigger,
+      requestedBy: ctx.actor,
+      ...(slot ? { slot } : {}),
+      sourceConnectionId: state.sourceConnectionId,
+      destinationConnectionId: state.destinationConnectionId,
+      settings: state.settings,
+      tasks: requested.data.taskIds.map((taskId) => {
+        const task = state.tasks.find((t) => t.id === taskId)!;
+        return { taskId, query: task.query, incrementalColumn: task.incrementalColumn || state.settings.incremental_column, watermark: state.watermarks[taskId] ?? null };
+      }),
+    };
+    const { position } = await decideAndAppend(this.store, runStream(runId), runDecider, { type: 'QueueRun', data: plan }, ctx);
+    return { runId, created: true, position };
+  }
+}
+
+export class CancelJob extends Command<{ runId: string; position?: string }> {
+  constructor(
+    readonly jobId: string,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/** A queued run ends cancelled at once; a running one is asked to stop at its next batch boundary. */
+@CommandHandler(CancelJob)
+export class CancelJobHandler implements ICommandHandler<CancelJob> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ jobId, ctx }: CancelJob) {
+    const job = fold(jobDecider, (await this.store.readStream(jobStream(jobId))) as unknown as JobEvent[]);
+    if (job.status !== 'active') throw new DomainError('JOB.NOT_FOUND', `Job ${jobId} not found`);
+    if (!job.activeRunId) throw new DomainError('RUN.NOT_ACTIVE', `Job ${jobId} has no queued or running run to cancel`);
+    const runId = job.activeRunId;
+    const { state, position } = await decideAndAppend(this.store, runStream(runId), runDecider, { type: 'CancelRun', data: {} }, ctx);
+    if (state.status === 'cancelled') return { runId, position: (await endRun(this.store, jobId, runId, 'cancelled', {}, ctx)) ?? position };
+    return { runId, position };
+  }
+}
+
+/** Frees the job for its next run and keeps the watermarks the run reached. */
+export async function endRun(
+  store: EventStore,
+  jobId: string,
+  runId: string,
+  status: FinalRunStatus,
+  watermarks: Record<string, unknown>,
+  ctx: CommandContext,
+): Promise<string | undefined> {
+  const { position } = await decideAndAppend(store, jobStream(jobId), jobDecider, { type: 'EndRun', data: { runId, status, watermarks } }, ctx);
+  return position;
+}

@@ -1,0 +1,111 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { type LogDoc, LOGS, LOG_LEVELS } from '../../projections/logs.projection.js';
+import { ProjectionRunner } from '../../projections/runner.js';
+import { type RunDoc, RUNS, type StepDoc } from '../../projections/runs.projection.js';
+import { DomainError } from '../core/errors.js';
+import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
+import type { LogLevel } from './run.decider.js';
+
+export class GetRun extends Query<RunDoc> {
+  constructor(
+    readonly runId: string,
+    readonly after?: string,
+  ) {
+    super();
+  }
+}
+
+/** A job's runs, newest first. */
+export class ListRuns extends Query<Page<RunDoc>> {
+  constructor(
+    readonly jobId: string,
+    readonly limit: number,
+    readonly cursor?: string,
+  ) {
+    super();
+  }
+}
+
+/** Each step of one task across the job's recent runs, newest first (at most the last `runs` runs). */
+export class TaskHistory extends Query<Array<{ run: RunDoc; step: StepDoc }>> {
+  constructor(
+    readonly jobId: string,
+    readonly taskIds: string[],
+    readonly onlyLatest: boolean,
+    readonly runs = 500,
+  ) {
+    super();
+  }
+}
+
+export class RunLogs extends Query<Page<LogDoc>> {
+  constructor(
+    readonly runId: string,
+    readonly options: { from?: string; to?: string; level?: LogLevel; limit: number; cursor?: string },
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetRun)
+export class GetRunHandler implements IQueryHandler<GetRun> {
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    private readonly runner: ProjectionRunner,
+  ) {}
+
+  async execute({ runId, after }: GetRun): Promise<RunDoc> {
+    await this.runner.waitFor(after);
+    const run = await this.store.get<RunDoc>(RUNS, runId);
+    if (!run) throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
+    return run;
+  }
+}
+
+@QueryHandler(ListRuns)
+export class ListRunsHandler implements IQueryHandler<ListRuns> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  execute({ jobId, limit, cursor }: ListRuns): Promise<Page<RunDoc>> {
+    return this.store.find<RunDoc>(RUNS, { filter: { jobId }, sort: { field: 'queuedAt', order: -1 }, limit, cursor });
+  }
+}
+
+@QueryHandler(TaskHistory)
+export class TaskHistoryHandler implements IQueryHandler<TaskHistory> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  async execute({ jobId, taskIds, onlyLatest, runs }: TaskHistory) {
+    const wanted = new Set(taskIds);
+    const found: Array<{ run: RunDoc; step: StepDoc }> = [];
+    let cursor: string | undefined;
+    let seen = 0;
+    do {
+      const page = await this.store.find<RunDoc>(RUNS, { filter: { jobId }, sort: { field: 'queuedAt', order: -1 }, limit: 100, cursor });
+      for (const run of page.items) {
+        for (const step of run.steps) {
+          if (!wanted.has(step.taskId)) continue;
+          found.push({ run, step });
+          if (onlyLatest) wanted.delete(step.taskId);
+        }
+      }
+      seen += page.items.length;
+      cursor = page.next;
+    } while (cursor && seen < runs && wanted.size > 0);
+    return found;
+  }
+}
+
+@QueryHandler(RunLogs)
+export class RunLogsHandler implements IQueryHandler<RunLogs> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  async execute({ runId, options }: RunLogs): Promise<Page<LogDoc>> {
+    if (!(await this.store.get(RUNS, runId))) throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
+    const filter: Filter = { runId };
+    if (options.from || options.to) filter.at = { ...(options.from ? { $gte: options.from } : {}), ...(options.to ? { $lte: options.to } : {}) };
+    if (options.level) filter.severity = { $gte: LOG_LEVELS.indexOf(options.level) };
+    return this.store.find<LogDoc>(LOGS, { filter, sort: { field: 'position', order: 1 }, limit: options.limit, cursor: options.cursor });
+  }
+}
