@@ -71,7 +71,7 @@ async function runStep(session: RunSession, task: Task, index: number, source: C
   const { taskId } = task;
   const started = Date.now();
   let tables = { source: '?', destination: '?' };
-  let progress = 0;
+  const tally = { rowsRead: 0, rowsWritten: 0 };
   try {
     const outcome = await replicateTask({
       source,
@@ -81,6 +81,7 @@ async function runStep(session: RunSession, task: Task, index: number, source: C
       incrementalColumn: task.incrementalColumn,
       watermark: task.watermark,
       shouldStop,
+      tally,
       onStart: async (from, to) => {
         tables = { source: from, destination: to };
         await session.record([{ type: 'StepStarted', data: { runId, taskId, source: from, destination: to } }]);
@@ -88,7 +89,6 @@ async function runStep(session: RunSession, task: Task, index: number, source: C
         await session.log('info', `Task ${index + 1}: replicating [${from}] into [${to}]${since}`, taskId);
       },
       onProgress: async (metrics) => {
-        progress = metrics.rowsProcessed;
         await session.record([{ type: 'StepProgress', data: { runId, taskId, ...metrics } }]);
       },
     });
@@ -104,7 +104,7 @@ async function runStep(session: RunSession, task: Task, index: number, source: C
     return undefined;
   } catch (error) {
     const message = `Task ${index + 1} ([${tables.source}] into [${tables.destination}]) failed: ${(error as Error).message}`;
-    await session.record([{ type: 'StepFailed', data: { runId, taskId, error: message, rowsRead: progress, rowsWritten: progress, durationMs: Date.now() - started } }]);
+    await session.record([{ type: 'StepFailed', data: { runId, taskId, error: message, ...tally, durationMs: Date.now() - started } }]);
     await session.log('error', message, taskId);
     return message;
   }

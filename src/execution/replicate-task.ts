@@ -25,6 +25,8 @@ export interface ReplicateOptions {
   onProgress: (metrics: StepMetrics) => Promise<void>;
   /** Called once the tables are known, before any row moves. */
   onStart?: (source: string, destination: string) => Promise<void>;
+  /** Kept up to date batch by batch, so a failure can still say how many rows were done. */
+  tally?: { rowsRead: number; rowsWritten: number };
 }
 
 const DEFAULT_BATCH = 1000;
@@ -82,6 +84,7 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
     });
     outcome.rowsWritten += batch.length;
     sinceLastCheck += batch.length;
+    if (o.tally) Object.assign(o.tally, { rowsRead: outcome.rowsRead, rowsWritten: outcome.rowsWritten });
     if (incremental) {
       for (const row of batch) {
         const v = row[incremental.as];

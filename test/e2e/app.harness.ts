@@ -56,6 +56,24 @@ export class Harness {
     return res.body.id as string;
   }
 
+  /** Polls a run until it reaches one of `statuses` (default: any final status) and answers it. */
+  async waitForRun(jobId: string, runId: string, statuses = ['succeeded', 'failed', 'cancelled'], timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.get(`/api.rsc/v2/jobs/${jobId}/history/${runId}`);
+      if (res.status === 200 && statuses.includes(res.body.status)) return res.body;
+      if (Date.now() > deadline) throw new Error(`Run ${runId} did not reach ${statuses.join('/')} (last: ${JSON.stringify(res.body)})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Creates a job and runs it to the end. */
+  async runJob(workspace: string, body: object) {
+    const job = (await this.post(`/api.rsc/v2/workspaces/${workspace}/jobs`, body).expect(201)).body;
+    const run = (await this.post(`/api.rsc/v2/jobs/${job.id}/execute`, {}).expect(202)).body;
+    return { job, run: await this.waitForRun(job.id, run.id) };
+  }
+
   async events(stream: string) {
     const res = await this.get(`/v1/streams/${stream}/events?limit=1000`);
     return res.status === 404 ? [] : (res.body.events as Array<{ type: string; data: Record<string, unknown> }>);
