@@ -1,0 +1,85 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import request from 'supertest';
+import { Harness, TOKEN } from './app.harness.js';
+
+const V2 = '/api.rsc/v2';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sluice as its own process (the built app), so the test can kill it like a crash would. */
+async function startProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { ...process.env, SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: TOKEN, PORT: String(port) },
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    const up = await request(url).get('/health').then((r) => r.status === 200, () => false);
+    if (up) return { child, url };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('Sluice did not start');
+}
+
+describe('a crash mid-run (e2e)', () => {
+  beforeAll(() => {
+    execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+  }, 120_000);
+
+  it('ends the run failed with the reason in its log at the next start, and the job can run again', async () => {
+    const h = new Harness();
+    const dir = join(h.dataDir, 'in');
+    mkdirSync(dir, { recursive: true });
+    const lines = ['id,payload'];
+    for (let i = 1; i <= 400_000; i++) lines.push(`${i},payload-${i}`);
+    writeFileSync(join(dir, 'big.csv'), lines.join('\n') + '\n');
+
+    const { child, url } = await startProcess(h.dataDir);
+    const api = (method: 'get' | 'post', path: string, body?: object) => request(url)[method](path).set('x-cdata-authtoken', TOKEN).send(body);
+    let jobId: string;
+    let runId: string;
+    try {
+      const conn = async (name: string, kind: string, settings: object) =>
+        (await api('post', `${V2}/workspaces/crash/connections`, { name, kind, settings }).expect(201)).body.id;
+      const from = await conn('in', 'csv', { path: dir });
+      const into = await conn('out', 'sqlite', { path: join(h.dataDir, 'out.db') });
+      jobId = (await api('post', `${V2}/workspaces/crash/jobs`, { name: 'doomed', source_connection_id: from, destination_connection_id: into, batch_size: 100, queries: ['REPLICATE [big]'] }).expect(201)).body.id;
+      runId = (await api('post', `${V2}/jobs/${jobId}/execute`, {}).expect(202)).body.id;
+      for (let i = 0; i < 200; i++) {
+        if ((await api('get', `${V2}/jobs/${jobId}/status`)).body.status === 'running') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect((await api('get', `${V2}/jobs/${jobId}/status`)).body.status).toBe('running');
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+
+    await h.start();
+    try {
+      const run = await h.waitForRun(jobId, runId);
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/Run abandoned: its worker \(pid \d+ on .*\) is gone/);
+      const logs = (await h.get(`/v1/runs/${runId}/logs?level=error`)).body.lines;
+      expect(logs[logs.length - 1].message).toMatch(/Run abandoned/);
+      expect((await h.get(`${V2}/jobs/${jobId}/status`)).body).toMatchObject({ status: 'idle', last_run: { id: runId, status: 'failed' } });
+      const again = (await h.post(`${V2}/jobs/${jobId}/execute`, {}).expect(202)).body;
+      expect(again.id).not.toBe(runId);
+      await h.post(`${V2}/jobs/${jobId}/cancel`).expect(200);
+    } finally {
+      await h.destroy();
+    }
+  });
+});
