@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { eventBenchmarks, type Row } from './events.bench.js';
+import { replicateBenchmark } from './replicate.bench.js';
 
 /** `npm run bench`: Sluice's path beside the same work done directly on the engine below it (the ceiling). */
 const rows: Row[] = [];
 console.log('Event store and projections, embedded SQLite (100k events)…');
 rows.push(...(await eventBenchmarks()));
+console.log('Replication through a job, embedded stores…');
+rows.push(...(await replicateBenchmark()));
 console.table(
   rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
 );

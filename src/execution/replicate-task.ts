@@ -58,7 +58,9 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   });
   const wantedNames = new Set(wanted.map((c) => c.name.toLowerCase()));
   const writeColumns = prepared.columns.filter((c) => wantedNames.has(c.name.toLowerCase()));
+  // Rows carry the wanted names; only a destination that spells a column differently needs them renamed.
   const rename = new Map(wanted.map((c) => [c.name.toLowerCase(), c.name]));
+  const sameNames = writeColumns.every((c) => rename.get(c.name.toLowerCase()) === c.name);
 
   const outcome: TaskOutcome = { source: query.source, destination, rowsRead: 0, rowsWritten: 0, watermark: o.watermark ?? null, cancelled: false };
   const latency = { min: Infinity, max: 0, total: 0, batches: 0 };
@@ -76,7 +78,7 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   for await (const batch of rows) {
     const started = performance.now();
     outcome.rowsRead += batch.length;
-    const aligned = batch.map((row) => Object.fromEntries(writeColumns.map((c) => [c.name, row[rename.get(c.name.toLowerCase()) ?? c.name]])));
+    const aligned = sameNames ? batch : batch.map((row) => Object.fromEntries(writeColumns.map((c) => [c.name, row[rename.get(c.name.toLowerCase())!]])));
     await o.destination.write(table, writeColumns, aligned, {
       primaryKey: prepared.primaryKey,
       autoTruncate: settings.auto_truncate_strings,

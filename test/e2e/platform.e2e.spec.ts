@@ -131,6 +131,15 @@ describe('connections, auth, EDN, audit history, docs and health (e2e)', () => {
         '/api.rsc/v2/workspaces/{workspace_id}/connections',
         '/api.rsc/v2/connections/{id}',
         '/v1/streams/{stream}/events',
+        '/api.rsc/v2/jobs/{job_id}/execute',
+        '/api.rsc/v2/jobs/{job_id}/cancel',
+        '/api.rsc/v2/jobs/{job_id}/status',
+        '/api.rsc/v2/jobs/{job_id}/history',
+        '/api.rsc/v2/jobs/{job_id}/history/{history_id}',
+        '/api.rsc/v2/jobs/{job_id}/tasks/last-run',
+        '/api.rsc/v2/jobs/{job_id}/tasks/{task_id}/history',
+        '/v1/runs/{run_id}',
+        '/v1/runs/{run_id}/logs',
         '/health',
       ]) {
         expect(spec.paths[path]).toBeDefined();

@@ -1,7 +1,7 @@
-import { createReadStream, existsSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
+import { csvChunks } from './csv-reader.js';
 import { matches } from './conditions.js';
 import {
   type Column,
@@ -33,48 +33,55 @@ export class CsvConnector implements Connector {
     return match ? join(this.dir, match) : exact;
   }
 
-  private records(table: string) {
+  private existing(table: string): string {
     const file = this.file(table);
     if (!existsSync(file)) throw new ConnectorError(`Table ${table} does not exist: no file ${file}`);
-    return createReadStream(file).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }));
+    return file;
   }
 
+  /** The header and up to `SAMPLE` rows, for the column names and their inferred types. */
   async columns(table: string): Promise<Column[]> {
-    const sample: Row[] = [];
-    const records = this.records(table);
-    for await (const record of records) {
-      sample.push(record);
-      if (sample.length >= SAMPLE) break;
-    }
-    records.destroy();
-    const header = sample.length ? Object.keys(sample[0]) : await this.header(table);
-    return header.map((name) => ({ name, type: inferType(sample.map((r) => r[name] as string)) }));
-  }
-
-  private async header(table: string): Promise<string[]> {
-    const records = this.file(table);
-    for await (const row of createReadStream(records).pipe(parse({ bom: true, to_line: 1 }))) return row as string[];
-    return [];
+    const rows: string[][] = [];
+    for await (const chunk of csvChunks(this.existing(table), { preview: SAMPLE + 1 })) rows.push(...chunk);
+    const [header = [], ...sample] = rows;
+    return header.map((name, i) => ({ name: i === 0 ? name.replace(/^\uFEFF/, '') : name, type: inferType(sample.map((r) => r[i])) }));
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
-    const types = new Map((await this.columns(request.table)).map((c) => [c.name, c.type]));
+    const columns = await this.columns(request.table);
+    const index = new Map(columns.map((c, i) => [c.name, i]));
+    const picked = request.columns.map((c) => ({ as: c.as, at: index.get(c.name)!, type: columns[index.get(c.name)!].type, name: c.name }));
     const { incremental, startDate, where } = request;
+    const width = columns.length;
     let batch: Row[] = [];
-    let line = 1;
-    for await (const record of this.records(request.table)) {
-      line++;
-      const row: Row = {};
-      for (const [name, raw] of Object.entries(record as Record<string, string>)) row[name] = convert(raw, types.get(name)!, name, line, request.table);
-      if (where && !matches(where, row)) continue;
-      if (incremental && incremental.after !== null && incremental.after !== undefined && !(compareValues(row[incremental.column], incremental.after) > 0)) continue;
-      if (startDate && !(row[startDate.column] !== null && String(row[startDate.column]) >= startDate.from)) continue;
-      const out: Row = {};
-      for (const c of request.columns) out[c.as] = row[c.name];
-      batch.push(out);
-      if (batch.length >= request.batchSize) {
-        yield batch;
-        batch = [];
+    let line = 0;
+    let header = true;
+    for await (const chunk of csvChunks(this.existing(request.table))) {
+      for (const fields of chunk) {
+        line++;
+        if (header) {
+          header = false;
+          continue;
+        }
+        if (fields.length !== width) throw new ConnectorError(`Line ${line} of ${request.table}.csv has ${fields.length} fields; the header has ${width}`);
+        let row: Row;
+        if (where || incremental || startDate) {
+          const all: Row = {};
+          for (let i = 0; i < width; i++) all[columns[i].name] = convert(fields[i], columns[i].type, columns[i].name, line, request.table);
+          if (where && !matches(where, all)) continue;
+          if (incremental && incremental.after !== null && incremental.after !== undefined && !(compareValues(all[incremental.column], incremental.after) > 0)) continue;
+          if (startDate && !(all[startDate.column] !== null && String(all[startDate.column]) >= startDate.from)) continue;
+          row = {};
+          for (const c of picked) row[c.as] = all[c.name];
+        } else {
+          row = {};
+          for (const c of picked) row[c.as] = convert(fields[c.at], c.type, c.name, line, request.table);
+        }
+        batch.push(row);
+        if (batch.length >= request.batchSize) {
+          yield batch;
+          batch = [];
+        }
       }
     }
     if (batch.length) yield batch;
@@ -87,7 +94,7 @@ export class CsvConnector implements Connector {
       writeFileSync(file, stringify([columns.map((c) => c.name)]));
       return { columns, primaryKey: [] };
     }
-    const existing = (await this.header(table)).map((name) => ({ name, type: 'text' as ColumnType }));
+    const existing = (await this.columns(table)).map((c) => ({ ...c, type: 'text' as ColumnType }));
     const missing = missingColumns(columns, existing);
     if (missing.length) {
       throw new ConnectorError(

