@@ -26,12 +26,17 @@ export class ProjectionRunner {
     readonly projections: Projection[],
   ) {}
 
-  async start(): Promise<void> {
-    this.running = true;
+  /** Creates the read models' collections and indexes, so queries can run before the first event is applied. */
+  async prepare(): Promise<void> {
     for (const p of this.projections) {
       for (const [name, indexes] of Object.entries(p.collections)) await this.store.ensureCollection(name, indexes);
-      this.positions.set(p.name, await this.store.checkpoint(p.name));
     }
+  }
+
+  async start(): Promise<void> {
+    await this.prepare();
+    this.running = true;
+    for (const p of this.projections) this.positions.set(p.name, await this.store.checkpoint(p.name));
     this.loops = this.projections.map((p) => this.follow(p));
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { type RunDoc, RUNS } from '../../projections/runs.projection.js';
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
@@ -20,7 +20,7 @@ const HEARTBEAT_MS = 5000;
  * append at its expected revision, and executes it. It also beats a heartbeat and ends runs whose owner died.
  */
 @Injectable()
-export class RunWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Worker');
   readonly owner: RunOwner = { instanceId: randomUUID(), hostname: hostname(), pid: process.pid };
   private readonly active = new Map<string, Promise<void>>();
@@ -44,7 +44,7 @@ export class RunWorker implements OnApplicationBootstrap, OnApplicationShutdown 
     ];
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.timers.forEach(clearInterval);
     await Promise.allSettled(this.active.values());

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { CronExpressionParser } from 'cron-parser';
 import { type JobDoc, JOBS } from '../../projections/jobs.projection.js';
@@ -26,7 +26,7 @@ export function nextRunAt(job: Pick<JobDoc, 'schedule' | 'lastSlot'>, now: Date)
  * A slot missed while Sluice was down fires once at start-up; older missed slots are not replayed.
  */
 @Injectable()
-export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Scheduler');
   private timer?: NodeJS.Timeout;
   private ticking = false;
@@ -40,7 +40,7 @@ export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown 
     this.timer = setInterval(() => void this.tick(), TICK_MS);
   }
 
-  onApplicationShutdown(): void {
+  beforeApplicationShutdown(): void {
     clearInterval(this.timer);
   }
 

@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { type DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { PROJECTIONS } from '../../projections/index.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { SETTINGS, type Settings } from '../config/settings.js';
@@ -20,13 +30,17 @@ export function openReadStore(settings: Settings): ReadStore {
 
 /** Starts the projections with the app and closes the stores after it. */
 @Injectable()
-class StoresLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class StoresLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly runner: ProjectionRunner,
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly reads: ReadStore,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.runner.prepare();
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const where = (url: string | undefined, name: string) => (url ? name : `embedded SQLite in ${this.settings.dataDir}`);
