@@ -10,8 +10,8 @@ import {
   type ReadRequest,
   type Row,
   type WriteOptions,
-  missingColumns,
 } from './connector.js';
+import { prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
 
 // Values as the other stores hold them: 64-bit integers as numbers where exact, dates and times as ISO text.
 const types = {
@@ -30,7 +30,6 @@ const types = {
   },
 };
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const MAX_PARAMS = 60_000;
 
 const PG_TYPES: Record<ColumnType, string> = {
@@ -128,35 +127,28 @@ export class PostgresConnector implements Connector {
 
   async prepare(table: string, columns: Column[], options: PrepareOptions) {
     const t = this.split(table, options.schema);
-    const exists = (await this.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`, [t.schema, t.name])).rowCount;
-    if (exists && options.drop) await this.query(`DROP TABLE ${t.sql}`);
-    if (!exists || options.drop) {
-      await this.query(`CREATE SCHEMA IF NOT EXISTS ${quote(t.schema)}`);
-      const keys = columns.filter((c) => c.primaryKey).map((c) => quote(c.name));
-      const defs = columns.map((c) => `${quote(c.name)} ${c.type === 'text' && c.maxLength ? `VARCHAR(${c.maxLength})` : PG_TYPES[c.type]}`);
-      if (keys.length) defs.push(`PRIMARY KEY (${keys.join(', ')})`);
-      await this.query(`CREATE TABLE ${t.sql} (${defs.join(', ')})`);
-    } else {
-      const missing = missingColumns(columns, await this.columns(t.name, t.schema));
-      if (missing.length && !options.alter) {
-        throw new ConnectorError(`Destination table ${t.schema}.${t.name} has no column ${missing.map((c) => c.name).join(', ')}; enable Alter_Schema to add them`);
-      }
-      for (const c of missing) await this.query(`ALTER TABLE ${t.sql} ADD COLUMN ${quote(c.name)} ${PG_TYPES[c.type]}`);
-      if (options.truncate) await this.query(`TRUNCATE ${t.sql}`);
-    }
-    const actual = await this.columns(t.name, t.schema);
-    return { columns: actual, primaryKey: actual.filter((c) => c.primaryKey).map((c) => c.name) };
+    await this.query(`CREATE SCHEMA IF NOT EXISTS ${quote(t.schema)}`);
+    return prepareSqlTable(
+      {
+        sql: t.sql,
+        display: `${t.schema}.${t.name}`,
+        exists: async () =>
+          Boolean((await this.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`, [t.schema, t.name])).rowCount),
+        columns: () => this.columns(t.name, t.schema),
+        exec: async (sql) => void (await this.query(sql)),
+        typeOf: (c) => (c.type === 'text' && c.maxLength ? `VARCHAR(${c.maxLength})` : PG_TYPES[c.type]),
+        truncate: `TRUNCATE ${t.sql}`,
+      },
+      columns,
+      options,
+    );
   }
 
   async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
     const t = this.split(table, options.schema);
     const names = columns.map((c) => c.name);
     const limits = columns.map((c) => (options.autoTruncate && c.maxLength ? c.maxLength : null));
-    const key = new Set(options.primaryKey);
-    const updates = names.filter((n) => !key.has(n)).map((n) => `${quote(n)} = EXCLUDED.${quote(n)}`);
-    const upsert = options.primaryKey.length
-      ? ` ON CONFLICT (${options.primaryKey.map(quote).join(', ')}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`
-      : '';
+    const upsert = upsertClause(names, options.primaryKey);
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / names.length));
     const client = await this.pool.connect().catch((e) => Promise.reject(this.explain(e)));
     try {

@@ -11,11 +11,9 @@ import {
   type ReadRequest,
   type Row,
   type WriteOptions,
-  missingColumns,
   valueForSql,
 } from './connector.js';
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+import { batched, prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
 
 const SQL_TYPES: Record<ColumnType, string> = {
   integer: 'INTEGER',
@@ -82,44 +80,28 @@ export class SqliteConnector implements Connector {
     } catch (error) {
       throw new ConnectorError(`SQLite rejected the query on ${request.table}: ${(error as Error).message}`);
     }
-    let batch: Row[] = [];
-    for (const row of statement.iterate(...params) as IterableIterator<Row>) {
-      batch.push(row);
-      if (batch.length >= request.batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length) yield batch;
+    yield* batched(statement.iterate(...params) as IterableIterator<Row>, request.batchSize);
   }
 
   async prepare(table: string, columns: Column[], options: PrepareOptions) {
-    const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
-    if (exists && options.drop) this.db.exec(`DROP TABLE ${quote(table)}`);
-    if (!exists || options.drop) {
-      const keys = columns.filter((c) => c.primaryKey).map((c) => quote(c.name));
-      const defs = columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`);
-      if (keys.length) defs.push(`PRIMARY KEY (${keys.join(', ')})`);
-      this.db.exec(`CREATE TABLE ${quote(table)} (${defs.join(', ')})`);
-    } else {
-      const missing = missingColumns(columns, await this.columns(table));
-      if (missing.length && !options.alter) {
-        throw new ConnectorError(`Destination table ${table} has no column ${missing.map((c) => c.name).join(', ')}; enable Alter_Schema to add them`);
-      }
-      for (const c of missing) this.db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN ${quote(c.name)} ${SQL_TYPES[c.type]}`);
-      if (options.truncate) this.db.exec(`DELETE FROM ${quote(table)}`);
-    }
-    const actual = await this.columns(table);
-    return { columns: actual, primaryKey: actual.filter((c) => c.primaryKey).map((c) => c.name) };
+    return prepareSqlTable(
+      {
+        sql: quote(table),
+        display: table,
+        exists: async () => Boolean(this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table)),
+        columns: () => this.columns(table),
+        exec: async (sql) => void this.db.exec(sql),
+        typeOf: (c) => SQL_TYPES[c.type],
+        truncate: `DELETE FROM ${quote(table)}`,
+      },
+      columns,
+      options,
+    );
   }
 
   async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
     const names = columns.map((c) => c.name);
-    const key = new Set(options.primaryKey);
-    const updates = names.filter((n) => !key.has(n)).map((n) => `${quote(n)} = excluded.${quote(n)}`);
-    const upsert = options.primaryKey.length
-      ? ` ON CONFLICT (${options.primaryKey.map(quote).join(', ')}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`
-      : '';
+    const upsert = upsertClause(names, options.primaryKey);
     // Many rows per statement: one call into SQLite per 100 rows instead of per row (about twice as fast).
     const perStatement = Math.max(1, Math.min(100, Math.floor(32_000 / names.length)));
     const statement = (count: number) => {
