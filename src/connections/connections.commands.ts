@@ -1,11 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { fold } from '../core/decider.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
-import { type CommandContext, decideAndAppend } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
 import type { Changed } from '../jobs/jobs.commands.js';
 import { type WorkspaceCommand, workspaceDecider, workspaceStream } from '../workspaces/workspace.decider.js';
-import { type ConnectionCommand, type ConnectionEvent, connectionDecider, connectionStream } from './connection.decider.js';
+import { type ConnectionCommand, connectionDecider, connectionStream } from './connection.decider.js';
 
 export class ChangeConnection extends Command<Changed> {
   constructor(
@@ -24,7 +23,7 @@ export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection
 
   async execute({ connectionId, command, ctx }: ChangeConnection): Promise<Changed> {
     const stream = connectionStream(connectionId);
-    const current = fold(connectionDecider, (await this.store.readStream(stream)) as unknown as ConnectionEvent[]);
+    const { state: current } = await loadState(this.store, stream, connectionDecider);
     const next = connectionDecider.decide(command, current).reduce(connectionDecider.evolve, current);
     if (next.status !== 'none') {
       const rule = workspaceRule(command, connectionId, next.name);

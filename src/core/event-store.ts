@@ -21,6 +21,8 @@ export interface EventStore {
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Events of one stream in revision order; an empty array when the stream does not exist. */
   readStream(stream: string, options?: { fromRevision?: number; maxCount?: number }): Promise<RecordedEvent[]>;
+  /** The newest event of a stream, if it has any. */
+  readLast(stream: string): Promise<RecordedEvent | undefined>;
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catch-up subscription: every event after `after`, then live appends, in log order. */
   subscribeToAll(options: { after?: string }): Subscription;

@@ -5,7 +5,7 @@ import { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js
 import type { Decider } from './decider.js';
 import { DomainError } from './errors.js';
 import type { DomainEvent, ExpectedRevision, NewEvent } from './events.js';
-import { decideAndAppend, toNewEvent } from './write-path.js';
+import { decideAndAppend, loadState, snapshotStream, toNewEvent } from './write-path.js';
 
 type Counted = DomainEvent<'Counted', { n: number }>;
 const counter: Decider<number, { type: 'Count' }, Counted> = {
@@ -68,6 +68,21 @@ describe('decideAndAppend', () => {
     await store.append('counter-3', [event], 'no_stream');
     await store.append('counter-3', [event], 'no_stream');
     expect(await store.readStream('counter-3')).toHaveLength(1);
+    await store.close();
+  });
+
+  it('keeps a snapshot every N events and loads from it plus the events after it', async () => {
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    const snapshotting = { ...counter, snapshot: { every: 3, version: 1 } };
+    for (let i = 0; i < 7; i++) await decideAndAppend(store, 'counter-s', snapshotting, { type: 'Count' }, ctx(`c${i}`));
+    const snapshots = await store.readStream(snapshotStream('counter-s'));
+    expect(snapshots.map((e) => (e.data as { revision: number }).revision)).toEqual([2, 5]);
+    expect(await loadState(store, 'counter-s', snapshotting)).toMatchObject({ state: 7, revision: 6 });
+    // a snapshot of an older state shape is ignored: the stream is folded from the start
+    expect((await loadState(store, 'counter-s', { ...counter, snapshot: { every: 3, version: 2 } })).state).toBe(7);
+    // the snapshot really is used: a state only it holds shows through
+    await store.append(snapshotStream('counter-s'), [toNewEvent({ type: 'Snapshot', data: { revision: 6, version: 1, state: 100 } }, ctx('fake'), 'x')], 'any');
+    expect((await loadState(store, 'counter-s', snapshotting)).state).toBe(100);
     await store.close();
   });
 });

@@ -23,7 +23,36 @@ export interface Decided<S, E> {
 const MAX_ATTEMPTS = 5;
 export const SCHEMA_VERSION = 1;
 
-/** Read stream, fold, decide, append at the revision read; re-decide on a conflict, then 409. */
+export const snapshotStream = (stream: string) => `snapshot-${stream}`;
+
+interface Snapshot<S> {
+  revision: number;
+  version: number;
+  state: S;
+}
+
+/** A stream's current state and revision: from its latest snapshot (if the decider keeps them) and the events after it. */
+export async function loadState<S, C, E extends DomainEvent>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<S, C, E>,
+): Promise<{ state: S; revision: number | 'no_stream'; snapshotRevision: number }> {
+  let state = decider.initialState;
+  let from = 0;
+  if (decider.snapshot) {
+    const snapshot = (await store.readLast(snapshotStream(stream)))?.data as Snapshot<S> | undefined;
+    if (snapshot && snapshot.version === decider.snapshot.version) {
+      state = snapshot.state;
+      from = snapshot.revision + 1;
+    }
+  }
+  const recorded = await store.readStream(stream, { fromRevision: from });
+  state = recorded.reduce((s, e) => decider.evolve(s, e as unknown as E), state);
+  const revision = recorded.length ? recorded[recorded.length - 1].revision : from > 0 ? from - 1 : 'no_stream';
+  return { state, revision, snapshotRevision: from - 1 };
+}
+
+/** Read the state, decide, append at the revision read; re-decide on a conflict, then 409. */
 export async function decideAndAppend<S, C, E extends DomainEvent>(
   store: EventStore,
   stream: string,
@@ -32,14 +61,17 @@ export async function decideAndAppend<S, C, E extends DomainEvent>(
   ctx: CommandContext,
 ): Promise<Decided<S, E>> {
   for (let attempt = 1; ; attempt++) {
-    const recorded = await store.readStream(stream);
-    const state = recorded.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState);
+    const { state, revision, snapshotRevision } = await loadState(store, stream, decider);
     const events = decider.decide(command, state);
     if (events.length === 0) return { state, events };
-    const revision = recorded.length ? recorded[recorded.length - 1].revision : 'no_stream';
     try {
       const result = await store.append(stream, events.map((e, i) => toNewEvent(e, ctx, `${stream}:${revision}:${i}`)), revision);
-      return { state: events.reduce(decider.evolve, state), events, position: result.position };
+      const next = events.reduce(decider.evolve, state);
+      if (decider.snapshot && result.revision - snapshotRevision >= decider.snapshot.every) {
+        // Only a shortcut for later loads: the command has succeeded whether or not it is written.
+        await saveSnapshot(store, stream, { revision: result.revision, version: decider.snapshot.version, state: next }).catch(() => undefined);
+      }
+      return { state: next, events, position: result.position };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       if (attempt >= MAX_ATTEMPTS) {
@@ -47,6 +79,12 @@ export async function decideAndAppend<S, C, E extends DomainEvent>(
       }
     }
   }
+}
+
+async function saveSnapshot<S>(store: EventStore, stream: string, snapshot: Snapshot<S>): Promise<void> {
+  const event = { type: 'Snapshot', data: snapshot };
+  const ctx = { actor: 'sluice', correlationId: stream, commandId: `${stream}:snapshot:${snapshot.revision}`, now: new Date() };
+  await store.append(snapshotStream(stream), [toNewEvent(event, ctx, 'snapshot')], 'any');
 }
 
 export function toNewEvent(event: DomainEvent, ctx: CommandContext, slot: string): NewEvent {

@@ -1,7 +1,6 @@
-import { fold } from '../core/decider.js';
 import type { EventStore } from '../core/event-store.js';
-import type { CommandContext } from '../core/write-path.js';
-import { type ConnectionEvent, connectionDecider, connectionStream } from '../connections/connection.decider.js';
+import { type CommandContext, loadState } from '../core/write-path.js';
+import { connectionDecider, connectionStream } from '../connections/connection.decider.js';
 import { endRun } from '../runs/runs.commands.js';
 import type { RunPlan } from '../runs/run.decider.js';
 import type { Connector } from './connectors/connector.js';
@@ -112,7 +111,7 @@ async function runStep(session: RunSession, task: Task, index: number, source: C
 
 async function connector(store: EventStore, connectionId: string | null, role: 'source' | 'destination'): Promise<Connector> {
   if (!connectionId) throw new Error(`The job has no ${role} connection; set ${role}_connection_id`);
-  const state = fold(connectionDecider, (await store.readStream(connectionStream(connectionId))) as unknown as ConnectionEvent[]);
+  const { state } = await loadState(store, connectionStream(connectionId), connectionDecider);
   if (state.status !== 'active') throw new Error(`The ${role} connection ${connectionId} no longer exists`);
   return openConnector(state.kind, state.settings, role);
 }

@@ -69,6 +69,8 @@ export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
   initialState: { status: 'none' },
   decide,
   evolve,
+  // Every run adds events to its job's stream, so a job on a cron keeps growing: load it from snapshots.
+  snapshot: { every: 100, version: 1 },
 };
 
 function decide(command: JobCommand, state: JobState): JobEvent[] {

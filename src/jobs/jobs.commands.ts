@@ -1,10 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { fold } from '../core/decider.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
-import { type CommandContext, decideAndAppend } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
 import { workspaceDecider, workspaceStream } from '../workspaces/workspace.decider.js';
-import { type JobCommand, type JobEvent, type JobState, jobDecider } from './job.decider.js';
+import { type JobCommand, type JobState, jobDecider } from './job.decider.js';
 import { jobStream } from './job.model.js';
 
 export interface Changed {
@@ -34,7 +33,7 @@ export class ChangeJobHandler implements ICommandHandler<ChangeJob> {
 
   async execute({ jobId, command, ctx }: ChangeJob): Promise<Changed> {
     const stream = jobStream(jobId);
-    const current = fold(jobDecider, (await this.store.readStream(stream)) as unknown as JobEvent[]);
+    const { state: current } = await loadState(this.store, stream, jobDecider);
     // Decide once up front so invalid input fails before anything is written anywhere.
     const next = jobDecider.decide(command, current).reduce(jobDecider.evolve, current);
     await this.register(current, next, ctx);

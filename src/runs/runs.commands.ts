@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { fold } from '../core/decider.js';
 import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
-import { type CommandContext, decideAndAppend, deterministicUuid } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, deterministicUuid, loadState } from '../core/write-path.js';
 import { type JobEvent, jobDecider } from '../jobs/job.decider.js';
 import { type FinalRunStatus, jobStream, type RunTrigger } from '../jobs/job.model.js';
 import { runDecider, runStream, type RunPlan } from './run.decider.js';
@@ -75,7 +74,7 @@ export class CancelJobHandler implements ICommandHandler<CancelJob> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ jobId, ctx }: CancelJob) {
-    const job = fold(jobDecider, (await this.store.readStream(jobStream(jobId))) as unknown as JobEvent[]);
+    const { state: job } = await loadState(this.store, jobStream(jobId), jobDecider);
     if (job.status !== 'active') throw new DomainError('JOB.NOT_FOUND', `Job ${jobId} not found`);
     if (!job.activeRunId) throw new DomainError('RUN.NOT_ACTIVE', `Job ${jobId} has no queued or running run to cancel`);
     const runId = job.activeRunId;

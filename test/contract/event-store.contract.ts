@@ -113,6 +113,13 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       expect(seen.map((e) => e.type)).toEqual(['Before', 'Live1', 'Live2']);
     });
 
+    it('reads the newest event of a stream', async () => {
+      const stream = s('last');
+      expect(await store.readLast(stream)).toBeUndefined();
+      await store.append(stream, [event('First'), event('Second')], 'no_stream');
+      expect(await store.readLast(stream)).toMatchObject({ type: 'Second', revision: 1 });
+    });
+
     it('knows the position of the newest event', async () => {
       const { position } = await store.append(s('head'), [event('Last')], 'no_stream');
       expect(await store.lastPosition()).toBe(position);

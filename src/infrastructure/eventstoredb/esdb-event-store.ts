@@ -76,6 +76,17 @@ export class EsdbEventStore implements EventStore {
     return events;
   }
 
+  async readLast(stream: string): Promise<RecordedEvent | undefined> {
+    try {
+      for await (const resolved of this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 })) {
+        if (resolved.event) return toRecorded(resolved.event as EsdbRecorded);
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    return undefined;
+  }
+
   async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     // readAll's fromPosition is inclusive: read one more and drop the event at `after`.

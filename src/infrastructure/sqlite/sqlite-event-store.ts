@@ -53,6 +53,7 @@ export class SqliteEventStore implements EventStore {
       stream: this.db.prepare<[string, number, number], Row>(
         'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
       ),
+      last: this.db.prepare<[string], Row>('SELECT * FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
       all: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
     };
   }
@@ -101,6 +102,11 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(stream: string, options: { fromRevision?: number; maxCount?: number } = {}): Promise<RecordedEvent[]> {
     return this.statements.stream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1).map(toRecorded);
+  }
+
+  async readLast(stream: string): Promise<RecordedEvent | undefined> {
+    const row = this.statements.last.get(stream);
+    return row && toRecorded(row);
   }
 
   async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {
