@@ -12,7 +12,3 @@ export interface Decider<State, Command, Event extends DomainEvent> {
   snapshot?: { every: number; version: number };
 }
 
-/** Folds events into state; handy in tests and in the write path. */
-export function fold<S, E extends DomainEvent>(decider: Pick<Decider<S, never, E>, 'initialState' | 'evolve'>, events: E[]): S {
-  return events.reduce(decider.evolve, decider.initialState);
-}
