@@ -15,6 +15,8 @@ export interface JobDoc extends Doc, JobDefinition {
   /** Revision of the job's stream this document reflects. */
   version: number;
   activeRunId: string | null;
+  /** When the active run was requested. */
+  activeRunSince: string | null;
   lastRun: { id: string; status: string; endedAt: string } | null;
   /** The latest cron slot fired or skipped. */
   lastSlot: string | null;
@@ -47,6 +49,7 @@ export const jobsProjection: Projection = {
           updatedAt: at,
           version: recorded.revision,
           activeRunId: null,
+          activeRunSince: null,
           lastRun: null,
           lastSlot: null,
           scheduleSince: at,
@@ -84,12 +87,12 @@ export const jobsProjection: Projection = {
       case 'TaskDeleted':
         return tx.update<JobDoc>(JOBS, jobId, (doc) => touch({ ...doc, tasks: doc.tasks.filter((t) => t.id !== event.data.taskId) }));
       case 'RunRequested':
-        return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, activeRunId: event.data.runId, lastSlot: event.data.slot ?? doc.lastSlot }));
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, activeRunId: event.data.runId, activeRunSince: at, lastSlot: event.data.slot ?? doc.lastSlot }));
       case 'ScheduledRunSkipped':
         return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, lastSlot: event.data.slot }));
       case 'RunEnded': {
         const { runId, status } = event.data;
-        return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, activeRunId: null, lastRun: { id: runId, status, endedAt: at } }));
+        return tx.update<JobDoc>(JOBS, jobId, (doc) => track({ ...doc, activeRunId: null, activeRunSince: null, lastRun: { id: runId, status, endedAt: at } }));
       }
     }
   },

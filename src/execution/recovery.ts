@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { type JobDoc, JOBS } from '../../projections/jobs.projection.js';
 import { type RunDoc, RUNS } from '../../projections/runs.projection.js';
 import type { EventStore } from '../core/event-store.js';
 import type { Doc, ReadStore } from '../core/read-store.js';
@@ -37,6 +38,22 @@ export async function recoverAbandonedRuns(events: EventStore, reads: ReadStore,
     recovered++;
   }
   return recovered;
+}
+
+/**
+ * A job whose run was requested but never queued (the process died between the two appends) would wait for
+ * it forever: after a minute, end that run as failed so the job can run again.
+ */
+export async function releaseJobsWithLostRuns(events: EventStore, reads: ReadStore, ctx: CommandContext): Promise<number> {
+  const { items } = await reads.find<JobDoc>(JOBS, { filter: { activeRunId: { $ne: null } }, limit: 500 });
+  let released = 0;
+  for (const job of items) {
+    if (!job.activeRunId || !job.activeRunSince || Date.now() - Date.parse(job.activeRunSince) < STALE_MS * 2) continue;
+    if (await events.readLast(runStream(job.activeRunId))) continue;
+    await endRun(events, job.id, job.activeRunId, 'failed', {}, ctx);
+    released++;
+  }
+  return released;
 }
 
 function deathOf(owner: RunOwner, heartbeat: InstanceDoc | null): string | undefined {

@@ -10,7 +10,7 @@ import type { CommandContext } from '../core/write-path.js';
 import type { RunOwner } from '../runs/run.decider.js';
 import { executeRun } from './execute-run.js';
 import { RunSession } from './run-session.js';
-import { recoverAbandonedRuns, INSTANCES } from './recovery.js';
+import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
 
 const POLL_MS = 250;
 const HEARTBEAT_MS = 5000;
@@ -93,6 +93,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     if (this.stopping) return;
     try {
       await recoverAbandonedRuns(this.events, this.reads, this.owner, this.ctx());
+      await releaseJobsWithLostRuns(this.events, this.reads, this.ctx());
     } catch (error) {
       this.logger.error(`Recovering abandoned runs failed: ${(error as Error).message}`);
     }

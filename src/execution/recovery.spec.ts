@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECTIONS } from '../../projections/index.js';
+import { ProjectionRunner } from '../../projections/runner.js';
+import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
+import { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js';
+import { SqliteReadStore } from '../infrastructure/sqlite/sqlite-read-store.js';
+import { jobDecider } from '../jobs/job.decider.js';
+import { DEFAULT_SETTINGS } from '../jobs/job.model.js';
+import { runDecider } from '../runs/run.decider.js';
+import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
+
+const at = (date: Date, id: string): CommandContext => ({ actor: 'test', correlationId: id, commandId: id, now: date });
+const self = { instanceId: 'me', hostname: hostname(), pid: process.pid };
+
+describe('recovery', () => {
+  let dir: string;
+  let events: SqliteEventStore;
+  let reads: SqliteReadStore;
+  let runner: ProjectionRunner;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-recovery-'));
+    events = new SqliteEventStore(join(dir, 'e.db'));
+    reads = new SqliteReadStore(join(dir, 'r.db'));
+    runner = new ProjectionRunner(events, reads, PROJECTIONS);
+    await runner.start();
+    await reads.ensureCollection(INSTANCES, []);
+    const create = { type: 'CreateJob' as const, data: { jobId: 'j', workspaceId: 'w', name: 'J', type: 'Standard' as const, tasks: [] } };
+    await decideAndAppend(events, 'job-j', jobDecider, create, at(new Date(), 'create'));
+  });
+  afterEach(async () => {
+    await runner.stop();
+    await events.close();
+    await reads.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function requestRun(runId: string, when: Date) {
+    const { position } = await decideAndAppend(events, 'job-j', jobDecider, { type: 'RequestRun', data: { runId, trigger: 'manual' } }, at(when, `req-${runId}`));
+    await runner.waitFor(position);
+  }
+
+  it('fails a run whose worker process is gone, logs why, and frees the job', async () => {
+    await requestRun('r1', new Date());
+    const plan = { runId: 'r1', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: null, settings: DEFAULT_SETTINGS, tasks: [] };
+    await decideAndAppend(events, 'run-r1', runDecider, { type: 'QueueRun', data: plan }, at(new Date(), 'q'));
+    const dead = { instanceId: 'other', hostname: hostname(), pid: 2 ** 22 + 12345 };
+    const { position } = await decideAndAppend(events, 'run-r1', runDecider, { type: 'StartRun', data: { owner: dead } }, at(new Date(), 's'));
+    await runner.waitFor(position);
+
+    expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'))).toBe(1);
+    const run = await loadState(events, 'run-r1', runDecider);
+    expect(run.state.status).toBe('failed');
+    const log = (await events.readStream('run-r1')).find((e) => e.type === 'RunLogged');
+    expect((log?.data as { message: string }).message).toMatch(/Run abandoned: its worker \(pid \d+ on .*\) is gone/);
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: null });
+  });
+
+  it('leaves a run alone while its owner is alive', async () => {
+    await requestRun('r2', new Date());
+    const plan = { runId: 'r2', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: null, settings: DEFAULT_SETTINGS, tasks: [] };
+    await decideAndAppend(events, 'run-r2', runDecider, { type: 'QueueRun', data: plan }, at(new Date(), 'q'));
+    const alive = { instanceId: 'sibling', hostname: hostname(), pid: process.pid };
+    await reads.write([{ collection: INSTANCES, op: 'upsert', doc: { id: 'sibling', ...alive, seenAt: new Date().toISOString() } }]);
+    const { position } = await decideAndAppend(events, 'run-r2', runDecider, { type: 'StartRun', data: { owner: alive } }, at(new Date(), 's'));
+    await runner.waitFor(position);
+    expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'))).toBe(0);
+    expect((await loadState(events, 'run-r2', runDecider)).state.status).toBe('running');
+  });
+
+  it('frees a job whose requested run was never queued, once it is a minute old', async () => {
+    await requestRun('lost', new Date(Date.now() - 120_000));
+    expect(await releaseJobsWithLostRuns(events, reads, at(new Date(), 'rel'))).toBe(1);
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: null });
+  });
+
+  it('waits for a freshly requested run to be queued', async () => {
+    await requestRun('fresh', new Date());
+    expect(await releaseJobsWithLostRuns(events, reads, at(new Date(), 'rel'))).toBe(0);
+  });
+});
