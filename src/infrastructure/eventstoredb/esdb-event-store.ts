@@ -89,15 +89,18 @@ export class EsdbEventStore implements EventStore {
 
   async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
-    // readAll's fromPosition is inclusive: read one more and drop the event at `after`.
-    const read = this.client.readAll({ fromPosition: after ? parsePosition(after) : START, maxCount: maxCount + 1 });
+    // readAll's fromPosition is inclusive, and system events count against maxCount: read on, skipping both,
+    // until the page is full or the log ends.
+    const read = this.client.readAll({ fromPosition: after ? parsePosition(after) : START });
     for await (const resolved of read) {
       const e = resolved.event as EsdbRecorded | undefined;
       if (!e || e.type.startsWith('$') || e.streamId.startsWith('$')) continue;
       const recorded = toRecorded(e);
-      if (recorded.position !== after) events.push(recorded);
+      if (recorded.position === after) continue;
+      events.push(recorded);
+      if (events.length >= maxCount) break;
     }
-    return events.slice(0, maxCount);
+    return events;
   }
 
   subscribeToAll({ after }: { after?: string }): Subscription {
