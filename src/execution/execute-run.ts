@@ -26,25 +26,32 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
     return stopped !== null;
   };
   const failures: string[] = [];
-  const opened: Connector[] = [];
   await session.log('info', `Run of job "${plan.jobName}" started (${plan.trigger}${plan.slot ? ` slot ${plan.slot}` : ''}, requested by ${plan.requestedBy}) with ${plan.tasks.length} task(s)`);
   try {
-    const source = await connector(store, plan.sourceConnectionId, 'source');
-    opened.push(source);
-    const destination = await connector(store, plan.destinationConnectionId, 'destination');
-    opened.push(destination);
+    const source = await connection(store, plan.sourceConnectionId, 'source');
+    const destination = await connection(store, plan.destinationConnectionId, 'destination');
     const runTask = async (task: Task, index: number) => {
       if (stopped || (failures.length && !plan.settings.continue_on_error)) return;
-      const failure = await runStep(session, task, index, source, destination, shouldStop);
-      if (failure) failures.push(failure);
+      // Each task has its own connectors, so parallel tasks never share a database connection.
+      const opened: Connector[] = [];
+      try {
+        opened.push(openConnector(source.kind, source.settings, 'source'));
+        opened.push(openConnector(destination.kind, destination.settings, 'destination'));
+        const failure = await runStep(session, task, index, opened[0], opened[1], shouldStop);
+        if (failure) failures.push(failure);
+      } catch (error) {
+        const message = `Task ${index + 1} could not open its connections: ${(error as Error).message}`;
+        failures.push(message);
+        await session.log('error', message, task.taskId);
+      } finally {
+        await Promise.allSettled(opened.map((c) => c.close()));
+      }
     };
     const parallel = plan.settings.enable_parallel_processing ? Math.max(1, plan.settings.worker_pool ?? 2) : 1;
     await inParallel(plan.tasks, parallel, runTask);
   } catch (error) {
     failures.push((error as Error).message);
     await session.log('error', (error as Error).message);
-  } finally {
-    await Promise.allSettled(opened.map((c) => c.close()));
   }
   const durationMs = Date.now() - started;
   if (stopped === 'cancelled') {
@@ -109,11 +116,11 @@ async function runStep(session: RunSession, task: Task, index: number, source: C
   }
 }
 
-async function connector(store: EventStore, connectionId: string | null, role: 'source' | 'destination'): Promise<Connector> {
+async function connection(store: EventStore, connectionId: string | null, role: 'source' | 'destination') {
   if (!connectionId) throw new Error(`The job has no ${role} connection; set ${role}_connection_id`);
   const { state } = await loadState(store, connectionStream(connectionId), connectionDecider);
   if (state.status !== 'active') throw new Error(`The ${role} connection ${connectionId} no longer exists`);
-  return openConnector(state.kind, state.settings, role);
+  return state;
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {

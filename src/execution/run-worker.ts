@@ -50,8 +50,9 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     await Promise.allSettled(this.active.values());
   }
 
-  private ctx(): CommandContext {
-    return { actor: 'worker', correlationId: this.owner.instanceId, commandId: randomUUID(), now: new Date() };
+  /** Worker events are correlated with their run; recovery's with this instance. */
+  private ctx(correlationId = this.owner.instanceId): CommandContext {
+    return { actor: `worker ${this.owner.instanceId}`, correlationId, commandId: randomUUID(), now: new Date() };
   }
 
   private async poll(): Promise<void> {
@@ -74,12 +75,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async start(runId: string): Promise<void> {
     let session: RunSession;
     try {
-      session = await RunSession.claim(this.events, runId, this.owner, this.ctx());
+      session = await RunSession.claim(this.events, runId, this.owner, this.ctx(runId));
     } catch (error) {
       if (error instanceof DomainError) return; // another worker won the claim, or the run was cancelled
       throw error;
     }
-    const work = executeRun(this.events, session, this.ctx(), () => this.stopping)
+    const work = executeRun(this.events, session, this.ctx(runId), () => this.stopping)
       .catch((error) => this.logger.error(`Run ${runId} failed outside its tasks: ${(error as Error).stack ?? error}`))
       .finally(() => this.active.delete(runId));
     this.active.set(runId, work);

@@ -251,6 +251,22 @@ describe('runs that move real data (e2e)', () => {
     });
     expect(run.tasks.map((t: { status: string }) => t.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(rows(out, 'SELECT (SELECT count(*) FROM A1) + (SELECT count(*) FROM A2) + (SELECT count(*) FROM L1) AS n')[0].n).toBe(8);
+    // from SQLite too: parallel tasks read through connections of their own
+    const copy = await h.connection('par', 'copy', 'sqlite', { path: join(h.dataDir, 'parallel-copy.db') });
+    const { run: fromSqlite } = await h.runJob('par', {
+      name: 'parallel-from-sqlite',
+      source_connection_id: into,
+      destination_connection_id: copy,
+      enable_parallel_processing: true,
+      worker_pool: 3,
+      batch_size: 1,
+      queries: ['REPLICATE [A1]', 'REPLICATE [A2]', 'REPLICATE [L1]'],
+    });
+    expect(fromSqlite.tasks.map((t: { status: string; rows_written: number }) => [t.status, t.rows_written])).toEqual([
+      ['succeeded', 3],
+      ['succeeded', 3],
+      ['succeeded', 2],
+    ]);
   });
 
   it('answers the active run to a second execute, and cancels a long run at a batch boundary', async () => {
