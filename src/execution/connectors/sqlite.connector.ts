@@ -45,8 +45,10 @@ export class SqliteConnector implements Connector {
 
   constructor(private readonly path: string) {
     this.db = openDatabase(path);
-    // A destination file is rewritten in bulk: NORMAL still survives a crash of the process.
+    // A destination is written in bulk: NORMAL still survives a crash of the process, and a 16 MB page
+    // cache (instead of 2 MB) keeps the indexes of a growing table in memory.
     this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('cache_size = -16384');
   }
 
   static open(path: string, mustExist: boolean): SqliteConnector {
