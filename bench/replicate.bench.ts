@@ -41,6 +41,7 @@ async function waitUntilUp(url: string): Promise<void> {
 function sqliteShell(): string {
   if (spawnSync('sqlite3', ['-version']).status !== 0) {
     console.log('Installing the sqlite3 shell (apt-get install sqlite3) for the ceiling…');
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
     execFileSync('apt-get', ['install', '-y', '-qq', 'sqlite3'], { stdio: 'inherit' });
   }
   return 'sqlite3';
