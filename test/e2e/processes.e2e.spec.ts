@@ -33,7 +33,7 @@ async function startProcess(dataDir: string): Promise<{ child: ChildProcess; url
   throw new Error('Sluice did not start');
 }
 
-describe('a crash mid-run (e2e)', () => {
+describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)', () => {
   beforeAll(() => {
     execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   }, 120_000);
@@ -78,6 +78,26 @@ describe('a crash mid-run (e2e)', () => {
       const again = (await h.post(`${V2}/jobs/${jobId}/execute`, {}).expect(202)).body;
       expect(again.id).not.toBe(runId);
       await h.post(`${V2}/jobs/${jobId}/cancel`).expect(200);
+    } finally {
+      await h.destroy();
+    }
+  });
+
+  it('replays every read model from the log into the same documents, reporting events/s', async () => {
+    const h = await new Harness().start();
+    const job = (await h.post(`${V2}/workspaces/replay/jobs`, { name: 'Replayed', queries: ['REPLICATE [A]', 'REPLICATE [B]'] }).expect(201)).body;
+    await h.post(`${V2}/jobs/${job.id}/tasks/${job.tasks[1].id}/move`, { to_index: 0 }).expect(200);
+    const before = (await h.get(`${V2}/jobs/${job.id}`)).body;
+    await h.stop();
+    const output = execFileSync(process.execPath, ['dist/projections/replay.js'], {
+      env: { ...process.env, SLUICE_DATA_DIR: h.dataDir, SLUICE_ADMIN_TOKEN: TOKEN },
+      encoding: 'utf8',
+    });
+    for (const name of ['jobs', 'connections', 'runs', 'logs']) expect(output).toMatch(new RegExp(`'${name}'\\s*│\\s*\\d+`));
+    expect(output).toMatch(/events\/s/);
+    await h.start();
+    try {
+      expect((await h.get(`${V2}/jobs/${job.id}`)).body).toEqual(before);
     } finally {
       await h.destroy();
     }
