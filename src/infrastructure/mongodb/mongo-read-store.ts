@@ -1,4 +1,4 @@
-import { type AnyBulkWriteOperation, type ClientSession, type Db, type Document, type Filter, MongoClient, MongoServerError } from 'mongodb';
+import { type AnyBulkWriteOperation, type ClientSession, type Db, type Document, type Filter, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import {
   type CheckpointUpdate,
   CheckpointMovedError,
@@ -92,7 +92,10 @@ export class MongoReadStore implements ReadStore {
   }
 
   private async writeAll(writes: DocWrite[], checkpoint: CheckpointUpdate | undefined, session?: ClientSession): Promise<void> {
-    if (checkpoint) await this.moveCheckpoint(checkpoint, session);
+    // Refuse a stale writer before it writes anything; the compare-and-set at the end catches a race.
+    if (checkpoint && !session && (await this.checkpoint(checkpoint.projection)) !== checkpoint.expected) {
+      throw new CheckpointMovedError(checkpoint.projection);
+    }
     const pos = checkpoint ? sortablePosition(checkpoint.position) : undefined;
     const guard = (id: string): Filter<Stored> => (pos ? { _id: id, $or: [{ _pos: { $lt: pos } }, { _pos: { $exists: false } }] } : { _id: id });
     const byCollection = new Map<string, AnyBulkWriteOperation<Stored>[]>();
@@ -107,14 +110,17 @@ export class MongoReadStore implements ReadStore {
         ops.push({ updateOne: { filter: guard(w.id), update: { $set: pos ? { ...w.set, _pos: pos } : w.set }, upsert: true } });
       }
     }
+    // One write per document (the batch's unit of work merged them), so order does not matter.
     for (const [collection, ops] of byCollection) {
       try {
-        await this.db.collection<Stored>(collection).bulkWrite(ops, { ordered: true, session });
+        await this.db.collection<Stored>(collection).bulkWrite(ops, { ordered: false, session });
       } catch (error) {
         // A guarded upsert of a document already past this position collides on _id: already applied.
-        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+        if (!onlyDuplicates(error)) throw error;
       }
     }
+    // Last: without a transaction, a crash before this leaves guarded writes that a re-delivery skips.
+    if (checkpoint) await this.moveCheckpoint(checkpoint, session);
   }
 
   private async moveCheckpoint({ projection, expected, position }: CheckpointUpdate, session?: ClientSession): Promise<void> {
@@ -162,6 +168,16 @@ export class MongoReadStore implements ReadStore {
     }
     return this.transactions;
   }
+}
+
+/** Only collisions on _id (a guarded upsert that was already applied); a declared unique index still fails. */
+function onlyDuplicates(error: unknown): boolean {
+  const onId = (code: unknown, message: unknown) => code === DUPLICATE_KEY && String(message).includes('_id_');
+  if (error instanceof MongoBulkWriteError) {
+    const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    return errors.length > 0 && errors.every((e) => onId(e.code, e.errmsg));
+  }
+  return error instanceof MongoServerError && onId(error.code, error.message);
 }
 
 function fromMongo<T extends Doc>(doc: Document): T {
