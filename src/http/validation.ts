@@ -10,12 +10,23 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
   });
 }
 
-export const strictValidation = new ValidationPipe({
+const validation = new ValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
   exceptionFactory: (errors) => new BadRequestException(flatten(errors).join('; ')),
 });
+
+/** Strict validation; the `@authtoken` query parameter belongs to the auth guard, not to any query DTO. */
+export const strictValidation: PipeTransform = {
+  transform(value: unknown, metadata: ArgumentMetadata) {
+    if (metadata.type === 'query' && value && typeof value === 'object' && '@authtoken' in value) {
+      const { '@authtoken': _token, ...rest } = value as Record<string, unknown>;
+      return validation.transform(rest, metadata);
+    }
+    return validation.transform(value, metadata);
+  },
+};
 
 const compact = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
 

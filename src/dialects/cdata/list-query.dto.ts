@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { ApiHideProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 
 export class ListQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
@@ -10,8 +10,4 @@ export class ListQueryDto {
   @IsOptional() @IsString()
   @ApiPropertyOptional({ description: 'Cursor from the previous page\'s next_cursor' })
   cursor?: string;
-
-  /** CData's way to pass the auth token; read by the guard. */
-  @IsOptional() @IsString() @ApiHideProperty()
-  '@authtoken'?: string;
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHideProperty, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { LOG_LEVELS } from '../../../projections/logs.projection.js';
@@ -27,9 +27,6 @@ class LogQueryDto {
 
   @IsOptional() @IsString() @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
   cursor?: string;
-
-  @IsOptional() @IsString() @ApiHideProperty()
-  '@authtoken'?: string;
 }
 
 const RUN_EXAMPLE = {

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags, ApiHideProperty } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { AdminTokenGuard } from '../../http/admin-token.guard.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { JsonErrorFilter } from '../../http/error.filter.js';
@@ -17,9 +17,6 @@ class StreamPageDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   @ApiPropertyOptional({ description: 'Page size', default: 100, maximum: 1000 })
   limit?: number;
-
-  @IsOptional() @IsString() @ApiHideProperty()
-  '@authtoken'?: string;
 }
 
 const EXAMPLE = {
