@@ -1,16 +1,8 @@
 import type { RecordedEvent } from '../src/core/events.js';
-import type { Doc } from '../src/core/read-store.js';
-import type { ConnectionDefinition, ConnectionEvent } from '../src/connections/connection.decider.js';
+import type { ConnectionEvent } from '../src/connections/connection.decider.js';
+import { type ConnectionDoc, CONNECTIONS } from '../src/connections/connections.read-model.js';
 import type { Projection, ProjectionTx } from './projection.js';
 
-export interface ConnectionDoc extends Doc, ConnectionDefinition {
-  workspaceId: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-export const CONNECTIONS = 'connections';
 
 export const connectionsProjection: Projection = {
   name: 'connections',

@@ -1,30 +1,9 @@
 import type { RecordedEvent } from '../src/core/events.js';
-import type { Doc } from '../src/core/read-store.js';
-import type { JobDefinition, JobEvent } from '../src/jobs/job.decider.js';
+import type { JobEvent } from '../src/jobs/job.decider.js';
 import { moveItem } from '../src/jobs/job.decider.js';
-import type { Task } from '../src/jobs/job.model.js';
+import { type JobDoc, JOBS } from '../src/jobs/jobs.read-model.js';
 import type { Projection, ProjectionTx } from './projection.js';
 
-/** The jobs read model: a job's configuration with its tasks in order. */
-export interface JobDoc extends Doc, JobDefinition {
-  workspaceId: string;
-  tasks: Task[];
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  /** Revision of the job's stream this document reflects. */
-  version: number;
-  activeRunId: string | null;
-  /** When the active run was requested. */
-  activeRunSince: string | null;
-  lastRun: { id: string; status: string; endedAt: string } | null;
-  /** The latest cron slot fired or skipped. */
-  lastSlot: string | null;
-  /** When the schedule last changed: slots before it never fire. */
-  scheduleSince: string;
-}
-
-export const JOBS = 'jobs';
 
 export const jobsProjection: Projection = {
   name: 'jobs',

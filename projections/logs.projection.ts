@@ -1,25 +1,8 @@
 import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
-import type { Doc } from '../src/core/read-store.js';
-import type { LogLevel, RunEvent } from '../src/runs/run.decider.js';
+import type { RunEvent } from '../src/runs/run.decider.js';
+import { type LogDoc, LOGS, LOG_LEVELS } from '../src/runs/runs.read-model.js';
 import type { Projection, ProjectionTx } from './projection.js';
 
-export const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
-/** One document per log line, indexed by time for run, job and level. */
-export interface LogDoc extends Doc {
-  runId: string;
-  jobId: string;
-  taskId: string | null;
-  at: string;
-  level: LogLevel;
-  /** The level as a number, so "this level and above" is a range query. */
-  severity: number;
-  message: string;
-  /** Fixed-width log position: lines sort in the order they were written. */
-  position: string;
-}
-
-export const LOGS = 'logs';
 
 export const logsProjection: Projection = {
   name: 'logs',

@@ -7,7 +7,7 @@ import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-stor
 import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../src/jobs/job.model.js';
 import { PROJECTIONS } from './index.js';
-import { type JobDoc, JOBS } from './jobs.projection.js';
+import { type JobDoc, JOBS } from '../src/jobs/jobs.read-model.js';
 import { ProjectionRunner } from './runner.js';
 
 const ctx = { actor: 'admin', correlationId: 'c', commandId: 'cmd', now: new Date('2026-01-01T00:00:00Z') };

@@ -1,48 +1,8 @@
 import type { RecordedEvent } from '../src/core/events.js';
-import type { Doc } from '../src/core/read-store.js';
-import type { RunStatus } from '../src/jobs/job.model.js';
-import type { RunEvent, RunOwner, RunPlan, StepMetrics } from '../src/runs/run.decider.js';
+import type { RunEvent } from '../src/runs/run.decider.js';
+import { type RunDoc, RUNS, type StepDoc } from '../src/runs/runs.read-model.js';
 import type { Projection, ProjectionTx } from './projection.js';
 
-export interface StepDoc {
-  taskId: string;
-  query: string;
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  source: string | null;
-  destination: string | null;
-  rowsRead: number;
-  rowsWritten: number;
-  watermarkBefore: unknown;
-  watermark: unknown;
-  error: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  metrics: (StepMetrics & { at: string }) | null;
-}
-
-/** A run with its steps and their live metrics: CData's history, Jitsu's task, Etlworks' running task. */
-export interface RunDoc extends Doc {
-  jobId: string;
-  workspaceId: string;
-  jobName: string;
-  status: RunStatus;
-  trigger: RunPlan['trigger'];
-  requestedBy: string;
-  slot: string | null;
-  owner: RunOwner | null;
-  queuedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  rowsRead: number;
-  rowsWritten: number;
-  error: string | null;
-  steps: StepDoc[];
-  version: number;
-}
-
-export const RUNS = 'runs';
 
 export const runsProjection: Projection = {
   name: 'runs',

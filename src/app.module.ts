@@ -5,6 +5,8 @@ import { ConnectionsModule } from './connections/connections.module.js';
 import { CDataModule } from './dialects/cdata/cdata.module.js';
 import { NativeModule } from './dialects/native/native.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ProjectionsModule } from '../projections/projections.module.js';
+import { ExecutionModule } from './execution/execution.module.js';
 import { StoresModule } from './infrastructure/stores.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { RunsModule } from './runs/runs.module.js';
@@ -17,9 +19,11 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         StoresModule.forRoot(settings),
+        ProjectionsModule,
         JobsModule,
         ConnectionsModule,
         RunsModule,
+        ExecutionModule,
         CDataModule,
         NativeModule,
         HealthModule,

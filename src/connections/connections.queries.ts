@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { type ConnectionDoc, CONNECTIONS } from '../../projections/connections.projection.js';
-import { ProjectionRunner } from '../../projections/runner.js';
+import { type ConnectionDoc, CONNECTIONS } from './connections.read-model.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress } from '../core/read-model-progress.js';
 import { DomainError } from '../core/errors.js';
 import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 
@@ -28,7 +28,7 @@ export class ListConnections extends Query<Page<ConnectionDoc>> {
 export class GetConnectionHandler implements IQueryHandler<GetConnection> {
   constructor(
     @Inject(READ_STORE) private readonly store: ReadStore,
-    private readonly runner: ProjectionRunner,
+    @Inject(READ_MODEL_PROGRESS) private readonly runner: ReadModelProgress,
   ) {}
 
   async execute({ connectionId, after }: GetConnection): Promise<ConnectionDoc> {

@@ -7,7 +7,7 @@ import type { Connector } from './connectors/connector.js';
 import { openConnector } from './connectors/open-connector.js';
 import { replicateTask } from './replicate-task.js';
 import type { RunSession } from './run-session.js';
-import { parseTaskQuery } from './task-query.js';
+import { parseTaskQuery } from '../jobs/task-query.js';
 
 type Task = RunPlan['tasks'][number];
 

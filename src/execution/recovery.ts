@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { type JobDoc, JOBS } from '../../projections/jobs.projection.js';
-import { type RunDoc, RUNS } from '../../projections/runs.projection.js';
+import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import type { EventStore } from '../core/event-store.js';
 import type { Doc, ReadStore } from '../core/read-store.js';
 import { type CommandContext, decideAndAppend } from '../core/write-path.js';

@@ -1,7 +1,7 @@
 import type { JobSettings } from '../jobs/job.model.js';
 import type { StepMetrics } from '../runs/run.decider.js';
 import { type Column, type Connector, ConnectorError, compareValues, resolveColumns } from './connectors/connector.js';
-import { conditionColumns, type TaskQuery } from './task-query.js';
+import { conditionColumns, type TaskQuery } from '../jobs/task-query.js';
 
 export interface TaskOutcome {
   source: string;

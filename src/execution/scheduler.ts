@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { CronExpressionParser } from 'cron-parser';
-import { type JobDoc, JOBS } from '../../projections/jobs.projection.js';
+import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
 import type { Schedule } from '../jobs/job.model.js';
 import { ExecuteJob } from '../runs/runs.commands.js';

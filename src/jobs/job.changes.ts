@@ -1,4 +1,4 @@
-import type { JobChanges, JobDefinition } from './job.decider.js';
+import type { JobChanges, JobDefinition } from './job.model.js';
 
 /** A job definition with the fields a change sets (undefined means "leave as is"). */
 export function applyChanges(current: JobDefinition, changes: JobChanges): JobDefinition {

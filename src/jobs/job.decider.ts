@@ -1,33 +1,20 @@
 import type { Decider } from '../core/decider.js';
 import { DomainError } from '../core/errors.js';
 import type { DomainEvent } from '../core/events.js';
-import { parseTaskQuery, TaskQueryError } from '../execution/task-query.js';
+import { parseTaskQuery, TaskQueryError } from './task-query.js';
 import { validateSchedule } from './cron.js';
 import { applyChanges, diff } from './job.changes.js';
 import {
   DEFAULT_SCHEDULE,
   DEFAULT_SETTINGS,
   type FinalRunStatus,
-  type JobSettings,
-  type JobType,
+  type JobChanges,
+  type JobDefinition,
   type RunTrigger,
-  type Schedule,
   type Task,
 } from './job.model.js';
 
-export interface JobDefinition {
-  name: string;
-  type: JobType;
-  sourceConnectionId: string | null;
-  destinationConnectionId: string | null;
-  schedule: Schedule;
-  settings: JobSettings;
-}
-
-export interface JobChanges extends Partial<Omit<JobDefinition, 'schedule' | 'settings'>> {
-  schedule?: Partial<Schedule>;
-  settings?: Partial<JobSettings>;
-}
+export type { JobChanges, JobDefinition };
 
 export type JobCommand =
   | { type: 'CreateJob'; data: { jobId: string; workspaceId: string; tasks: Task[] } & JobChanges & Pick<JobDefinition, 'name' | 'type'> }

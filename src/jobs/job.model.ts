@@ -100,3 +100,17 @@ export type FinalRunStatus = Extract<RunStatus, 'succeeded' | 'failed' | 'cancel
 export type RunTrigger = 'manual' | 'schedule';
 
 export const jobStream = (jobId: string) => `job-${jobId}`;
+
+export interface JobDefinition {
+  name: string;
+  type: JobType;
+  sourceConnectionId: string | null;
+  destinationConnectionId: string | null;
+  schedule: Schedule;
+  settings: JobSettings;
+}
+
+export interface JobChanges extends Partial<Omit<JobDefinition, 'schedule' | 'settings'>> {
+  schedule?: Partial<Schedule>;
+  settings?: Partial<JobSettings>;
+}

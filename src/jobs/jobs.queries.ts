@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { type JobDoc, JOBS } from '../../projections/jobs.projection.js';
-import { ProjectionRunner } from '../../projections/runner.js';
+import { type JobDoc, JOBS } from './jobs.read-model.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress } from '../core/read-model-progress.js';
 import { DomainError } from '../core/errors.js';
 import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 
@@ -29,7 +29,7 @@ export class ListJobs extends Query<Page<JobDoc>> {
 export class GetJobHandler implements IQueryHandler<GetJob> {
   constructor(
     @Inject(READ_STORE) private readonly store: ReadStore,
-    private readonly runner: ProjectionRunner,
+    @Inject(READ_MODEL_PROGRESS) private readonly runner: ReadModelProgress,
   ) {}
 
   async execute({ jobId, after }: GetJob): Promise<JobDoc> {

@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { type LogDoc, LOGS, LOG_LEVELS } from '../../projections/logs.projection.js';
-import { ProjectionRunner } from '../../projections/runner.js';
-import { type RunDoc, RUNS, type StepDoc } from '../../projections/runs.projection.js';
+import { type LogDoc, LOGS, LOG_LEVELS } from './runs.read-model.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress } from '../core/read-model-progress.js';
+import { type RunDoc, RUNS, type StepDoc } from './runs.read-model.js';
 import { DomainError } from '../core/errors.js';
 import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import type { LogLevel } from './run.decider.js';
@@ -52,7 +52,7 @@ export class RunLogs extends Query<Page<LogDoc>> {
 export class GetRunHandler implements IQueryHandler<GetRun> {
   constructor(
     @Inject(READ_STORE) private readonly store: ReadStore,
-    private readonly runner: ProjectionRunner,
+    @Inject(READ_MODEL_PROGRESS) private readonly runner: ReadModelProgress,
   ) {}
 
   async execute({ runId, after }: GetRun): Promise<RunDoc> {

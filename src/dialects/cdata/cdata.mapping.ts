@@ -1,6 +1,6 @@
-import type { ConnectionDoc } from '../../../projections/connections.projection.js';
-import type { JobDoc } from '../../../projections/jobs.projection.js';
-import type { RunDoc, StepDoc } from '../../../projections/runs.projection.js';
+import type { ConnectionDoc } from '../../connections/connections.read-model.js';
+import type { JobDoc } from '../../jobs/jobs.read-model.js';
+import type { RunDoc, StepDoc } from '../../runs/runs.read-model.js';
 import { nextRunAt } from '../../execution/scheduler.js';
 import type { JobChanges } from '../../jobs/job.decider.js';
 import { SETTING_NAMES, type JobSettings, type Task } from '../../jobs/job.model.js';

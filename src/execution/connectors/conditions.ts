@@ -1,4 +1,4 @@
-import type { Condition, Operand } from '../task-query.js';
+import type { Condition, Operand } from '../../jobs/task-query.js';
 import { compareValues, type Row } from './connector.js';
 
 /** Compiles a task condition to SQL with bound parameters (`?` or `$n` placeholders). */

@@ -1,4 +1,4 @@
-import type { Condition } from '../task-query.js';
+import type { Condition } from '../../jobs/task-query.js';
 
 export type ColumnType = 'integer' | 'real' | 'numeric' | 'text' | 'boolean' | 'date' | 'timestamp' | 'blob';
 

@@ -1,0 +1,39 @@
+import { type BeforeApplicationShutdown, Global, Injectable, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '../src/core/event-store.js';
+import { READ_MODEL_PROGRESS } from '../src/core/read-model-progress.js';
+import { READ_STORE, type ReadStore } from '../src/core/read-store.js';
+import { PROJECTIONS } from './index.js';
+import { ProjectionRunner } from './runner.js';
+
+/** Read-model collections exist before anything starts; projections follow the log while the app runs. */
+@Injectable()
+class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(private readonly runner: ProjectionRunner) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.runner.prepare();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: ProjectionRunner,
+      useFactory: (events: EventStore, reads: ReadStore) => new ProjectionRunner(events, reads, PROJECTIONS),
+      inject: [EVENT_STORE, READ_STORE],
+    },
+    { provide: READ_MODEL_PROGRESS, useExisting: ProjectionRunner },
+    ProjectionsLifecycle,
+  ],
+  exports: [ProjectionRunner, READ_MODEL_PROGRESS],
+})
+export class ProjectionsModule {}

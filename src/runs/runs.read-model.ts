@@ -1,0 +1,61 @@
+import type { Doc } from '../core/read-store.js';
+import type { RunStatus } from '../jobs/job.model.js';
+import type { LogLevel, RunOwner, RunPlan, StepMetrics } from './run.decider.js';
+
+export interface StepDoc {
+  taskId: string;
+  query: string;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  source: string | null;
+  destination: string | null;
+  rowsRead: number;
+  rowsWritten: number;
+  watermarkBefore: unknown;
+  watermark: unknown;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  metrics: (StepMetrics & { at: string }) | null;
+}
+
+/** A run with its steps and their live metrics: CData's history, Jitsu's task, Etlworks' running task. */
+export interface RunDoc extends Doc {
+  jobId: string;
+  workspaceId: string;
+  jobName: string;
+  status: RunStatus;
+  trigger: RunPlan['trigger'];
+  requestedBy: string;
+  slot: string | null;
+  owner: RunOwner | null;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  rowsRead: number;
+  rowsWritten: number;
+  error: string | null;
+  steps: StepDoc[];
+  version: number;
+}
+
+export const RUNS = 'runs';
+
+export const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** One document per log line, indexed by time for run, job and level. */
+export interface LogDoc extends Doc {
+  runId: string;
+  jobId: string;
+  taskId: string | null;
+  at: string;
+  level: LogLevel;
+  /** The level as a number, so "this level and above" is a range query. */
+  severity: number;
+  message: string;
+  /** Fixed-width log position: lines sort in the order they were written. */
+  position: string;
+}
+
+export const LOGS = 'logs';
