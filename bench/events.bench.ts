@@ -7,7 +7,7 @@ import { jobsProjection } from '../projections/jobs.projection.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import type { DomainEvent } from '../src/core/events.js';
-import { decideAndAppend, toNewEvent } from '../src/core/write-path.js';
+import { decideAndAppend, systemClock, toNewEvent } from '../src/core/write-path.js';
 import { openDatabase } from '../src/infrastructure/sqlite/open-database.js';
 import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
@@ -24,7 +24,7 @@ export interface Row {
 const STREAMS = 1000;
 const PER_STREAM = 100;
 const TOTAL = STREAMS * PER_STREAM;
-const ctx = () => ({ actor: 'bench', correlationId: 'bench', commandId: randomUUID(), now: new Date() });
+const ctx = () => ({ actor: 'bench', correlationId: 'bench', commandId: randomUUID(), clock: systemClock });
 
 function created(jobId: string): DomainEvent {
   return {

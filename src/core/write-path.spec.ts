@@ -13,7 +13,7 @@ const counter: Decider<number, { type: 'Count' }, Counted> = {
   decide: (_command, state) => [{ type: 'Counted', data: { n: state + 1 } }],
   evolve: (_state, event) => event.data.n,
 };
-const ctx = (commandId: string) => ({ actor: 'test', correlationId: 'c', commandId, now: new Date('2026-01-01T00:00:00Z') });
+const ctx = (commandId: string) => ({ actor: 'test', correlationId: 'c', commandId, clock: () => new Date('2026-01-01T00:00:00Z') });
 
 /** A real store with another writer that sneaks an event in before each of the first `interferences` appends. */
 class ContendedStore extends SqliteEventStore {

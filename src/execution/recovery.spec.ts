@@ -11,7 +11,7 @@ import { DEFAULT_SETTINGS } from '../jobs/job.model.js';
 import { runDecider } from '../runs/run.decider.js';
 import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
 
-const at = (date: Date, id: string): CommandContext => ({ actor: 'test', correlationId: id, commandId: id, now: date });
+const at = (date: Date, id: string): CommandContext => ({ actor: 'test', correlationId: id, commandId: id, clock: () => date });
 const self = { instanceId: 'me', hostname: hostname(), pid: process.pid };
 
 describe('recovery', () => {
