@@ -37,7 +37,6 @@ export interface Decided<S, E> {
 }
 
 const MAX_ATTEMPTS = 5;
-export const SCHEMA_VERSION = 1;
 
 export const snapshotStream = (stream: string) => `snapshot-${stream}`;
 
@@ -134,7 +133,8 @@ export function toNewEvent(event: DomainEvent, ctx: CommandContext, slot: string
       correlationId: ctx.correlationId,
       causationId: ctx.causationId ?? ctx.commandId,
       occurredAt: ctx.clock().toISOString(),
-      schemaVersion: SCHEMA_VERSION,
+      // The event store every reader uses (UpcastingEventStore) stamps each type's current version on append.
+      schemaVersion: 1,
     },
   };
 }
