@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadSettings } from '../src/config/settings.js';
+import { UPCASTERS } from '../src/event-schemas.js';
 import { openEventStore, openReadStore } from '../src/infrastructure/stores.module.js';
 import { PROJECTIONS } from './index.js';
 import { ProjectionRunner } from './runner.js';
@@ -11,7 +12,7 @@ import { ProjectionRunner } from './runner.js';
  * runner sees the moved checkpoint and follows on from it.
  */
 const settings = loadSettings();
-const events = openEventStore(settings);
+const events = openEventStore(settings, UPCASTERS);
 const reads = openReadStore(settings);
 const runner = new ProjectionRunner(events, reads, PROJECTIONS);
 const head = await events.lastPosition();

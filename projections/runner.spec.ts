@@ -10,7 +10,7 @@ import { PROJECTIONS } from './index.js';
 import { type JobDoc, JOBS } from '../src/jobs/jobs.read-model.js';
 import { ProjectionRunner } from './runner.js';
 
-const ctx = { actor: 'admin', correlationId: 'c', commandId: 'cmd', now: new Date('2026-01-01T00:00:00Z') };
+const ctx = { actor: 'admin', correlationId: 'c', commandId: 'cmd', clock: () => new Date('2026-01-01T00:00:00Z') };
 let n = 0;
 const stored = (e: DomainEvent) => toNewEvent(e, { ...ctx, commandId: `cmd-${n++}` }, '0');
 

@@ -7,6 +7,7 @@ import { NativeModule } from './dialects/native/native.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
+import { UPCASTERS } from './event-schemas.js';
 import { StoresModule } from './infrastructure/stores.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { RunsModule } from './runs/runs.module.js';
@@ -18,7 +19,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
-        StoresModule.forRoot(settings),
+        StoresModule.forRoot(settings, UPCASTERS),
         ProjectionsModule,
         JobsModule,
         ConnectionsModule,

@@ -2,8 +2,10 @@
 export interface EventMetadata {
   actor: string;
   correlationId: string;
+  /** What caused it: the command, or for a run's events the RunQueued event that queued the run. */
   causationId?: string;
   occurredAt: string;
+  /** The shape of `data`; events stored before versions were recorded count as 1. */
   schemaVersion: number;
 }
 

@@ -15,3 +15,37 @@ export interface Upcaster {
   fromVersion: number;
   up(event: StoredShape): StoredShape;
 }
+
+/** Each event type's current schema version, and the chain of upcasters that brings an older event up to it. */
+export class EventSchemas {
+  private readonly chains = new Map<string, Map<number, Upcaster>>();
+
+  constructor(upcasters: readonly Upcaster[]) {
+    for (const u of upcasters) {
+      const chain = this.chains.get(u.type) ?? new Map<number, Upcaster>();
+      if (chain.has(u.fromVersion)) throw new Error(`Two upcasters for ${u.type} from version ${u.fromVersion}`);
+      this.chains.set(u.type, chain.set(u.fromVersion, u));
+    }
+    for (const [type, chain] of this.chains) {
+      for (let v = 1; v < this.versionOf(type); v++) if (!chain.has(v)) throw new Error(`No upcaster for ${type} from version ${v}`);
+    }
+  }
+
+  /** One more than the highest version an upcaster starts from; 1 for a type that never changed shape. */
+  versionOf(type: string): number {
+    const chain = this.chains.get(type);
+    return chain ? Math.max(...chain.keys()) + 1 : 1;
+  }
+
+  /** The event in its type's current shape. An event stored without a schema version is version 1. */
+  upcast<E extends StoredShape & { type: string }>(event: E): E {
+    const current = this.versionOf(event.type);
+    let version = event.metadata.schemaVersion ?? 1;
+    if (version >= current) return event;
+    let shape: StoredShape = { data: event.data, metadata: event.metadata };
+    for (; version < current; version++) {
+      shape = this.chains.get(event.type)!.get(version)!.up(shape);
+    }
+    return { ...event, data: shape.data, metadata: { ...shape.metadata, schemaVersion: current } };
+  }
+}

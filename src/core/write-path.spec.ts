@@ -5,7 +5,7 @@ import { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js
 import type { Decider } from './decider.js';
 import { DomainError } from './errors.js';
 import type { DomainEvent, ExpectedRevision, NewEvent } from './events.js';
-import { decideAndAppend, loadState, snapshotStream, toNewEvent } from './write-path.js';
+import { decideAndAppend, decideFrom, loadState, snapshotStream, toNewEvent } from './write-path.js';
 
 type Counted = DomainEvent<'Counted', { n: number }>;
 const counter: Decider<number, { type: 'Count' }, Counted> = {
@@ -13,7 +13,7 @@ const counter: Decider<number, { type: 'Count' }, Counted> = {
   decide: (_command, state) => [{ type: 'Counted', data: { n: state + 1 } }],
   evolve: (_state, event) => event.data.n,
 };
-const ctx = (commandId: string) => ({ actor: 'test', correlationId: 'c', commandId, now: new Date('2026-01-01T00:00:00Z') });
+const ctx = (commandId: string) => ({ actor: 'test', correlationId: 'c', commandId, clock: () => new Date('2026-01-01T00:00:00Z') });
 
 /** A real store with another writer that sneaks an event in before each of the first `interferences` appends. */
 class ContendedStore extends SqliteEventStore {
@@ -83,6 +83,58 @@ describe('decideAndAppend', () => {
     // the snapshot really is used: a state only it holds shows through
     await store.append(snapshotStream('counter-s'), [toNewEvent({ type: 'Snapshot', data: { revision: 6, version: 1, state: 100 } }, ctx('fake'), 'x')], 'any');
     expect((await loadState(store, 'counter-s', snapshotting)).state).toBe(100);
+    await store.close();
+  });
+
+  it('stamps each append with the time of that append, read from the context\'s clock', async () => {
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    let tick = Date.parse('2026-01-01T00:00:00Z');
+    const ticking = { actor: 'test', correlationId: 'c', commandId: 'long-lived', clock: () => new Date((tick += 1000)) };
+    await decideAndAppend(store, 'counter-t', counter, { type: 'Count' }, ticking);
+    await decideAndAppend(store, 'counter-t', counter, { type: 'Count' }, ticking);
+    expect((await store.readStream('counter-t')).map((e) => e.metadata.occurredAt)).toEqual(['2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.000Z']);
+    await store.close();
+  });
+
+  it('names the command as the cause of its events, unless the context names another cause', async () => {
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    await decideAndAppend(store, 'counter-c', counter, { type: 'Count' }, ctx('cmd-9'));
+    await decideAndAppend(store, 'counter-c', counter, { type: 'Count' }, { ...ctx('cmd-10'), causationId: 'the-queued-event' });
+    expect((await store.readStream('counter-c')).map((e) => e.metadata.causationId)).toEqual(['cmd-9', 'the-queued-event']);
+    await store.close();
+  });
+
+  it('decides again from a kept state, reading only the events written since on a conflict', async () => {
+    const reads: Array<number | undefined> = [];
+    const store = new (class extends SqliteEventStore {
+      readStream(stream: string, options?: { fromRevision?: number; maxCount?: number }) {
+        reads.push(options?.fromRevision);
+        return super.readStream(stream, options);
+      }
+    })(join(dir, 'e.db'));
+    const first = await decideAndAppend(store, 'counter-k', counter, { type: 'Count' }, ctx('k1'));
+    const second = await decideFrom(store, 'counter-k', counter, first.loaded, { type: 'Count' }, ctx('k2'));
+    expect(second.loaded).toMatchObject({ state: 2, revision: 1 });
+    await store.append('counter-k', [toNewEvent({ type: 'Counted', data: { n: 3 } }, ctx('other'), 'x')], 1);
+    reads.length = 0;
+    const third = await decideFrom(store, 'counter-k', counter, second.loaded, { type: 'Count' }, ctx('k3'));
+    expect(third.loaded).toMatchObject({ state: 4, revision: 3 });
+    expect(reads).toEqual([2]);
+    await store.close();
+  });
+
+  it.each([
+    ['a bigint', { n: 1n }, 'n'],
+    ['NaN', { n: Number.NaN }, 'n'],
+    ['Infinity', { deep: { list: [1, Number.POSITIVE_INFINITY] } }, 'deep.list[1]'],
+    ['a function', { settings: { f: () => 1 } }, 'settings.f'],
+    ['a symbol', { s: Symbol('x') }, 's'],
+  ])('refuses %s anywhere in an event\'s data with a 400 naming the field, appending nothing', async (_, data, field) => {
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    const writing: Decider<number, { type: 'Write' }, DomainEvent> = { ...counter, decide: () => [{ type: 'Counted', data: { n: 1 } }, { type: 'Weird', data }] } as never;
+    const attempt = decideAndAppend(store, 'counter-v', writing, { type: 'Write' }, ctx('v'));
+    await expect(attempt).rejects.toMatchObject({ code: 'VALIDATION', status: 400, field });
+    expect(await store.readStream('counter-v')).toEqual([]);
     await store.close();
   });
 });

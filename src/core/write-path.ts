@@ -3,6 +3,7 @@ import type { Decider } from './decider.js';
 import { DomainError } from './errors.js';
 import type { DomainEvent, NewEvent } from './events.js';
 import { type EventStore, WrongExpectedRevisionError } from './event-store.js';
+import { assertStorable } from './storable.js';
 
 /** Who asks, and the request's identity, carried into every event's metadata. */
 export interface CommandContext {
@@ -10,7 +11,20 @@ export interface CommandContext {
   correlationId: string;
   /** Unique per command; makes event ids deterministic so a retried append is deduplicated. */
   commandId: string;
-  now: Date;
+  /** What caused the events when it is not the command itself, e.g. the RunQueued event behind a run's events. */
+  causationId?: string;
+  /** Read at each append, so every event carries the time it was written. */
+  clock: () => Date;
+}
+
+export const systemClock = (): Date => new Date();
+
+/** A stream's state as of `revision`: what a caller keeps to decide and append again without re-reading it. */
+export interface Loaded<S> {
+  state: S;
+  revision: number | 'no_stream';
+  /** Revision of the latest snapshot, -1 when there is none. */
+  snapshotRevision: number;
 }
 
 export interface Decided<S, E> {
@@ -18,10 +32,11 @@ export interface Decided<S, E> {
   events: E[];
   /** Global position of the last appended event; undefined when nothing changed. */
   position?: string;
+  /** The stream after this command, to decide from again. */
+  loaded: Loaded<S>;
 }
 
 const MAX_ATTEMPTS = 5;
-export const SCHEMA_VERSION = 1;
 
 export const snapshotStream = (stream: string) => `snapshot-${stream}`;
 
@@ -32,24 +47,23 @@ interface Snapshot<S> {
 }
 
 /** A stream's current state and revision: from its latest snapshot (if the decider keeps them) and the events after it. */
-export async function loadState<S, C, E extends DomainEvent>(
-  store: EventStore,
-  stream: string,
-  decider: Decider<S, C, E>,
-): Promise<{ state: S; revision: number | 'no_stream'; snapshotRevision: number }> {
-  let state = decider.initialState;
-  let from = 0;
+export async function loadState<S, C, E extends DomainEvent>(store: EventStore, stream: string, decider: Decider<S, C, E>): Promise<Loaded<S>> {
+  let loaded: Loaded<S> = { state: decider.initialState, revision: 'no_stream', snapshotRevision: -1 };
   if (decider.snapshot) {
     const snapshot = (await store.readLast(snapshotStream(stream)))?.data as Snapshot<S> | undefined;
     if (snapshot && snapshot.version === decider.snapshot.version) {
-      state = snapshot.state;
-      from = snapshot.revision + 1;
+      loaded = { state: snapshot.state, revision: snapshot.revision, snapshotRevision: snapshot.revision };
     }
   }
-  const recorded = await store.readStream(stream, { fromRevision: from });
-  state = recorded.reduce((s, e) => decider.evolve(s, e as unknown as E), state);
-  const revision = recorded.length ? recorded[recorded.length - 1].revision : from > 0 ? from - 1 : 'no_stream';
-  return { state, revision, snapshotRevision: from - 1 };
+  return catchUp(store, stream, decider, loaded);
+}
+
+/** Folds in only the events appended after `loaded.revision`. */
+export async function catchUp<S, C, E extends DomainEvent>(store: EventStore, stream: string, decider: Decider<S, C, E>, loaded: Loaded<S>): Promise<Loaded<S>> {
+  const fresh = await store.readStream(stream, { fromRevision: loaded.revision === 'no_stream' ? 0 : loaded.revision + 1 });
+  if (fresh.length === 0) return loaded;
+  const state = fresh.reduce((s, e) => decider.evolve(s, e as unknown as E), loaded.state);
+  return { ...loaded, state, revision: fresh[fresh.length - 1].revision };
 }
 
 /** Read the state, decide, append at the revision read; re-decide on a conflict, then 409. */
@@ -60,33 +74,55 @@ export async function decideAndAppend<S, C, E extends DomainEvent>(
   command: C,
   ctx: CommandContext,
 ): Promise<Decided<S, E>> {
+  return decideFrom(store, stream, decider, await loadState(store, stream, decider), command, ctx);
+}
+
+/**
+ * Decide from a state the caller already holds and append at its revision; on a conflict, fold in only the
+ * events written since, re-decide, and try again a bounded number of times, then 409.
+ */
+export async function decideFrom<S, C, E extends DomainEvent>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<S, C, E>,
+  loaded: Loaded<S>,
+  command: C,
+  ctx: CommandContext,
+): Promise<Decided<S, E>> {
   for (let attempt = 1; ; attempt++) {
-    const { state, revision, snapshotRevision } = await loadState(store, stream, decider);
+    const { state, revision, snapshotRevision } = loaded;
     const events = decider.decide(command, state);
-    if (events.length === 0) return { state, events };
+    if (events.length === 0) return { state, events, loaded };
+    events.forEach((e) => assertStorable(e.data));
+    const at = ctx.clock();
     try {
-      const result = await store.append(stream, events.map((e, i) => toNewEvent(e, ctx, `${stream}:${revision}:${i}`)), revision);
+      const stamped = { ...ctx, clock: () => at };
+      const result = await store.append(stream, events.map((e, i) => toNewEvent(e, stamped, `${stream}:${revision}:${i}`)), revision);
       const next = events.reduce(decider.evolve, state);
+      let snapshotted = snapshotRevision;
       if (decider.snapshot && result.revision - snapshotRevision >= decider.snapshot.every) {
         // Only a shortcut for later loads: the command has succeeded whether or not it is written.
-        await saveSnapshot(store, stream, { revision: result.revision, version: decider.snapshot.version, state: next }).catch(() => undefined);
+        const saved = { revision: result.revision, version: decider.snapshot.version, state: next };
+        snapshotted = await saveSnapshot(store, stream, saved).then(() => result.revision, () => snapshotRevision);
       }
-      return { state: next, events, position: result.position };
+      return { state: next, events, position: result.position, loaded: { state: next, revision: result.revision, snapshotRevision: snapshotted } };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       if (attempt >= MAX_ATTEMPTS) {
         throw new DomainError('CONCURRENCY.CONFLICT', `${stream} was changed concurrently ${attempt} times; try again`);
       }
+      loaded = await catchUp(store, stream, decider, loaded);
     }
   }
 }
 
 async function saveSnapshot<S>(store: EventStore, stream: string, snapshot: Snapshot<S>): Promise<void> {
   const event = { type: 'Snapshot', data: snapshot };
-  const ctx = { actor: 'sluice', correlationId: stream, commandId: `${stream}:snapshot:${snapshot.revision}`, now: new Date() };
+  const ctx = { actor: 'sluice', correlationId: stream, commandId: `${stream}:snapshot:${snapshot.revision}`, clock: systemClock };
   await store.append(snapshotStream(stream), [toNewEvent(event, ctx, 'snapshot')], 'any');
 }
 
+/** The envelope of an event about to be appended; its time is read from the context's clock now. */
 export function toNewEvent(event: DomainEvent, ctx: CommandContext, slot: string): NewEvent {
   return {
     id: deterministicUuid(`${ctx.commandId}:${slot}`),
@@ -95,9 +131,10 @@ export function toNewEvent(event: DomainEvent, ctx: CommandContext, slot: string
     metadata: {
       actor: ctx.actor,
       correlationId: ctx.correlationId,
-      causationId: ctx.commandId,
-      occurredAt: ctx.now.toISOString(),
-      schemaVersion: SCHEMA_VERSION,
+      causationId: ctx.causationId ?? ctx.commandId,
+      occurredAt: ctx.clock().toISOString(),
+      // The event store every reader uses (UpcastingEventStore) stamps each type's current version on append.
+      schemaVersion: 1,
     },
   };
 }

@@ -53,19 +53,18 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
     failures.push((error as Error).message);
     await session.log('error', (error as Error).message);
   }
-  const durationMs = Date.now() - started;
   if (stopped === 'cancelled') {
     await session.log('warn', `CANCELLED after [${seconds()}] seconds`);
-    await session.finish('cancelled', durationMs);
+    await session.finish('cancelled');
   } else if (stopped === 'shutdown') {
     await session.log('error', `STOPPED after [${seconds()}] seconds: Sluice shut down during the run`);
-    await session.finish('failed', durationMs, 'Sluice shut down during the run');
+    await session.finish('failed', 'Sluice shut down during the run');
   } else if (failures.length) {
     await session.log('error', `FINISHED WITH ERRORS in [${seconds()}] seconds: ${failures.join('; ')}`);
-    await session.finish('failed', durationMs, failures.join('; '));
+    await session.finish('failed', failures.join('; '));
   } else {
     await session.log('info', `FINISHED SUCCESSFULLY in [${seconds()}] seconds`);
-    await session.finish('succeeded', durationMs);
+    await session.finish('succeeded');
   }
   const status = stopped === 'cancelled' ? 'cancelled' : stopped || failures.length ? 'failed' : 'succeeded';
   await endRun(store, plan.jobId, plan.runId, status, session.watermarks, ctx);

@@ -9,9 +9,10 @@ import { SqliteReadStore } from '../infrastructure/sqlite/sqlite-read-store.js';
 import { jobDecider } from '../jobs/job.decider.js';
 import { DEFAULT_SETTINGS } from '../jobs/job.model.js';
 import { runDecider } from '../runs/run.decider.js';
+import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
 
-const at = (date: Date, id: string): CommandContext => ({ actor: 'test', correlationId: id, commandId: id, now: date });
+const at = (date: Date, id: string): CommandContext => ({ actor: 'test', correlationId: id, commandId: id, clock: () => date });
 const self = { instanceId: 'me', hostname: hostname(), pid: process.pid };
 
 describe('recovery', () => {
@@ -56,6 +57,32 @@ describe('recovery', () => {
     const log = (await events.readStream('run-r1')).find((e) => e.type === 'RunLogged');
     expect((log?.data as { message: string }).message).toMatch(/Run abandoned: its worker \(pid \d+ on .*\) is gone/);
     expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: null });
+  });
+
+  it('keeps the rows of an unfinished task\'s last recorded progress, and names the queued run as the cause', async () => {
+    await requestRun('r3', new Date());
+    const task = { taskId: 't1', query: 'REPLICATE [A]', incrementalColumn: null, watermark: null };
+    const plan = { runId: 'r3', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: null, settings: DEFAULT_SETTINGS, tasks: [task] };
+    await decideAndAppend(events, 'run-r3', runDecider, { type: 'QueueRun', data: plan }, at(new Date(), 'q'));
+    const dead = { instanceId: 'other', hostname: hostname(), pid: 2 ** 22 + 12345 };
+    await decideAndAppend(events, 'run-r3', runDecider, { type: 'StartRun', data: { owner: dead } }, at(new Date(Date.now() - 5000), 's'));
+    const progress = (rowsProcessed: number) => ({ type: 'StepProgress' as const, data: { runId: 'r3', taskId: 't1', rowsProcessed, sinceLastCheck: 0, latencyMs: { min: 1, max: 1, avg: 1 }, lastId: rowsProcessed } });
+    const worked = [{ type: 'StepStarted' as const, data: { runId: 'r3', taskId: 't1', source: 'A', destination: 'A' } }, progress(100), progress(250)];
+    const { position } = await decideAndAppend(events, 'run-r3', runDecider, { type: 'Record', data: { events: worked } }, at(new Date(), 'w'));
+    await runner.waitFor(position);
+
+    expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'))).toBe(1);
+    await runner.waitFor(await events.lastPosition());
+    const run = await reads.get<RunDoc>(RUNS, 'r3');
+    expect(run).toMatchObject({ status: 'failed', rowsRead: 250, rowsWritten: 250 });
+    expect(run!.steps[0]).toMatchObject({ status: 'failed', rowsWritten: 250, error: expect.stringMatching(/250 rows were written before/) });
+    expect(Date.parse(run!.finishedAt!) - Date.parse(run!.startedAt!)).toBe(run!.durationMs);
+    expect(run!.durationMs).toBeGreaterThanOrEqual(5000);
+
+    const stream = await events.readStream('run-r3');
+    const written = [...stream.filter((e) => e.metadata.correlationId === 'rec'), ...(await events.readStream('job-j')).filter((e) => e.type === 'RunEnded')];
+    expect(written.map((e) => e.type)).toEqual(['StepFailed', 'RunLogged', 'RunFinished', 'RunEnded']);
+    expect(written.every((e) => e.metadata.causationId === stream[0].id)).toBe(true);
   });
 
   it('leaves a run alone while its owner is alive', async () => {

@@ -3,9 +3,11 @@ import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import type { EventStore } from '../core/event-store.js';
 import type { Doc, ReadStore } from '../core/read-store.js';
-import { type CommandContext, decideAndAppend } from '../core/write-path.js';
+import { DomainError } from '../core/errors.js';
+import type { RecordedEvent } from '../core/events.js';
+import { type CommandContext, decideFrom } from '../core/write-path.js';
 import { endRun } from '../runs/runs.commands.js';
-import { type RunOwner, type RunState, runDecider, runStream } from '../runs/run.decider.js';
+import { type RunEvent, type RunOwner, type RunState, runDecider, runStream } from '../runs/run.decider.js';
 
 export const INSTANCES = 'instances';
 /** An owner whose heartbeat is older than this is taken for dead (other hosts cannot be asked directly). */
@@ -16,8 +18,9 @@ interface InstanceDoc extends Doc, RunOwner {
 }
 
 /**
- * Ends the runs left running by a process that died: failed, with the reason in the log, and the job freed
- * to run again. The finish is an append at the run's revision, so a run its owner finishes meanwhile is left alone.
+ * Ends the runs left running by a process that died: failed, with the reason in the log, the rows of its last
+ * recorded progress kept on each unfinished step, and the job freed to run again. The appends are at the run's
+ * revision, so a run its owner finishes meanwhile is left alone.
  */
 export async function recoverAbandonedRuns(events: EventStore, reads: ReadStore, self: RunOwner, ctx: CommandContext): Promise<number> {
   const { items } = await reads.find<RunDoc>(RUNS, { filter: { status: { $in: ['running', 'cancelling'] } }, limit: 500 });
@@ -27,17 +30,54 @@ export async function recoverAbandonedRuns(events: EventStore, reads: ReadStore,
     const heartbeat = await reads.get<InstanceDoc>(INSTANCES, run.owner.instanceId);
     const reason = deathOf(run.owner, heartbeat);
     if (!reason) continue;
-    const message = `Run abandoned: ${reason}. It is marked failed; rows written before are kept and the job can run again.`;
-    const stream = runStream(run.id);
-    const log = { type: 'RunLogged' as const, data: { runId: run.id, jobId: run.jobId, level: 'error' as const, message } };
-    const { state } = await decideAndAppend(events, stream, runDecider, { type: 'Record', data: { events: [log] } }, ctx).catch(() => ({ state: null }));
-    if (!state) continue;
-    const finished = await decideAndAppend(events, stream, runDecider, { type: 'FinishRun', data: { status: 'failed', error: message, durationMs: 0 } }, ctx);
-    const watermarks = (finished.state as Extract<RunState, { runId: string }>).watermarks;
-    await endRun(events, run.jobId, run.id, 'failed', watermarks, ctx);
-    recovered++;
+    if (await endAbandoned(events, run, reason, ctx)) recovered++;
   }
   return recovered;
+}
+
+async function endAbandoned(events: EventStore, run: RunDoc, reason: string, ctx: CommandContext): Promise<boolean> {
+  const stream = runStream(run.id);
+  const recorded = await events.readStream(stream);
+  if (recorded.length === 0) return false;
+  const at = ctx.clock();
+  // Like the worker's own appends, these were caused by the event that queued the run.
+  const runCtx = { ...ctx, causationId: recorded[0].id, clock: () => at };
+  const loaded = { state: recorded.reduce((s, e) => runDecider.evolve(s, e as unknown as RunEvent), runDecider.initialState), revision: recorded[recorded.length - 1].revision, snapshotRevision: -1 };
+  const message = `Run abandoned: ${reason}. It is marked failed; rows written before are kept and the job can run again.`;
+  const log = { type: 'RunLogged' as const, data: { runId: run.id, jobId: run.jobId, level: 'error' as const, message } };
+  const record = { type: 'Record' as const, data: { events: [...unfinishedSteps(recorded, at, reason), log] } };
+  const logged = await decideFrom(events, stream, runDecider, loaded, record, runCtx).catch((error) => {
+    if (error instanceof DomainError) return null; // its owner finished it after all
+    throw error;
+  });
+  if (!logged) return false;
+  const started = recorded.find((e) => e.type === 'RunStarted')?.metadata.occurredAt;
+  const durationMs = started ? Math.max(0, at.getTime() - Date.parse(started)) : 0;
+  const finished = await decideFrom(events, stream, runDecider, logged.loaded, { type: 'FinishRun', data: { status: 'failed', error: message, durationMs } }, runCtx);
+  const watermarks = (finished.state as Extract<RunState, { runId: string }>).watermarks;
+  await endRun(events, run.jobId, run.id, 'failed', watermarks, runCtx);
+  return true;
+}
+
+/** A failed step for each task that was running, with the rows its last recorded progress reached. */
+function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string): Extract<RunEvent, { type: 'StepFailed' }>[] {
+  const open = new Map<string, { runId: string; startedAt: string; rows: number }>();
+  for (const e of recorded as unknown as Array<RunEvent & RecordedEvent>) {
+    if (e.type === 'StepStarted') open.set(e.data.taskId, { runId: e.data.runId, startedAt: e.metadata.occurredAt, rows: 0 });
+    else if (e.type === 'StepProgress') open.get(e.data.taskId)!.rows = e.data.rowsProcessed;
+    else if (e.type === 'StepCompleted' || e.type === 'StepFailed') open.delete(e.data.taskId);
+  }
+  return [...open].map(([taskId, step]) => ({
+    type: 'StepFailed',
+    data: {
+      runId: step.runId,
+      taskId,
+      error: `The task stopped when ${reason}; ${step.rows} rows were written before`,
+      rowsRead: step.rows,
+      rowsWritten: step.rows,
+      durationMs: Math.max(0, at.getTime() - Date.parse(step.startedAt)),
+    },
+  }));
 }
 
 /**

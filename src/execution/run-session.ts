@@ -1,43 +1,49 @@
 import { DomainError } from '../core/errors.js';
-import { type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
-import type { CommandContext } from '../core/write-path.js';
-import { toNewEvent } from '../core/write-path.js';
+import type { EventStore } from '../core/event-store.js';
+import { type CommandContext, catchUp, decideFrom, type Loaded, loadState } from '../core/write-path.js';
 import type { FinalRunStatus } from '../jobs/job.model.js';
-import { type LogLevel, type RunCommand, type RunEvent, type RunOwner, type RunState, runDecider, runStream } from '../runs/run.decider.js';
+import { type LogLevel, type RunCommand, type RunOwner, type RunState, runDecider, runStream } from '../runs/run.decider.js';
 
 const CANCEL_CHECK_MS = 300;
 
+type LiveRun = Extract<RunState, { runId: string }>;
+
 /**
- * The owning worker's handle on a run it claimed. It keeps the stream's revision, so recording a step or a
- * log line is one append at the expected revision; on a conflict (a cancel request, a recovery) it reads
- * only the new events, re-decides, and tries again. Appends from parallel tasks go one at a time.
+ * The owning worker's handle on a run it claimed. It keeps the stream's state and revision, so recording a
+ * step or a log line is one append at the expected revision (the shared write path re-reads only the new
+ * events on a conflict). Appends from parallel tasks go one at a time, each stamped when it is written.
  */
 export class RunSession {
   private queue: Promise<unknown> = Promise.resolve();
   private lastCancelCheck = 0;
-  private slot = 0;
 
   private constructor(
     private readonly store: EventStore,
     readonly runId: string,
-    private state: Extract<RunState, { runId: string }>,
-    private revision: number,
-    private readonly ctx: CommandContext,
+    private loaded: Loaded<RunState>,
+    /** The worker's context, naming the run's RunQueued event as the cause of everything the run writes. */
+    readonly context: CommandContext,
+    /** When the run was claimed: the time of its RunStarted, from which its duration is measured. */
+    readonly startedAt: Date,
   ) {}
 
   /** Claims a queued run; only one caller wins (the others get RUN.ALREADY_CLAIMED). */
   static async claim(store: EventStore, runId: string, owner: RunOwner, ctx: CommandContext): Promise<RunSession> {
-    const recorded = await store.readStream(runStream(runId));
-    const state = recorded.reduce((s, e) => runDecider.evolve(s, e as unknown as RunEvent), runDecider.initialState);
-    const events = runDecider.decide({ type: 'StartRun', data: { owner } }, state);
-    const revision = recorded[recorded.length - 1].revision;
-    try {
-      const result = await store.append(runStream(runId), events.map((e, i) => toNewEvent(e, ctx, `${runId}:claim:${i}`)), revision);
-      return new RunSession(store, runId, events.reduce(runDecider.evolve, state) as RunSession['state'], result.revision, ctx);
-    } catch (error) {
-      if (error instanceof WrongExpectedRevisionError) throw new DomainError('RUN.ALREADY_CLAIMED', `Run ${runId} was claimed by another worker`);
-      throw error;
-    }
+    const stream = runStream(runId);
+    const [queued] = await store.readStream(stream, { maxCount: 1 });
+    if (!queued) throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
+    const context = { ...ctx, causationId: queued.id };
+    const startedAt = ctx.clock();
+    // A conflict means another worker claimed it or it was cancelled: re-deciding then answers RUN.ALREADY_CLAIMED.
+    const { loaded } = await decideFrom(store, stream, runDecider, await loadState(store, stream, runDecider), { type: 'StartRun', data: { owner } }, {
+      ...context,
+      clock: () => startedAt,
+    });
+    return new RunSession(store, runId, loaded, context, startedAt);
+  }
+
+  private get state(): LiveRun {
+    return this.loaded.state as LiveRun;
   }
 
   get plan() {
@@ -53,52 +59,31 @@ export class RunSession {
   }
 
   record(events: Extract<RunCommand, { type: 'Record' }>['data']['events']): Promise<void> {
-    return this.decide({ type: 'Record', data: { events } });
+    return this.serialized(() => this.decide({ type: 'Record', data: { events } }, this.context));
   }
 
-  finish(status: FinalRunStatus, durationMs: number, error?: string): Promise<void> {
-    return this.decide({ type: 'FinishRun', data: { status, durationMs, ...(error ? { error } : {}) } });
+  /** Ends the run; its duration is measured from the claim to the time its RunFinished is stamped with. */
+  finish(status: FinalRunStatus, error?: string): Promise<void> {
+    return this.serialized(() => {
+      const at = this.context.clock();
+      const durationMs = at.getTime() - this.startedAt.getTime();
+      return this.decide({ type: 'FinishRun', data: { status, durationMs, ...(error ? { error } : {}) } }, { ...this.context, clock: () => at });
+    });
   }
 
   /** True once a cancel was requested; looks at the stream at most every 300 ms. */
   async cancelRequested(): Promise<boolean> {
     if (Date.now() - this.lastCancelCheck >= CANCEL_CHECK_MS) {
       this.lastCancelCheck = Date.now();
-      await this.serialized(() => this.catchUp());
+      await this.serialized(async () => {
+        this.loaded = await catchUp(this.store, runStream(this.runId), runDecider, this.loaded);
+      });
     }
     return this.state.status === 'cancelling';
   }
 
-  private decide(command: RunCommand): Promise<void> {
-    return this.serialized(async () => {
-      for (let attempt = 0; attempt < 10; attempt++) {
-        const events = runDecider.decide(command, this.state);
-        if (events.length === 0) return;
-        try {
-          const result = await this.store.append(
-            runStream(this.runId),
-            events.map((e, i) => toNewEvent(e, this.ctx, `${this.runId}:${this.slot}:${i}`)),
-            this.revision,
-          );
-          this.slot++;
-          this.revision = result.revision;
-          this.state = events.reduce(runDecider.evolve, this.state) as RunSession['state'];
-          return;
-        } catch (error) {
-          if (!(error instanceof WrongExpectedRevisionError)) throw error;
-          await this.catchUp();
-        }
-      }
-      throw new DomainError('CONCURRENCY.CONFLICT', `Run ${this.runId} kept changing under its worker`);
-    });
-  }
-
-  private async catchUp(): Promise<void> {
-    const fresh = await this.store.readStream(runStream(this.runId), { fromRevision: this.revision + 1 });
-    for (const e of fresh) {
-      this.state = runDecider.evolve(this.state, e as unknown as RunEvent) as RunSession['state'];
-      this.revision = e.revision;
-    }
+  private async decide(command: RunCommand, ctx: CommandContext): Promise<void> {
+    ({ loaded: this.loaded } = await decideFrom(this.store, runStream(this.runId), runDecider, this.loaded, command, ctx));
   }
 
   private serialized<T>(work: () => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@ import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
-import type { CommandContext } from '../core/write-path.js';
+import { type CommandContext, systemClock } from '../core/write-path.js';
 import type { RunOwner } from '../runs/run.decider.js';
 import { executeRun } from './execute-run.js';
 import { RunSession } from './run-session.js';
@@ -52,7 +52,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** Worker events are correlated with their run; recovery's with this instance. */
   private ctx(correlationId = this.owner.instanceId): CommandContext {
-    return { actor: `worker ${this.owner.instanceId}`, correlationId, commandId: randomUUID(), now: new Date() };
+    return { actor: `worker ${this.owner.instanceId}`, correlationId, commandId: randomUUID(), clock: systemClock };
   }
 
   private async poll(): Promise<void> {
@@ -80,7 +80,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (error instanceof DomainError) return; // another worker won the claim, or the run was cancelled
       throw error;
     }
-    const work = executeRun(this.events, session, this.ctx(runId), () => this.stopping)
+    const work = executeRun(this.events, session, session.context, () => this.stopping)
       .catch((error) => this.logger.error(`Run ${runId} failed outside its tasks: ${(error as Error).stack ?? error}`))
       .finally(() => this.active.delete(runId));
     this.active.set(runId, work);

@@ -6,6 +6,7 @@ import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
 import type { Schedule } from '../jobs/job.model.js';
 import { ExecuteJob } from '../runs/runs.commands.js';
+import { systemClock } from '../core/write-path.js';
 
 const TICK_MS = 1000;
 
@@ -65,7 +66,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!job.schedule.cron) return;
     const slot = latestSlot(job.schedule, now);
     if (slot < job.scheduleSince || (job.lastSlot !== null && slot <= job.lastSlot)) return;
-    const ctx = { actor: 'scheduler', correlationId: `${job.id}:${slot}`, commandId: `${job.id}:${slot}:${randomUUID()}`, now };
+    const ctx = { actor: 'scheduler', correlationId: `${job.id}:${slot}`, commandId: `${job.id}:${slot}:${randomUUID()}`, clock: systemClock };
     try {
       await this.commands.execute(new ExecuteJob(job.id, undefined, ctx, 'schedule', slot));
     } catch (error) {

@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { CommandContext } from '../core/write-path.js';
+import { type CommandContext, systemClock } from '../core/write-path.js';
 
-/** The command context of a request: who (set by the auth guard), its correlation id, and now. */
+/** A caller's correlation id is kept only when it is short and plain enough to log and search for safely. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function correlationIdOf(header: unknown): string {
+  return typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
+}
+
+/** The command context of a request: who (set by the auth guard), its correlation id, and the clock. */
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): CommandContext => {
   const req = context.switchToHttp().getRequest<Request & { actor?: string }>();
-  const header = req.headers['x-correlation-id'];
   return {
     actor: req.actor ?? 'anonymous',
-    correlationId: typeof header === 'string' && header ? header : randomUUID(),
+    correlationId: correlationIdOf(req.headers['x-correlation-id']),
     commandId: randomUUID(),
-    now: new Date(),
+    clock: systemClock,
   };
 });

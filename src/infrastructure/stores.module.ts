@@ -12,13 +12,17 @@ import {
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
+import { EventSchemas, type Upcaster } from '../core/upcasters.js';
+import { UpcastingEventStore } from '../core/upcasting-event-store.js';
 import { EsdbEventStore } from './eventstoredb/esdb-event-store.js';
 import { MongoReadStore } from './mongodb/mongo-read-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from './sqlite/sqlite-read-store.js';
 
-export function openEventStore(settings: Settings): EventStore {
-  return settings.eventStoreUrl ? new EsdbEventStore(settings.eventStoreUrl) : new SqliteEventStore(join(settings.dataDir, 'events.db'));
+/** The configured event store, behind the upcasters: every reader gets events in their current shape. */
+export function openEventStore(settings: Settings, upcasters: readonly Upcaster[]): EventStore {
+  const store = settings.eventStoreUrl ? new EsdbEventStore(settings.eventStoreUrl) : new SqliteEventStore(join(settings.dataDir, 'events.db'));
+  return new UpcastingEventStore(store, new EventSchemas(upcasters));
 }
 
 export function openReadStore(settings: Settings): ReadStore {
@@ -50,12 +54,12 @@ class StoresLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Global()
 @Module({})
 export class StoresModule {
-  static forRoot(settings: Settings): DynamicModule {
+  static forRoot(settings: Settings, upcasters: readonly Upcaster[]): DynamicModule {
     return {
       module: StoresModule,
       providers: [
         { provide: SETTINGS, useValue: settings },
-        { provide: EVENT_STORE, useFactory: () => openEventStore(settings) },
+        { provide: EVENT_STORE, useFactory: () => openEventStore(settings, upcasters) },
         { provide: READ_STORE, useFactory: () => openReadStore(settings) },
         StoresLifecycle,
       ],

@@ -4,7 +4,7 @@ import { DomainError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/events.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 
-/** A page of one stream's events, straight from the log: the audit history of a job, connection, … */
+/** A page of one of Sluice's streams, from the log in its current shape: the audit history of a job, connection, … */
 export class ReadStreamEvents extends Query<{ events: RecordedEvent[]; next?: number }> {
   constructor(
     readonly stream: string,
@@ -20,6 +20,8 @@ export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEvents> 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ stream, from, limit }: ReadStreamEvents) {
+    // `$` streams belong to the event store itself (EventStoreDB's settings, projections, stats), not to Sluice.
+    if (stream.startsWith('$')) throw new DomainError('STREAM.NOT_FOUND', `Stream ${stream} is not one of Sluice's streams`);
     const events = await this.store.readStream(stream, { fromRevision: from, maxCount: limit + 1 });
     if (events.length === 0 && (from === 0 || (await this.store.readStream(stream, { maxCount: 1 })).length === 0)) {
       throw new DomainError('STREAM.NOT_FOUND', `Stream ${stream} has no events`);

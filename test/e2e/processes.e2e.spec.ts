@@ -38,7 +38,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
     execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   }, 120_000);
 
-  it('ends the run failed with the reason in its log at the next start, and the job can run again', async () => {
+  it('ends the run failed with the reason in its log and the rows of its last progress at the next start, and the job can run again', async () => {
     const h = new Harness();
     const dir = join(h.dataDir, 'in');
     mkdirSync(dir, { recursive: true });
@@ -55,13 +55,13 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
         (await api('post', `${V2}/workspaces/crash/connections`, { name, kind, settings }).expect(201)).body.id;
       const from = await conn('in', 'csv', { path: dir });
       const into = await conn('out', 'sqlite', { path: join(h.dataDir, 'out.db') });
-      jobId = (await api('post', `${V2}/workspaces/crash/jobs`, { name: 'doomed', source_connection_id: from, destination_connection_id: into, batch_size: 100, queries: ['REPLICATE [big]'] }).expect(201)).body.id;
+      jobId = (await api('post', `${V2}/workspaces/crash/jobs`, { name: 'doomed', source_connection_id: from, destination_connection_id: into, batch_size: 10, queries: ['REPLICATE [big]'] }).expect(201)).body.id;
       runId = (await api('post', `${V2}/jobs/${jobId}/execute`, {}).expect(202)).body.id;
-      for (let i = 0; i < 200; i++) {
-        if ((await api('get', `${V2}/jobs/${jobId}/status`)).body.status === 'running') break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      // Crash once the run has recorded some progress (about every second).
+      const progressed = async () => (await api('get', `/v1/runs/${runId}`)).body.steps?.[0]?.metrics?.rowsProcessed > 0;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline && !(await progressed()); ) await new Promise((r) => setTimeout(r, 25));
       expect((await api('get', `${V2}/jobs/${jobId}/status`)).body.status).toBe('running');
+      expect(await progressed()).toBe(true);
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
@@ -74,6 +74,12 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
       expect(run.error).toMatch(/Run abandoned: its worker \(pid \d+ on .*\) is gone/);
       const logs = (await h.get(`/v1/runs/${runId}/logs?level=error`)).body.lines;
       expect(logs[logs.length - 1].message).toMatch(/Run abandoned/);
+      const progress = (await h.events(`run-${runId}`)).filter((e) => e.type === 'StepProgress');
+      const rows = progress[progress.length - 1].data.rowsProcessed as number;
+      expect(rows).toBeGreaterThan(0);
+      expect(run).toMatchObject({ rows_read: rows, rows_written: rows });
+      expect(run.tasks[0]).toMatchObject({ status: 'failed', rows_written: rows });
+      expect(Date.parse(run.finished_at) - Date.parse(run.started_at)).toBe(run.duration_ms);
       expect((await h.get(`${V2}/jobs/${jobId}/status`)).body).toMatchObject({ status: 'idle', last_run: { id: runId, status: 'failed' } });
       const again = (await h.post(`${V2}/jobs/${jobId}/execute`, {}).expect(202)).body;
       expect(again.id).not.toBe(runId);
@@ -81,7 +87,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
     } finally {
       await h.destroy();
     }
-  });
+  }, 90_000);
 
   it('replays every read model from the log into the same documents, reporting events/s', async () => {
     const h = await new Harness().start();

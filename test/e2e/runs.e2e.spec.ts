@@ -205,7 +205,7 @@ describe('runs that move real data (e2e)', () => {
     ]);
   });
 
-  it('starts incremental loads at Replicate_Start_Date, and filters logs by time', async () => {
+  it('starts incremental loads at Replicate_Start_Date', async () => {
     const dir = join(h.dataDir, 'dated');
     csv(dir, 'visits', ['day', 'page'], [['2025-12-30', '/a'], ['2026-01-01', '/b'], ['2026-01-02', '/c']]);
     const from = await h.connection('dated', 'in', 'csv', { path: dir });
@@ -220,13 +220,41 @@ describe('runs that move real data (e2e)', () => {
     });
     expect(run).toMatchObject({ status: 'succeeded', rows_written: 2 });
     expect(run.tasks[0].watermark).toBe('2026-01-02');
-    const all = (await h.get(`/v1/runs/${run.id}/logs`).expect(200)).body.lines;
-    const cut = all[1].at;
-    const later = (await h.get(`/v1/runs/${run.id}/logs?from=${encodeURIComponent(cut)}`).expect(200)).body.lines;
-    expect(later.length).toBeLessThan(all.length + 1);
-    expect(later.every((l: { at: string }) => l.at >= cut)).toBe(true);
-    const earlier = (await h.get(`/v1/runs/${run.id}/logs?to=${encodeURIComponent(all[0].at)}`).expect(200)).body.lines;
-    expect(earlier.every((l: { at: string }) => l.at <= all[0].at)).toBe(true);
+  });
+
+  it('stamps every log line, step and the finish with its own time, and filters logs by time', async () => {
+    // Enough rows, in small batches, that the run's first and last events are some milliseconds apart.
+    const dir = join(h.dataDir, 'timed');
+    csv(dir, 'ticks', ['id', 'label'], Array.from({ length: 20_000 }, (_, i) => [i + 1, `tick-${i + 1}`]));
+    const from = await h.connection('timed', 'in', 'csv', { path: dir });
+    const into = await h.connection('timed', 'out', 'sqlite', { path: join(h.dataDir, 'timed.db') });
+    const { run } = await h.runJob('timed', { name: 'timed', source_connection_id: from, destination_connection_id: into, batch_size: 100, queries: ['REPLICATE [ticks]'] });
+    expect(run).toMatchObject({ status: 'succeeded', rows_written: 20_000 });
+    const ms = (iso: string) => Date.parse(iso);
+    expect(ms(run.finished_at)).toBeGreaterThan(ms(run.started_at));
+    expect(ms(run.finished_at) - ms(run.started_at)).toBe(run.duration_ms);
+    const [step] = run.tasks;
+    expect(ms(step.started_at)).toBeGreaterThanOrEqual(ms(run.started_at));
+    expect(ms(step.finished_at)).toBeGreaterThan(ms(step.started_at));
+    expect(ms(step.metrics.at)).toBeGreaterThan(ms(step.started_at));
+    expect(ms(run.finished_at)).toBeGreaterThanOrEqual(ms(step.finished_at));
+
+    const all = (await h.get(`/v1/runs/${run.id}/logs`).expect(200)).body.lines as Array<{ at: string; message: string }>;
+    const [first, last] = [all[0], all[all.length - 1]];
+    expect(all.map((l) => l.at)).toEqual([...all.map((l) => l.at)].sort());
+    expect(ms(last.at)).toBeGreaterThan(ms(first.at));
+    // a time strictly after the first line and at or before the last one
+    const cut = new Date(ms(first.at) + 1).toISOString();
+    const later = (await h.get(`/v1/runs/${run.id}/logs?from=${encodeURIComponent(cut)}`).expect(200)).body.lines as typeof all;
+    expect(later.length).toBeLessThan(all.length);
+    expect(later.map((l) => l.message)).not.toContain(first.message);
+    expect(later[later.length - 1]).toEqual(last);
+    expect(later.every((l) => l.at >= cut)).toBe(true);
+    const before = new Date(ms(last.at) - 1).toISOString();
+    const earlier = (await h.get(`/v1/runs/${run.id}/logs?to=${encodeURIComponent(before)}`).expect(200)).body.lines as typeof all;
+    expect(earlier[0]).toEqual(first);
+    expect(earlier.map((l) => l.message)).not.toContain(last.message);
+    expect(earlier.every((l) => l.at <= before)).toBe(true);
     await h.get(`/v1/runs/${run.id}/logs?level=loud`).expect(400);
     await h.get('/v1/runs/nope/logs').expect(404);
   });

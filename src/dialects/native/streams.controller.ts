@@ -45,7 +45,7 @@ export class StreamsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get(':stream/events')
-  @ApiOperation({ summary: 'The full event history of a stream (job-<id>, connection-<id>, workspace-<id>), oldest first' })
+  @ApiOperation({ summary: "The full event history of one of Sluice's streams (job-<id>, run-<id>, connection-<id>, workspace-<id>), oldest first, in each event's current shape; never the event store's own `$` streams" })
   @ApiAnswer(200, 'A page of events; next_from is the revision to ask for next', EXAMPLE)
   @ApiErrors(400, 401, 404)
   async events(@Param('stream') stream: string, @Query() page: StreamPageDto) {
