@@ -40,7 +40,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
 
   it('ends the run failed with the reason in its log at the next start, and the job can run again', async () => {
     const h = new Harness();
-    const dir = join(h.dataDir, 'in');
+    const dir = join(h.files, 'in');
     mkdirSync(dir, { recursive: true });
     const lines = ['id,payload'];
     for (let i = 1; i <= 400_000; i++) lines.push(`${i},payload-${i}`);
@@ -54,7 +54,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
       const conn = async (name: string, kind: string, settings: object) =>
         (await api('post', `${V2}/workspaces/crash/connections`, { name, kind, settings }).expect(201)).body.id;
       const from = await conn('in', 'csv', { path: dir });
-      const into = await conn('out', 'sqlite', { path: join(h.dataDir, 'out.db') });
+      const into = await conn('out', 'sqlite', { path: join(h.files, 'out.db') });
       jobId = (await api('post', `${V2}/workspaces/crash/jobs`, { name: 'doomed', source_connection_id: from, destination_connection_id: into, batch_size: 100, queries: ['REPLICATE [big]'] }).expect(201)).body.id;
       runId = (await api('post', `${V2}/jobs/${jobId}/execute`, {}).expect(202)).body.id;
       for (let i = 0; i < 200; i++) {
