@@ -1,5 +1,5 @@
 import { readlinkSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ConnectionAccess } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
 import type { ConnectionKind, ConnectionSettings } from './connection.decider.js';
@@ -35,8 +35,7 @@ export function confineSettings(kind: ConnectionKind, settings: ConnectionSettin
 /** The file of a table in a CSV directory; a table name that would leave the directory is refused. */
 export function tableFile(dir: string, table: string, extension: string): string {
   const file = join(dir, `${table}${extension}`);
-  const rel = relative(dir, file);
-  if (/[/\\]/.test(table) || rel.startsWith('..') || isAbsolute(rel) || dirname(rel) !== '.') {
+  if (/[/\\]/.test(table) || !inside(file, dir) || dirname(relative(dir, file)) !== '.') {
     throw forbidden(`Table name ${table} would leave the connection's directory`);
   }
   return file;
@@ -44,7 +43,7 @@ export function tableFile(dir: string, table: string, extension: string): string
 
 function inside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function realTarget(path: string, links = 0): string {
