@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -99,6 +99,27 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
     try {
       expect((await h.get(`${V2}/jobs/${job.id}`)).body).toEqual(before);
     } finally {
+      await h.destroy();
+    }
+  });
+
+  it('at the first start says where the generated admin token is kept, never the token itself', async () => {
+    const h = new Harness();
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_DATA_DIR: h.dataDir, PORT: String(port) };
+    delete env.SLUICE_ADMIN_TOKEN;
+    const child = spawn(process.execPath, ['dist/src/main.js'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    try {
+      for (let i = 0; i < 200 && !/Admin token|admin token/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+      const token = readFileSync(join(h.dataDir, 'admin-token'), 'utf8').trim();
+      expect(token.length).toBeGreaterThan(20);
+      expect(output).toContain(join(h.dataDir, 'admin-token'));
+      expect(output).not.toContain(token);
+    } finally {
+      child.kill('SIGKILL');
       await h.destroy();
     }
   });
