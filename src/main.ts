@@ -16,3 +16,7 @@ if (settings.adminTokenGenerated) {
 } else {
   logger.log(`Admin token: from ${process.env.SLUICE_ADMIN_TOKEN ? 'SLUICE_ADMIN_TOKEN' : `${settings.dataDir}/admin-token`}`);
 }
+logger.log(`Connection secrets are sealed with the key from ${settings.secretKeySource} (id ${settings.secretKeys.currentId}); back it up with the event log`);
+if (settings.eventStoreUrl && settings.secretKeySource !== 'SLUICE_SECRET_KEY') {
+  logger.warn('With a shared event store every instance needs the same key: set SLUICE_SECRET_KEY on each, or they cannot open each other\'s secrets');
+}

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SETTINGS, type Settings } from '../config/settings.js';
+import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { sealSettings } from '../core/secrets.js';
 import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
@@ -43,6 +44,12 @@ export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection
   /** Paths confined, secrets sealed, before anything is decided: no plain secret ever reaches an event. */
   private secure(command: ConnectionCommand, current: ConnectionState): ConnectionCommand {
     if (command.type === 'DeleteConnection' || !command.data.settings) return command;
+    for (const [key, value] of Object.entries(command.data.settings)) {
+      // Objects are how sealed secrets are stored: one sent in could pass for a secret and skip the checks.
+      if (value !== null && typeof value === 'object') {
+        throw new DomainError('CONNECTION.SETTINGS_INVALID', `settings.${key} must be a string or a number`, `settings.${key}`);
+      }
+    }
     const kind = command.type === 'CreateConnection' ? command.data.kind : current.status === 'none' ? undefined : current.kind;
     if (kind) confineSettings(kind, command.data.settings, this.settings);
     const stored = current.status === 'none' ? {} : current.settings;

@@ -37,6 +37,9 @@ describe('Connections confined: never into the data dir, only under SLUICE_CONNE
       expect(res.body.error).toMatchObject({ code: 'CONNECTION.PATH_FORBIDDEN', field: 'settings.path' });
       expect(res.body.error.message).toMatch(/data directory/);
     }
+    // An object shaped like a stored secret is refused, not taken for one.
+    const disguised = await create('esc', 'disguised', 'sqlite', { path: { plain: join(h.dataDir, 'events.db'), masked: '/x.db' } }).expect(400);
+    expect(disguised.body.error).toMatchObject({ code: 'CONNECTION.SETTINGS_INVALID', field: 'settings.path' });
     const ok = await create('esc', 'fine', 'csv', { path: input }).expect(201);
     await h.put(`${V2}/connections/${ok.body.id}`, { settings: { path: join(link, 'x') } }).expect(400);
     expect((await h.get(`${V2}/workspaces/esc/connections`)).body.value.map((c: { name: string }) => c.name)).toEqual(['fine']);
