@@ -54,6 +54,9 @@ describe('connection secrets', () => {
     const resealed = sealSettings(ring, { url: MASKED_URL }, underOld).url as SealedSecret;
     expect(resealed.sealed.split(':')[1]).toBe(ring.currentId);
     expect(reveal(ring, resealed)).toBe(URL);
+    // The masked URL with another host keeps the stored password.
+    const moved = sealSettings(ring, { url: MASKED_URL.replace('db.example', 'db2.example') }, stored).url;
+    expect(reveal(ring, moved)).toBe(URL.replace('db.example', 'db2.example'));
     // A plain secret from an old event is sealed when sent back masked.
     expect(reveal(ring, sealSettings(ring, { url: MASKED_URL }, { url: URL }).url)).toBe(URL);
   });

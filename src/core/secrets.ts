@@ -109,21 +109,33 @@ export function maskSettings(settings: Record<string, unknown>): Record<string, 
 
 /**
  * Settings as they go into an event: every secret sealed with the current key. A value sent back unchanged
- * (its masked form, or the same plain text) keeps the stored secret, so a PUT of what a GET showed changes nothing.
+ * (its masked form, or the same plain text) keeps the stored secret, so a PUT of what a GET showed changes
+ * nothing; a URL sent back with **** as its password and another part changed keeps the stored password.
  */
 export function sealSettings(ring: Keyring, settings: Record<string, unknown>, stored: Record<string, unknown> = {}): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(settings).map(([k, v]) => {
       if (typeof v !== 'string') return [k, v];
       const before = stored[k];
-      const storedSecret = isSecretValue(before) ? before : needsSealing(k, before) ? { plain: before, masked: maskedForm(k, before) } : undefined;
-      if (storedSecret && (v === storedSecret.masked || v === revealOrUndefined(ring, storedSecret))) {
-        const current = 'sealed' in storedSecret && (storedSecret.sealed.split(':')[1] === ring.currentId || !revealOrUndefined(ring, storedSecret));
-        return [k, current ? storedSecret : seal(ring, k, String(reveal(ring, storedSecret)))];
-      }
-      return [k, needsSealing(k, v) ? seal(ring, k, v) : v];
+      const secret = isSecretValue(before) ? before : needsSealing(k, before) ? { plain: before, masked: maskedForm(k, before) } : undefined;
+      if (!secret) return [k, needsSealing(k, v) ? seal(ring, k, v) : v];
+      const plain = revealOrUndefined(ring, secret);
+      if (v === secret.masked || v === plain) return [k, keep(ring, k, secret, plain)];
+      const password = plain === undefined ? undefined : urlPassword(plain);
+      const value = password !== undefined && urlPassword(v) === MASK ? v.replace(`:${MASK}@`, () => `:${password}@`) : v;
+      return [k, needsSealing(k, value) ? seal(ring, k, value) : value];
     }),
   );
+}
+
+/** A kept secret, resealed under the current key when it was plain or sealed under a retired key. */
+function keep(ring: Keyring, key: string, secret: SecretValue, plain: string | undefined): SecretValue {
+  if ('sealed' in secret && secret.sealed.split(':')[1] === ring.currentId) return secret;
+  return plain === undefined ? secret : seal(ring, key, plain);
+}
+
+function urlPassword(text: string): string | undefined {
+  return new RegExp(URL_PASSWORD.source, 'i').exec(text)?.[2];
 }
 
 /** Deep copy of an event payload with every connection secret masked: for the raw event answers. */
