@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
+import { type Keyring, keyring } from '../core/secrets.js';
 
 export interface Settings {
   port: number;
@@ -12,9 +13,18 @@ export interface Settings {
   /** How many runs execute at once in this process (SLUICE_WORKERS). */
   workers: number;
   adminToken: string;
-  /** True when the token was generated at this start (then it is printed once). */
+  /** True when the token was generated at this start (then start-up says where it is kept). */
   adminTokenGenerated: boolean;
+  /** Keys that seal connection secrets: SLUICE_SECRET_KEY (or <dataDir>/secret-key) and SLUICE_SECRET_KEYS_OLD. */
+  secretKeys: Keyring;
+  /** Where the current secret key comes from: SLUICE_SECRET_KEY, or the file it was generated into. */
+  secretKeySource: string;
+  /** SLUICE_CONNECTION_ROOTS: directories connection paths must lie under; empty means anywhere but the data dir. */
+  connectionRoots: string[];
 }
+
+/** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
+export type ConnectionAccess = Pick<Settings, 'dataDir' | 'secretKeys' | 'connectionRoots'>;
 
 export const SETTINGS = Symbol('Settings');
 
@@ -32,7 +42,32 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     eventStoreUrl: env.SLUICE_EVENTSTORE_URL || undefined,
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,
     ...adminToken(env.SLUICE_ADMIN_TOKEN, dataDir),
+    ...secretKeys(env, dataDir),
+    connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
   };
+}
+
+/**
+ * SLUICE_SECRET_KEY (base64 of 32 random bytes) seals new secrets; SLUICE_SECRET_KEYS_OLD (comma-separated,
+ * same format) still opens secrets sealed before a rotation. Without SLUICE_SECRET_KEY, a key is generated
+ * at the first start into <dataDir>/secret-key (mode 0600) and read from there afterwards.
+ */
+function secretKeys(env: NodeJS.ProcessEnv, dataDir: string): { secretKeys: Keyring; secretKeySource: string } {
+  const decode = (text: string, name: string) => {
+    const key = Buffer.from(text.trim(), 'base64');
+    if (key.length !== 32) throw new Error(`${name} must be the base64 of 32 bytes (e.g. openssl rand -base64 32); it decodes to ${key.length} bytes`);
+    return key;
+  };
+  const old = (env.SLUICE_SECRET_KEYS_OLD ?? '').split(',').filter((k) => k.trim()).map((k) => decode(k, 'SLUICE_SECRET_KEYS_OLD'));
+  if (env.SLUICE_SECRET_KEY) return { secretKeys: keyring(decode(env.SLUICE_SECRET_KEY, 'SLUICE_SECRET_KEY'), old), secretKeySource: 'SLUICE_SECRET_KEY' };
+  const file = join(dataDir, 'secret-key');
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another instance on the same data dir may have written it first: use that one.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return { secretKeys: keyring(decode(readFileSync(file, 'utf8'), file), old), secretKeySource: file };
 }
 
 /** SLUICE_ADMIN_TOKEN, or one generated at the first start and kept in the data dir. */

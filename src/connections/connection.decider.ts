@@ -1,6 +1,7 @@
 import type { Decider } from '../core/decider.js';
 import { DomainError } from '../core/errors.js';
 import type { DomainEvent } from '../core/events.js';
+import { isSecretValue } from '../core/secrets.js';
 
 export const CONNECTION_KINDS = ['csv', 'sqlite', 'postgres'] as const;
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
@@ -37,19 +38,32 @@ const REQUIRED: Record<ConnectionKind, { key: string; check: (v: string) => bool
   postgres: { key: 'url', check: (v) => /^postgres(ql)?:\/\//.test(v), hint: 'a postgres:// or postgresql:// URL' },
 };
 
+/** Timeouts every connector honours, in milliseconds; 0 means none. Defaults: 30000, 0 and 300000. */
+export const TIMEOUT_SETTINGS = ['connect_timeout_ms', 'statement_timeout_ms', 'read_timeout_ms'] as const;
+
+/** Every setting each kind knows besides the timeouts; any other key is refused. */
+const OPTIONAL: Record<ConnectionKind, string[]> = {
+  csv: [],
+  sqlite: [],
+  // Kept out of the URL, the password is sealed on its own and put back into the URL when connecting.
+  postgres: ['password'],
+};
+
+export const knownSettings = (kind: ConnectionKind) => [REQUIRED[kind].key, ...OPTIONAL[kind], ...TIMEOUT_SETTINGS];
+
 export const connectionDecider: Decider<ConnectionState, ConnectionCommand, ConnectionEvent> = {
   initialState: { status: 'none' },
   decide(command, state) {
     switch (command.type) {
       case 'CreateConnection': {
         if (state.status !== 'none') throw new DomainError('CONNECTION.EXISTS', `Connection ${command.data.connectionId} already exists`);
-        validate(command.data);
+        validate(command.data, true);
         return [{ type: 'ConnectionCreated', data: command.data }];
       }
       case 'UpdateConnection': {
         if (state.status !== 'active') throw new DomainError('CONNECTION.NOT_FOUND', 'Connection not found');
         const { name, settings } = command.data;
-        validate({ ...state, ...(name !== undefined ? { name } : {}), ...(settings ? { settings } : {}) });
+        validate({ ...state, ...(name !== undefined ? { name } : {}), ...(settings ? { settings } : {}) }, settings !== undefined);
         const changed = {
           ...(name !== undefined && name !== state.name ? { name } : {}),
           ...(settings && JSON.stringify(settings) !== JSON.stringify(state.settings) ? { settings } : {}),
@@ -86,14 +100,28 @@ export const connectionDecider: Decider<ConnectionState, ConnectionCommand, Conn
   },
 };
 
-function validate({ name, kind, settings }: ConnectionDefinition): void {
+/** Checks a definition; `newSettings`: the settings were sent with this command, so unknown keys are refused too. */
+function validate({ name, kind, settings }: ConnectionDefinition, newSettings: boolean): void {
   if (!name.trim()) throw new DomainError('VALIDATION', 'name is required', 'name');
   if (!CONNECTION_KINDS.includes(kind)) {
     throw new DomainError('VALIDATION', `kind must be one of ${CONNECTION_KINDS.join(', ')}`, 'kind');
   }
-  const { key, check, hint } = REQUIRED[kind];
-  const value = settings[key];
-  if (typeof value !== 'string' || !check(value)) {
-    throw new DomainError('CONNECTION.SETTINGS_INVALID', `settings.${key} must be ${hint} for a ${kind} connection`, `settings.${key}`);
+  const invalid = (key: string, message: string) => new DomainError('CONNECTION.SETTINGS_INVALID', message, `settings.${key}`);
+  if (newSettings) {
+    const known = knownSettings(kind);
+    for (const [key, value] of Object.entries(settings)) {
+      if (!known.includes(key)) throw invalid(key, `settings.${key} is not a setting of a ${kind} connection; known settings: ${known.join(', ')}`);
+      if ((TIMEOUT_SETTINGS as readonly string[]).includes(key)) {
+        if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalid(key, `settings.${key} must be a whole number of milliseconds, 0 or more`);
+      } else if (typeof text(value) !== 'string') {
+        throw invalid(key, `settings.${key} must be a string`);
+      }
+    }
   }
+  const { key, check, hint } = REQUIRED[kind];
+  const value = text(settings[key]);
+  if (typeof value !== 'string' || !check(value)) throw invalid(key, `settings.${key} must be ${hint} for a ${kind} connection`);
 }
+
+/** A sealed secret is checked by its masked form, which keeps the shape of the value (a URL stays a URL). */
+const text = (value: unknown) => (isSecretValue(value) ? value.masked : value);

@@ -1,10 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { SETTINGS, type Settings } from '../config/settings.js';
+import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { sealSettings } from '../core/secrets.js';
 import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
 import type { Changed } from '../jobs/jobs.commands.js';
 import { type WorkspaceCommand, workspaceDecider, workspaceStream } from '../workspaces/workspace.decider.js';
-import { type ConnectionCommand, connectionDecider, connectionStream } from './connection.decider.js';
+import { type ConnectionCommand, type ConnectionState, connectionDecider, connectionStream } from './connection.decider.js';
+import { confineSettings } from './connection-paths.js';
 
 export class ChangeConnection extends Command<Changed> {
   constructor(
@@ -19,11 +23,15 @@ export class ChangeConnection extends Command<Changed> {
 /** Names and deletions are checked against the workspace stream first (unique names, connections in use). */
 @CommandHandler(ChangeConnection)
 export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {}
 
-  async execute({ connectionId, command, ctx }: ChangeConnection): Promise<Changed> {
+  async execute({ connectionId, command: asked, ctx }: ChangeConnection): Promise<Changed> {
     const stream = connectionStream(connectionId);
     const { state: current } = await loadState(this.store, stream, connectionDecider);
+    const command = this.secure(asked, current);
     const next = connectionDecider.decide(command, current).reduce(connectionDecider.evolve, current);
     if (next.status !== 'none') {
       const rule = workspaceRule(command, connectionId, next.name);
@@ -31,6 +39,21 @@ export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection
     }
     const { position } = await decideAndAppend(this.store, stream, connectionDecider, command, ctx);
     return { id: connectionId, position };
+  }
+
+  /** Paths confined, secrets sealed, before anything is decided: no plain secret ever reaches an event. */
+  private secure(command: ConnectionCommand, current: ConnectionState): ConnectionCommand {
+    if (command.type === 'DeleteConnection' || !command.data.settings) return command;
+    for (const [key, value] of Object.entries(command.data.settings)) {
+      // Objects are how sealed secrets are stored: one sent in could pass for a secret and skip the checks.
+      if (value !== null && typeof value === 'object') {
+        throw new DomainError('CONNECTION.SETTINGS_INVALID', `settings.${key} must be a string or a number`, `settings.${key}`);
+      }
+    }
+    const kind = command.type === 'CreateConnection' ? command.data.kind : current.status === 'none' ? undefined : current.kind;
+    if (kind) confineSettings(kind, command.data.settings, this.settings);
+    const stored = current.status === 'none' ? {} : current.settings;
+    return { ...command, data: { ...command.data, settings: sealSettings(this.settings.secretKeys, command.data.settings, stored) } } as ConnectionCommand;
   }
 }
 

@@ -4,6 +4,10 @@ import { type ConnectionDoc, CONNECTIONS } from './connections.read-model.js';
 import { READ_MODEL_PROGRESS, type ReadModelProgress } from '../core/read-model-progress.js';
 import { DomainError } from '../core/errors.js';
 import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
+import { maskSettings } from '../core/secrets.js';
+
+/** A connection as every answer shows it: secrets masked, even in a read model built before they were sealed. */
+const masked = (doc: ConnectionDoc): ConnectionDoc => ({ ...doc, settings: maskSettings(doc.settings) });
 
 export class GetConnection extends Query<ConnectionDoc> {
   constructor(
@@ -35,7 +39,7 @@ export class GetConnectionHandler implements IQueryHandler<GetConnection> {
     await this.runner.waitFor(after);
     const doc = await this.store.get<ConnectionDoc>(CONNECTIONS, connectionId);
     if (!doc) throw new DomainError('CONNECTION.NOT_FOUND', `Connection ${connectionId} not found`);
-    return doc;
+    return masked(doc);
   }
 }
 
@@ -43,7 +47,8 @@ export class GetConnectionHandler implements IQueryHandler<GetConnection> {
 export class ListConnectionsHandler implements IQueryHandler<ListConnections> {
   constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
 
-  execute({ workspaceId, limit, cursor }: ListConnections): Promise<Page<ConnectionDoc>> {
-    return this.store.find<ConnectionDoc>(CONNECTIONS, { filter: { workspaceId }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
+  async execute({ workspaceId, limit, cursor }: ListConnections): Promise<Page<ConnectionDoc>> {
+    const page = await this.store.find<ConnectionDoc>(CONNECTIONS, { filter: { workspaceId }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
+    return { ...page, items: page.items.map(masked) };
   }
 }

@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   'JOB.RUNNING': 409,
   'RUN.NOT_ACTIVE': 409,
   'RUN.ALREADY_CLAIMED': 409,
+  'CONNECTION.PATH_FORBIDDEN': 400,
+  'CONNECTION.SECRET_KEY_MISSING': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,4 +1,6 @@
+import type { ConnectionAccess } from '../config/settings.js';
 import type { EventStore } from '../core/event-store.js';
+import { maskSecrets } from '../core/secrets.js';
 import { type CommandContext, loadState } from '../core/write-path.js';
 import { connectionDecider, connectionStream } from '../connections/connection.decider.js';
 import { endRun } from '../runs/runs.commands.js';
@@ -15,7 +17,7 @@ type Task = RunPlan['tasks'][number];
  * Executes a claimed run: every task in order (or up to Worker_Pool at once with parallel processing),
  * with a log line at the start, per task, on every failure and at the end, then frees the job.
  */
-export async function executeRun(store: EventStore, session: RunSession, ctx: CommandContext, shuttingDown: () => boolean): Promise<void> {
+export async function executeRun(store: EventStore, session: RunSession, ctx: CommandContext, shuttingDown: () => boolean, access: ConnectionAccess): Promise<void> {
   const plan = session.plan;
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(2);
@@ -35,12 +37,12 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
       // Each task has its own connectors, so parallel tasks never share a database connection.
       const opened: Connector[] = [];
       try {
-        opened.push(openConnector(source.kind, source.settings, 'source'));
-        opened.push(openConnector(destination.kind, destination.settings, 'destination'));
+        opened.push(openConnector(source.kind, source.settings, 'source', access));
+        opened.push(openConnector(destination.kind, destination.settings, 'destination', access));
         const failure = await runStep(session, task, index, opened[0], opened[1], shouldStop);
         if (failure) failures.push(failure);
       } catch (error) {
-        const message = `Task ${index + 1} could not open its connections: ${(error as Error).message}`;
+        const message = maskSecrets(`Task ${index + 1} could not open its connections: ${(error as Error).message}`);
         failures.push(message);
         await session.log('error', message, task.taskId);
       } finally {
@@ -108,7 +110,7 @@ async function runStep(session: RunSession, task: Task, index: number, source: C
     await session.log('info', `Task ${index + 1}: read ${outcome.rowsRead} rows from [${outcome.source}], wrote ${outcome.rowsWritten} rows to [${outcome.destination}] in [${(durationMs / 1000).toFixed(2)}] seconds${stop}`, taskId);
     return undefined;
   } catch (error) {
-    const message = `Task ${index + 1} ([${tables.source}] into [${tables.destination}]) failed: ${(error as Error).message}`;
+    const message = maskSecrets(`Task ${index + 1} ([${tables.source}] into [${tables.destination}]) failed: ${(error as Error).message}`);
     await session.record([{ type: 'StepFailed', data: { runId, taskId, error: message, ...tally, durationMs: Date.now() - started } }]);
     await session.log('error', message, taskId);
     return message;

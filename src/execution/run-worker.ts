@@ -80,7 +80,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (error instanceof DomainError) return; // another worker won the claim, or the run was cancelled
       throw error;
     }
-    const work = executeRun(this.events, session, session.context, () => this.stopping)
+    const work = executeRun(this.events, session, session.context, () => this.stopping, this.settings)
       .catch((error) => this.logger.error(`Run ${runId} failed outside its tasks: ${(error as Error).stack ?? error}`))
       .finally(() => this.active.delete(runId));
     this.active.set(runId, work);

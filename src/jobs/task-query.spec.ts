@@ -45,6 +45,12 @@ describe('task query parser', () => {
     ["REPLICATE [A] SELECT * FROM [B] WHERE a = 'x", /Unclosed string/],
     ['REPLICATE [A] DROP TABLE x', /Expected SELECT or the end of the query/],
     ['REPLICATE [A] SELECT * FROM [B] WHERE (a = 1', /Expected '\)'/],
+    ['REPLICATE [../x]', /Table name '..\/x' at position 11 may not contain/],
+    ['REPLICATE [A] SELECT * FROM [../../etc/passwd]', /Table name/],
+    ['REPLICATE [sub/A] SELECT * FROM [B]', /Table name 'sub\/A'/],
+    ['REPLICATE [A] SELECT * FROM [..\\B]', /Table name/],
+    ['REPLICATE [..]', /Table name/],
+    ['REPLICATE "/etc/x"', /Table name/],
   ])('rejects %p', (query, message) => {
     expect(() => parseTaskQuery(query)).toThrow(TaskQueryError);
     expect(() => parseTaskQuery(query)).toThrow(message);

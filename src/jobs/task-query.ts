@@ -178,8 +178,18 @@ export function parseTaskQuery(text: string): TaskQuery {
     return left;
   };
 
+  // A table may be a file in a directory (CSV): its name must not lead out of that directory.
+  const table = (what: string): string => {
+    const pos = peek().pos;
+    const found = name(what);
+    if (/[/\\\0]/.test(found) || found === '.' || found === '..') {
+      throw new TaskQueryError(`Table name '${found}' at position ${pos + 1} may not contain / or \\ or be . or ..`, pos);
+    }
+    return found;
+  };
+
   word('REPLICATE');
-  const destination = name('a destination table such as [Accounts]');
+  const destination = table('a destination table such as [Accounts]');
   let result: TaskQuery = { destination, source: destination, columns: '*' };
   const hasSelect = isWord('SELECT');
   if (hasSelect) {
@@ -198,7 +208,7 @@ export function parseTaskQuery(text: string): TaskQuery {
       } while (isSymbol(','));
     }
     word('FROM');
-    const source = name('a source table');
+    const source = table('a source table');
     const where = isWord('WHERE') ? (at++, or()) : undefined;
     result = { destination, source, columns, ...(where ? { where } : {}) };
   }

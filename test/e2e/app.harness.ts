@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -12,9 +12,13 @@ export const TOKEN = 'test-admin-token';
 export class Harness {
   app!: INestApplication;
   readonly dataDir: string;
+  /** Where tests keep the files their connections read and write: beside the data dir, since no connection may reach into it. */
+  readonly files: string;
 
   constructor(dataDir?: string) {
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
+    this.files = `${this.dataDir}-files`;
+    mkdirSync(this.files, { recursive: true });
   }
 
   async start(env: Record<string, string> = {}): Promise<this> {
@@ -31,6 +35,7 @@ export class Harness {
   async destroy(): Promise<void> {
     await this.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.files, { recursive: true, force: true });
   }
 
   /** An unauthenticated request. */

@@ -25,7 +25,7 @@ describe('PostgreSQL connector against a real server (e2e)', () => {
   });
 
   it('replicates sqlite → postgres, creating the table from the source types, then upserts by key', async () => {
-    const file = join(h.dataDir, 'crm.db');
+    const file = join(h.files, 'crm.db');
     const db = new Database(file);
     db.exec(`CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, balance REAL, vip BOOLEAN, joined DATETIME);
              INSERT INTO customers VALUES (1, 'Ada', 12.5, 1, '2026-01-02T03:04:05.000Z'), (2, 'Linus', -3, 0, NULL);`);
@@ -64,7 +64,7 @@ describe('PostgreSQL connector against a real server (e2e)', () => {
     await client.query(`CREATE TABLE orders (id SERIAL PRIMARY KEY, customer TEXT, total NUMERIC(10,2), placed DATE);
                         INSERT INTO orders (customer, total, placed) VALUES ('Ada', 10.00, '2026-01-01'), ('Linus', 99.90, '2026-01-02'), ('Ada', 5.25, '2026-01-03');`);
     const from = await h.connection('pg2', 'dw', 'postgres', { url: server.url });
-    const dir = join(h.dataDir, 'exports');
+    const dir = join(h.files, 'exports');
     const into = await h.connection('pg2', 'exports', 'csv', { path: dir });
     const { job, run } = await h.runJob('pg2', {
       name: 'to-csv',
@@ -83,10 +83,10 @@ describe('PostgreSQL connector against a real server (e2e)', () => {
 
   it('truncates strings to the destination column size with Auto_Truncate_Strings', async () => {
     await client.query('CREATE TABLE short_names (id BIGINT PRIMARY KEY, name VARCHAR(4))');
-    const from = await h.connection('pg3', 'files', 'csv', { path: join(h.dataDir, 'names') });
+    const from = await h.connection('pg3', 'files', 'csv', { path: join(h.files, 'names') });
     const { mkdirSync, writeFileSync } = await import('node:fs');
-    mkdirSync(join(h.dataDir, 'names'), { recursive: true });
-    writeFileSync(join(h.dataDir, 'names', 'short_names.csv'), 'id,name\n1,Alexandra\n2,Bo\n');
+    mkdirSync(join(h.files, 'names'), { recursive: true });
+    writeFileSync(join(h.files, 'names', 'short_names.csv'), 'id,name\n1,Alexandra\n2,Bo\n');
     const into = await h.connection('pg3', 'dw', 'postgres', { url: server.url });
     const body = { source_connection_id: from, destination_connection_id: into, queries: ['REPLICATE [short_names]'] };
     const { run } = await h.runJob('pg3', { name: 'strict', ...body });
@@ -99,7 +99,7 @@ describe('PostgreSQL connector against a real server (e2e)', () => {
 
   it('fails with a message a person can act on when the server is unreachable', async () => {
     const from = await h.connection('pg4', 'gone', 'postgres', { url: 'postgresql://sluice@127.0.0.1:1/postgres' });
-    const into = await h.connection('pg4', 'out', 'csv', { path: join(h.dataDir, 'gone') });
+    const into = await h.connection('pg4', 'out', 'csv', { path: join(h.files, 'gone') });
     const { run } = await h.runJob('pg4', { name: 'unreachable', source_connection_id: from, destination_connection_id: into, queries: ['REPLICATE [x]'] });
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/PostgreSQL at postgresql:\/\/127\.0\.0\.1:1\/postgres is unreachable \(ECONNREFUSED\)/);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -40,7 +40,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
 
   it('ends the run failed with the reason in its log and the rows of its last progress at the next start, and the job can run again', async () => {
     const h = new Harness();
-    const dir = join(h.dataDir, 'in');
+    const dir = join(h.files, 'in');
     mkdirSync(dir, { recursive: true });
     const lines = ['id,payload'];
     for (let i = 1; i <= 400_000; i++) lines.push(`${i},payload-${i}`);
@@ -54,7 +54,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
       const conn = async (name: string, kind: string, settings: object) =>
         (await api('post', `${V2}/workspaces/crash/connections`, { name, kind, settings }).expect(201)).body.id;
       const from = await conn('in', 'csv', { path: dir });
-      const into = await conn('out', 'sqlite', { path: join(h.dataDir, 'out.db') });
+      const into = await conn('out', 'sqlite', { path: join(h.files, 'out.db') });
       jobId = (await api('post', `${V2}/workspaces/crash/jobs`, { name: 'doomed', source_connection_id: from, destination_connection_id: into, batch_size: 10, queries: ['REPLICATE [big]'] }).expect(201)).body.id;
       runId = (await api('post', `${V2}/jobs/${jobId}/execute`, {}).expect(202)).body.id;
       // Crash once the run has recorded some progress (about every second).
@@ -105,6 +105,27 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
     try {
       expect((await h.get(`${V2}/jobs/${job.id}`)).body).toEqual(before);
     } finally {
+      await h.destroy();
+    }
+  });
+
+  it('at the first start says where the generated admin token is kept, never the token itself', async () => {
+    const h = new Harness();
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_DATA_DIR: h.dataDir, PORT: String(port) };
+    delete env.SLUICE_ADMIN_TOKEN;
+    const child = spawn(process.execPath, ['dist/src/main.js'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    try {
+      for (let i = 0; i < 200 && !/Admin token|admin token/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+      const token = readFileSync(join(h.dataDir, 'admin-token'), 'utf8').trim();
+      expect(token.length).toBeGreaterThan(20);
+      expect(output).toContain(join(h.dataDir, 'admin-token'));
+      expect(output).not.toContain(token);
+    } finally {
+      child.kill('SIGKILL');
       await h.destroy();
     }
   });

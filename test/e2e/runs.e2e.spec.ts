@@ -28,8 +28,8 @@ describe('runs that move real data (e2e)', () => {
 
   beforeAll(async () => {
     h = await new Harness().start();
-    files = join(h.dataDir, 'files');
-    warehouse = join(h.dataDir, 'warehouse.db');
+    files = join(h.files, 'files');
+    warehouse = join(h.files, 'warehouse.db');
     csv(files, 'accounts', ['id', 'name', 'amount', 'active'], [
       [1, 'Alice', 10.5, 'true'],
       [2, 'Bob', 20, 'false'],
@@ -88,10 +88,10 @@ describe('runs that move real data (e2e)', () => {
   });
 
   it('loads only new rows on the next incremental run, and upserts by primary key', async () => {
-    const dir = join(h.dataDir, 'incr');
+    const dir = join(h.files, 'incr');
     csv(dir, 'events', ['id', 'kind'], [[1, 'a'], [2, 'b']]);
     const from = await h.connection('incr', 'events-in', 'csv', { path: dir });
-    const into = await h.connection('incr', 'events-out', 'sqlite', { path: join(h.dataDir, 'incr.db') });
+    const into = await h.connection('incr', 'events-out', 'sqlite', { path: join(h.files, 'incr.db') });
     const { job, run } = await h.runJob('incr', {
       name: 'incremental',
       source_connection_id: from,
@@ -106,9 +106,9 @@ describe('runs that move real data (e2e)', () => {
     const done = await h.waitForRun(job.id, second.id);
     expect(done).toMatchObject({ status: 'succeeded', rows_written: 2 });
     expect(done.tasks[0].watermark).toBe(4);
-    expect(rows(join(h.dataDir, 'incr.db'), 'SELECT id FROM events ORDER BY id').map((r) => r.id)).toEqual([1, 2, 3, 4]);
+    expect(rows(join(h.files, 'incr.db'), 'SELECT id FROM events ORDER BY id').map((r) => r.id)).toEqual([1, 2, 3, 4]);
 
-    const keyed = join(h.dataDir, 'keyed.db');
+    const keyed = join(h.files, 'keyed.db');
     const db = new Database(keyed);
     db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT)');
     db.exec("INSERT INTO events VALUES (1, 'old')");
@@ -124,7 +124,7 @@ describe('runs that move real data (e2e)', () => {
   });
 
   it('honours prefix, truncate, drop and alter-schema settings', async () => {
-    const out = join(h.dataDir, 'settings.db');
+    const out = join(h.files, 'settings.db');
     const conn = await h.connection('settings', 'out', 'sqlite', { path: out });
     const from = await h.connection('settings', 'in', 'csv', { path: files });
     const { job } = await h.runJob('settings', {
@@ -172,11 +172,11 @@ describe('runs that move real data (e2e)', () => {
   });
 
   it('fails on a row whose type does not fit, naming the line and the column', async () => {
-    const dir = join(h.dataDir, 'bad');
+    const dir = join(h.files, 'bad');
     // past the 1,000-row sample the types are inferred from
     csv(dir, 'numbers', ['n'], [...Array.from({ length: 1500 }, (_, i) => [i]), ['oops']]);
     const from = await h.connection('bad', 'in', 'csv', { path: dir });
-    const into = await h.connection('bad', 'out', 'sqlite', { path: join(h.dataDir, 'bad.db') });
+    const into = await h.connection('bad', 'out', 'sqlite', { path: join(h.files, 'bad.db') });
     const { run } = await h.runJob('bad', {
       name: 'typed',
       source_connection_id: from,
@@ -187,7 +187,7 @@ describe('runs that move real data (e2e)', () => {
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/Line 1502 of numbers\.csv: column n is "oops", not an integer/);
     // whole batches only: the first 1,000 rows committed, the failing batch not at all
-    expect(rows(join(h.dataDir, 'bad.db'), 'SELECT count(*) AS n FROM numbers')[0].n).toBe(1000);
+    expect(rows(join(h.files, 'bad.db'), 'SELECT count(*) AS n FROM numbers')[0].n).toBe(1000);
     expect(run.tasks[0]).toMatchObject({ status: 'failed', rows_written: 1000 });
   });
 
@@ -206,10 +206,10 @@ describe('runs that move real data (e2e)', () => {
   });
 
   it('starts incremental loads at Replicate_Start_Date', async () => {
-    const dir = join(h.dataDir, 'dated');
+    const dir = join(h.files, 'dated');
     csv(dir, 'visits', ['day', 'page'], [['2025-12-30', '/a'], ['2026-01-01', '/b'], ['2026-01-02', '/c']]);
     const from = await h.connection('dated', 'in', 'csv', { path: dir });
-    const into = await h.connection('dated', 'out', 'sqlite', { path: join(h.dataDir, 'dated.db') });
+    const into = await h.connection('dated', 'out', 'sqlite', { path: join(h.files, 'dated.db') });
     const { run } = await h.runJob('dated', {
       name: 'since-new-year',
       source_connection_id: from,
@@ -224,10 +224,10 @@ describe('runs that move real data (e2e)', () => {
 
   it('stamps every log line, step and the finish with its own time, and filters logs by time', async () => {
     // Enough rows, in small batches, that the run's first and last events are some milliseconds apart.
-    const dir = join(h.dataDir, 'timed');
+    const dir = join(h.files, 'timed');
     csv(dir, 'ticks', ['id', 'label'], Array.from({ length: 20_000 }, (_, i) => [i + 1, `tick-${i + 1}`]));
     const from = await h.connection('timed', 'in', 'csv', { path: dir });
-    const into = await h.connection('timed', 'out', 'sqlite', { path: join(h.dataDir, 'timed.db') });
+    const into = await h.connection('timed', 'out', 'sqlite', { path: join(h.files, 'timed.db') });
     const { run } = await h.runJob('timed', { name: 'timed', source_connection_id: from, destination_connection_id: into, batch_size: 100, queries: ['REPLICATE [ticks]'] });
     expect(run).toMatchObject({ status: 'succeeded', rows_written: 20_000 });
     const ms = (iso: string) => Date.parse(iso);
@@ -266,7 +266,7 @@ describe('runs that move real data (e2e)', () => {
   });
 
   it('runs tasks in parallel with Enable_Parallel_Processing', async () => {
-    const out = join(h.dataDir, 'parallel.db');
+    const out = join(h.files, 'parallel.db');
     const into = await h.connection('par', 'out', 'sqlite', { path: out });
     const from = await h.connection('par', 'in', 'csv', { path: files });
     const { run } = await h.runJob('par', {
@@ -280,7 +280,7 @@ describe('runs that move real data (e2e)', () => {
     expect(run.tasks.map((t: { status: string }) => t.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(rows(out, 'SELECT (SELECT count(*) FROM A1) + (SELECT count(*) FROM A2) + (SELECT count(*) FROM L1) AS n')[0].n).toBe(8);
     // from SQLite too: parallel tasks read through connections of their own
-    const copy = await h.connection('par', 'copy', 'sqlite', { path: join(h.dataDir, 'parallel-copy.db') });
+    const copy = await h.connection('par', 'copy', 'sqlite', { path: join(h.files, 'parallel-copy.db') });
     const { run: fromSqlite } = await h.runJob('par', {
       name: 'parallel-from-sqlite',
       source_connection_id: into,
@@ -298,13 +298,13 @@ describe('runs that move real data (e2e)', () => {
   });
 
   it('answers the active run to a second execute, and cancels a long run at a batch boundary', async () => {
-    const dir = join(h.dataDir, 'big');
+    const dir = join(h.files, 'big');
     mkdirSync(dir, { recursive: true });
     const lines = ['id,payload'];
     for (let i = 1; i <= 500_000; i++) lines.push(`${i},row-${i}-${'x'.repeat(20)}`);
     writeFileSync(join(dir, 'big.csv'), lines.join('\n') + '\n');
     const from = await h.connection('big', 'in', 'csv', { path: dir });
-    const into = await h.connection('big', 'out', 'sqlite', { path: join(h.dataDir, 'big.db') });
+    const into = await h.connection('big', 'out', 'sqlite', { path: join(h.files, 'big.db') });
     const job = (await h.post(`${V2}/workspaces/big/jobs`, { name: 'long', source_connection_id: from, destination_connection_id: into, batch_size: 50, queries: ['REPLICATE [big]'] }).expect(201)).body;
     const first = (await h.post(`${V2}/jobs/${job.id}/execute`).expect(202)).body;
     const second = (await h.post(`${V2}/jobs/${job.id}/execute`).expect(200)).body;
@@ -318,7 +318,7 @@ describe('runs that move real data (e2e)', () => {
     expect(written).toBeGreaterThan(0);
     expect(written).toBeLessThan(500_000);
     expect(written % 50).toBe(0);
-    expect(rows(join(h.dataDir, 'big.db'), 'SELECT count(*) AS n FROM big')[0].n).toBe(written);
+    expect(rows(join(h.files, 'big.db'), 'SELECT count(*) AS n FROM big')[0].n).toBe(written);
     expect((await h.get(`${V2}/jobs/${job.id}/status`)).body).toMatchObject({ status: 'idle', last_run: { status: 'cancelled' } });
     await h.post(`${V2}/jobs/${job.id}/cancel`).expect(409);
   });

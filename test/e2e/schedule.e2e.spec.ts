@@ -10,11 +10,11 @@ describe('cron schedules (e2e)', () => {
     const a = await new Harness().start();
     const b = await new Harness(a.dataDir).start();
     try {
-      const dir = join(a.dataDir, 'in');
+      const dir = join(a.files, 'in');
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'ticks.csv'), 'id\n1\n');
       const from = await a.connection('cron', 'in', 'csv', { path: dir });
-      const into = await a.connection('cron', 'out', 'sqlite', { path: join(a.dataDir, 'out.db') });
+      const into = await a.connection('cron', 'out', 'sqlite', { path: join(a.files, 'out.db') });
       const job = (
         await a
           .post(`${V2}/workspaces/cron/jobs`, {

@@ -65,11 +65,11 @@ describe('the streams API, causation and correlation (e2e)', () => {
   });
 
   it("names the command as the cause of a request's events, and the run's RunQueued as the cause of everything the run writes", async () => {
-    const dir = join(h.dataDir, 'in');
+    const dir = join(h.files, 'in');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'items.csv'), 'id,name\n1,a\n2,b\n');
     const from = await h.connection('cause', 'in', 'csv', { path: dir });
-    const into = await h.connection('cause', 'out', 'sqlite', { path: join(h.dataDir, 'out.db') });
+    const into = await h.connection('cause', 'out', 'sqlite', { path: join(h.files, 'out.db') });
     const { job, run } = await h.runJob('cause', { name: 'caused', source_connection_id: from, destination_connection_id: into, queries: ['REPLICATE [items]'] });
     expect(run.status).toBe('succeeded');
 

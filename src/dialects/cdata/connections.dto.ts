@@ -3,7 +3,12 @@ import { IsIn, IsObject, IsOptional } from 'class-validator';
 import { CONNECTION_KINDS } from '../../connections/connection.decider.js';
 import { OptionalString, RequiredString } from './fields.js';
 
-const SETTINGS_DOC = 'Where the store is: `path` (csv: a directory of .csv files; sqlite: a database file) or `url` (postgres)';
+const SETTINGS_DOC =
+  'Where the store is: `path` (csv: a directory of .csv files; sqlite: a database file; never inside the data directory, and under ' +
+  'SLUICE_CONNECTION_ROOTS when set) or `url` (postgres, optionally with a separate `password`). Every kind also takes ' +
+  '`connect_timeout_ms` (default 30000), `statement_timeout_ms` (default 0: none) and `read_timeout_ms` (default 300000). ' +
+  'Any other key is refused. Secrets (the URL password, `password`) are stored encrypted and answered as ****; ' +
+  'sending the masked value back keeps the stored secret.';
 
 export class CreateConnectionDto {
   @RequiredString('Connection name, unique in its workspace', 'warehouse')

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { tableFile } from '../../connections/connection-paths.js';
 import { csvChunks } from './csv-reader.js';
 import { matches } from './conditions.js';
 import {
@@ -27,7 +28,7 @@ export class CsvConnector implements Connector {
   }
 
   private file(table: string): string {
-    const exact = join(this.dir, `${table}.csv`);
+    const exact = tableFile(this.dir, table, '.csv');
     if (existsSync(exact) || !existsSync(this.dir)) return exact;
     const match = readdirSync(this.dir).find((f) => f.toLowerCase() === `${table.toLowerCase()}.csv`);
     return match ? join(this.dir, match) : exact;
