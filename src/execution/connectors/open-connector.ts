@@ -1,6 +1,7 @@
 import type { ConnectionKind, ConnectionSettings } from '../../connections/connection.decider.js';
 import type { Connector } from './connector.js';
 import { CsvConnector } from './csv.connector.js';
+import { connectorLimits } from './limits.js';
 import { PostgresConnector } from './postgres.connector.js';
 import { SqliteConnector } from './sqlite.connector.js';
 
@@ -8,10 +9,10 @@ import { SqliteConnector } from './sqlite.connector.js';
 export function openConnector(kind: ConnectionKind, settings: ConnectionSettings, role: 'source' | 'destination'): Connector {
   switch (kind) {
     case 'csv':
-      return CsvConnector.open(String(settings.path), role === 'source');
+      return CsvConnector.open(String(settings.path), role === 'source', connectorLimits(settings));
     case 'sqlite':
       return SqliteConnector.open(String(settings.path), role === 'source');
     case 'postgres':
-      return new PostgresConnector(String(settings.url));
+      return new PostgresConnector(String(settings.url), connectorLimits(settings));
   }
 }
