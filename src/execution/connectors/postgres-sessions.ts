@@ -56,7 +56,7 @@ export class PgSessions {
 
   /** One statement, its answer awaited at most read_timeout_ms. */
   ask<R extends pg.QueryResultRow>(client: pg.Client, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.await(client, client.query<R>(sql, params), 'an answer');
+    return this.await(client, client.query<R>(sql, params), 'answer');
   }
 
   /** Waits for `work` on `client` at most read_timeout_ms; past that the session is given up. */
