@@ -318,6 +318,7 @@ describe('queued runs (e2e, no workers)', () => {
     const cancelled = (await h.post(`${V2}/jobs/${job.id}/cancel`).expect(200)).body;
     expect(cancelled.status).toBe('cancelled');
     expect((await h.get(`${V2}/jobs/${job.id}/status`)).body).toMatchObject({ status: 'idle', last_run: { status: 'cancelled' } });
+    expect((await h.waitForRun(job.id, run.id)).tasks.map((t: { status: string }) => t.status)).toEqual(['skipped']);
     await h.post(`${V2}/jobs/${job.id}/execute`, { tasks: ['not-a-task'] }).expect(404);
   });
 
