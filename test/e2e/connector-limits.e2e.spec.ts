@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -17,9 +19,9 @@ async function eventually<T>(what: string, probe: () => Promise<T> | T): Promise
   }
 }
 
-/** A job reading table `t` from a postgres connection with these settings into a SQLite file; answers its run. */
-async function startBlockedRun(h: Harness, workspace: string, settings: object, query = 'REPLICATE [t]') {
-  const from = await h.connection(workspace, 'pg', 'postgres', settings);
+/** A job reading from a connection with these settings (postgres unless said) into a SQLite file; answers its run. */
+async function startBlockedRun(h: Harness, workspace: string, settings: object, query = 'REPLICATE [t]', kind = 'postgres') {
+  const from = await h.connection(workspace, 'in', kind, settings);
   const into = await h.connection(workspace, 'out', 'sqlite', { path: join(h.dataDir, `${workspace}.db`) });
   const job = (await h.post(`${V2}/workspaces/${workspace}/jobs`, { name: 'blocked', source_connection_id: from, destination_connection_id: into, queries: [query] }).expect(201)).body;
   const run = (await h.post(`${V2}/jobs/${job.id}/execute`).expect(202)).body;
@@ -62,6 +64,12 @@ describe('a PostgreSQL that accepts connections and never answers (e2e)', () => 
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/sent no answer for 300 ms \(read_timeout_ms\); the statement was cancelled/);
     await eventually('the cancel request', () => mute.cancels.some((c) => c.pid === mute.pid && c.key === mute.key));
+  });
+
+  it('also gives up on the client side after statement_timeout_ms when the server does not end the statement itself', async () => {
+    const { jobId, runId } = await startBlockedRun(h, 'statement', { url: mute.url(), statement_timeout_ms: 200 });
+    const run = await h.waitForRun(jobId, runId);
+    expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/sent no answer for 1200 ms \(statement_timeout_ms is 200\)/) });
   });
 
   it('cancels a run blocked on connecting: the run ends cancelled, its task too', async () => {
@@ -148,5 +156,45 @@ describe('a PostgreSQL query blocked by a lock (e2e, real server)', () => {
     const run = await h.waitForRun(jobId, runId, ['succeeded', 'failed', 'cancelled'], 10_000);
     expect(run.status).toBe('cancelled');
     expect(await eventually('no statement left on the server', async () => (await leftovers()).length === 0)).toBe(true);
+  });
+});
+
+describe('a CSV file that sends nothing (e2e)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await new Harness().start();
+  });
+  afterAll(() => h?.destroy());
+
+  it('fails the run after read_timeout_ms', async () => {
+    const dir = join(h.dataDir, 'pipe');
+    mkdirSync(dir);
+    execFileSync('mkfifo', [join(dir, 'feed.csv')]);
+    // A writer that never writes: reads of the pipe wait for data that does not come.
+    const writer = openSync(join(dir, 'feed.csv'), constants.O_RDWR);
+    try {
+      const from = await h.connection('pipe', 'in', 'csv', { path: dir, read_timeout_ms: 300 });
+      const into = await h.connection('pipe', 'out', 'sqlite', { path: join(h.dataDir, 'pipe.db') });
+      const { run } = await h.runJob('pipe', { name: 'pipe', source_connection_id: from, destination_connection_id: into, queries: ['REPLICATE [feed]'] });
+      expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/feed\.csv sent no data for 300 ms \(read_timeout_ms\)/) });
+    } finally {
+      closeSync(writer);
+    }
+  });
+
+  it('stops reading the file when the run is cancelled', async () => {
+    const dir = join(h.dataDir, 'pipe2');
+    mkdirSync(dir);
+    execFileSync('mkfifo', [join(dir, 'feed.csv')]);
+    const writer = openSync(join(dir, 'feed.csv'), constants.O_RDWR);
+    try {
+      const { jobId, runId } = await startBlockedRun(h, 'pipe2', { path: dir, read_timeout_ms: 600_000 }, 'REPLICATE [feed]', 'csv');
+      await h.waitForRun(jobId, runId, ['running']);
+      await h.post(`${V2}/jobs/${jobId}/cancel`).expect(200);
+      const run = await h.waitForRun(jobId, runId, ['succeeded', 'failed', 'cancelled'], 10_000);
+      expect(run).toMatchObject({ status: 'cancelled', tasks: [{ status: 'cancelled' }] });
+    } finally {
+      closeSync(writer);
+    }
   });
 });

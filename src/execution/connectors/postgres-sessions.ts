@@ -3,6 +3,9 @@ import pg from 'pg';
 import { ConnectorError } from './connector.js';
 import { bounded, type ConnectorLimits, Interrupted } from './limits.js';
 
+/** How long past statement_timeout_ms the server's own answer is awaited. */
+const STATEMENT_ANSWER_MS = 1000;
+
 /**
  * A PostgreSQL connector's sessions, none of which can hang: opening one is bounded by connect_timeout_ms,
  * every wait for an answer by read_timeout_ms, and the server ends statements after statement_timeout_ms.
@@ -59,13 +62,18 @@ export class PgSessions {
     return this.await(client, client.query<R>(sql, params), 'answer');
   }
 
-  /** Waits for `work` on `client` at most read_timeout_ms; past that the session is given up. */
+  /**
+   * Waits for `work` on `client` at most read_timeout_ms, or statement_timeout_ms and a second when that is
+   * shorter (the server ends the statement itself first, and its answer says so); past that the session is given up.
+   */
   async await<T>(client: pg.Client, work: Promise<T>, what: string): Promise<T> {
-    const ms = this.limits.readTimeoutMs;
+    const { readTimeoutMs: read, statementTimeoutMs: statement } = this.limits;
+    const byStatement = statement ? statement + STATEMENT_ANSWER_MS : 0;
+    const [ms, limit] = byStatement && (!read || byStatement < read) ? [byStatement, `statement_timeout_ms is ${statement}`] : [read, 'read_timeout_ms'];
     try {
       return await bounded(work, {
         ms,
-        what: `PostgreSQL at ${this.where} sent no ${what} for ${ms} ms (read_timeout_ms); the statement was cancelled`,
+        what: `PostgreSQL at ${this.where} sent no ${what} for ${ms} ms (${limit}); the statement was cancelled`,
         onExpiry: () => this.abandon(client),
       });
     } catch (error) {
