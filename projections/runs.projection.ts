@@ -64,14 +64,15 @@ export const runsProjection: Projection = {
         return step(taskId, (s) => ({ ...s, rowsWritten: metrics.rowsProcessed, metrics: { ...metrics, at } }));
       }
       case 'StepCompleted':
+      case 'StepCancelled':
       case 'StepFailed': {
         const d = event.data;
         await step(d.taskId, (s) => ({
           ...s,
-          status: event.type === 'StepFailed' ? 'failed' : 'succeeded',
+          status: event.type === 'StepFailed' ? 'failed' : event.type === 'StepCancelled' ? 'cancelled' : 'succeeded',
           rowsRead: d.rowsRead,
           rowsWritten: d.rowsWritten,
-          watermark: event.type === 'StepCompleted' ? event.data.watermark : s.watermark,
+          watermark: event.type === 'StepFailed' ? s.watermark : event.data.watermark,
           error: event.type === 'StepFailed' ? event.data.error : null,
           finishedAt: at,
           durationMs: d.durationMs,
@@ -92,7 +93,9 @@ export const runsProjection: Projection = {
           error: error ?? null,
           finishedAt: at,
           durationMs,
-          steps: run.steps.map((s) => (s.status === 'running' ? { ...s, status: status === 'cancelled' ? 'cancelled' : 'failed', finishedAt: at } : s)),
+          steps: run.steps.map((s) =>
+            s.status === 'running' ? { ...s, status: status === 'cancelled' ? 'cancelled' : 'failed', finishedAt: at } : s.status === 'pending' ? { ...s, status: 'skipped' } : s,
+          ),
         }));
       }
       case 'RunLogged':

@@ -12,6 +12,8 @@ export interface Settings {
   mongoUrl?: string;
   /** How many runs execute at once in this process (SLUICE_WORKERS). */
   workers: number;
+  /** How long shutdown waits for running runs before interrupting them (SLUICE_SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs: number;
   adminToken: string;
   /** True when the token was generated at this start (then start-up says where it is kept). */
   adminTokenGenerated: boolean;
@@ -35,9 +37,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${env.PORT}"`);
   const workers = Number(env.SLUICE_WORKERS || 2);
   if (!Number.isInteger(workers) || workers < 0) throw new Error(`SLUICE_WORKERS must be a whole number, not "${env.SLUICE_WORKERS}"`);
+  const shutdownGraceMs = Number(env.SLUICE_SHUTDOWN_GRACE_MS || 10_000);
+  if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0) throw new Error(`SLUICE_SHUTDOWN_GRACE_MS must be a whole number of milliseconds, not "${env.SLUICE_SHUTDOWN_GRACE_MS}"`);
   return {
     port,
     workers,
+    shutdownGraceMs,
     dataDir,
     eventStoreUrl: env.SLUICE_EVENTSTORE_URL || undefined,
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,

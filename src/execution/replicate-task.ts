@@ -1,6 +1,7 @@
 import type { JobSettings } from '../jobs/job.model.js';
 import type { StepMetrics } from '../runs/run.decider.js';
-import { type Column, type Connector, ConnectorError, compareValues, resolveColumns } from './connectors/connector.js';
+import { type Column, type Connector, ConnectorError, type ReadRequest, compareValues, resolveColumns } from './connectors/connector.js';
+import { bounded } from './connectors/limits.js';
 import { conditionColumns, type TaskQuery } from '../jobs/task-query.js';
 
 export interface TaskOutcome {
@@ -19,14 +20,16 @@ export interface ReplicateOptions {
   settings: JobSettings;
   incrementalColumn: string | null;
   watermark: unknown;
-  /** Checked at every batch boundary: a cancelled run stops there, with what it wrote kept. */
-  shouldStop: () => Promise<boolean>;
+  /** Checked at every batch boundary: a run that is stopping stops there, with what it wrote kept. */
+  shouldStop: () => boolean;
+  /** Aborted to give up the batch in flight (a cancel, the end of the shutdown grace): rejects with Interrupted. */
+  signal: AbortSignal;
   /** Called at most once a second while rows move. */
   onProgress: (metrics: StepMetrics) => Promise<void>;
   /** Called once the tables are known, before any row moves. */
   onStart?: (source: string, destination: string) => Promise<void>;
-  /** Kept up to date batch by batch, so a failure can still say how many rows were done. */
-  tally?: { rowsRead: number; rowsWritten: number };
+  /** Kept up to date batch by batch, so a failure or an interruption can still say what was done. */
+  tally: { rowsRead: number; rowsWritten: number; watermark: unknown };
 }
 
 const DEFAULT_BATCH = 1000;
@@ -35,7 +38,8 @@ const PROGRESS_EVERY_MS = 1000;
 /** Copies one task's rows from source to destination in batches; memory holds one batch at a time. */
 export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   const { query, settings } = o;
-  const sourceColumns = await o.source.columns(query.source);
+  const guard = <T>(work: Promise<T>) => bounded(work, { ms: 0, what: '' }, o.signal);
+  const sourceColumns = await guard(o.source.columns(query.source));
   const selected = resolveColumns(sourceColumns, query.columns, query.source);
   const known = new Set(sourceColumns.map((c) => c.name.toLowerCase()));
   for (const column of conditionColumns(query.where)) {
@@ -50,12 +54,14 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   const table = `${settings.table_name_prefix ?? ''}${query.destination}`;
   const destination = settings.destination_schema ? `${settings.destination_schema}.${table}` : table;
   await o.onStart?.(query.source, destination);
-  const prepared = await o.destination.prepare(table, wanted, {
-    drop: settings.drop_table,
-    truncate: settings.truncate_table_data,
-    alter: settings.alter_schema,
-    schema: settings.destination_schema,
-  });
+  const prepared = await guard(
+    o.destination.prepare(table, wanted, {
+      drop: settings.drop_table,
+      truncate: settings.truncate_table_data,
+      alter: settings.alter_schema,
+      schema: settings.destination_schema,
+    }),
+  );
   const wantedNames = new Set(wanted.map((c) => c.name.toLowerCase()));
   const writeColumns = prepared.columns.filter((c) => wantedNames.has(c.name.toLowerCase()));
   // Rows carry the wanted names; only a destination that spells a column differently needs them renamed.
@@ -67,49 +73,63 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   let lastReport = Date.now();
   let sinceLastCheck = 0;
   let lastId: unknown = null;
-  const rows = o.source.read({
+  const request: ReadRequest = {
     table: query.source,
     columns: selected,
     where: query.where,
     incremental: incremental ? { column: incremental.name, after: o.watermark ?? null } : undefined,
     startDate: incremental && settings.replicate_start_date ? { column: incremental.name, from: settings.replicate_start_date } : undefined,
     batchSize: settings.batch_size ?? DEFAULT_BATCH,
-  });
-  for await (const batch of rows) {
-    const started = performance.now();
-    outcome.rowsRead += batch.length;
-    const aligned = sameNames ? batch : batch.map((row) => Object.fromEntries(writeColumns.map((c) => [c.name, row[rename.get(c.name.toLowerCase())!]])));
-    await o.destination.write(table, writeColumns, aligned, {
-      primaryKey: prepared.primaryKey,
-      autoTruncate: settings.auto_truncate_strings,
-      schema: settings.destination_schema,
-    });
-    outcome.rowsWritten += batch.length;
-    sinceLastCheck += batch.length;
-    if (o.tally) Object.assign(o.tally, { rowsRead: outcome.rowsRead, rowsWritten: outcome.rowsWritten });
-    if (incremental) {
-      for (const row of batch) {
-        const v = row[incremental.as];
-        if (v !== null && v !== undefined && (outcome.watermark === null || compareValues(v, outcome.watermark) > 0)) outcome.watermark = v;
+  };
+  const rows = o.source.read(request)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await guard(rows.next());
+      if (next.done) break;
+      const batch = next.value;
+      const started = performance.now();
+      outcome.rowsRead += batch.length;
+      const aligned = sameNames ? batch : batch.map((row) => Object.fromEntries(writeColumns.map((c) => [c.name, row[rename.get(c.name.toLowerCase())!]])));
+      await guard(
+        o.destination.write(table, writeColumns, aligned, {
+          primaryKey: prepared.primaryKey,
+          autoTruncate: settings.auto_truncate_strings,
+          schema: settings.destination_schema,
+        }),
+      );
+      outcome.rowsWritten += batch.length;
+      sinceLastCheck += batch.length;
+      if (incremental) {
+        for (const row of batch) {
+          const v = row[incremental.as];
+          if (v !== null && v !== undefined && (outcome.watermark === null || compareValues(v, outcome.watermark) > 0)) outcome.watermark = v;
+        }
+        lastId = outcome.watermark;
+      } else {
+        lastId = batch[batch.length - 1][selected[0]?.as] ?? null;
       }
-      lastId = outcome.watermark;
-    } else {
-      lastId = batch[batch.length - 1][selected[0]?.as] ?? null;
+      Object.assign(o.tally, { rowsRead: outcome.rowsRead, rowsWritten: outcome.rowsWritten, watermark: outcome.watermark });
+      const ms = performance.now() - started;
+      latency.min = Math.min(latency.min, ms);
+      latency.max = Math.max(latency.max, ms);
+      latency.total += ms;
+      latency.batches++;
+      if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
+        await o.onProgress(metrics(outcome.rowsWritten, sinceLastCheck, latency, lastId));
+        lastReport = Date.now();
+        sinceLastCheck = 0;
+      }
+      if (o.shouldStop()) {
+        outcome.cancelled = true;
+        break;
+      }
     }
-    const ms = performance.now() - started;
-    latency.min = Math.min(latency.min, ms);
-    latency.max = Math.max(latency.max, ms);
-    latency.total += ms;
-    latency.batches++;
-    if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
-      await o.onProgress(metrics(outcome.rowsWritten, sinceLastCheck, latency, lastId));
-      lastReport = Date.now();
-      sinceLastCheck = 0;
-    }
-    if (await o.shouldStop()) {
-      outcome.cancelled = true;
-      break;
-    }
+  } finally {
+    // An interrupted read is still pending, and a generator returns only after it settles: the connector's
+    // interrupt() settles it, so nothing waits for that here.
+    const closing = rows.return?.();
+    if (o.signal.aborted) closing?.catch(() => undefined);
+    else await closing;
   }
   if (latency.batches) await o.onProgress(metrics(outcome.rowsWritten, sinceLastCheck, latency, lastId));
   return outcome;

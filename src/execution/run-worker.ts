@@ -14,6 +14,8 @@ import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './reco
 
 const POLL_MS = 250;
 const HEARTBEAT_MS = 5000;
+/** After the grace, how long interrupted runs get to record their end before shutdown goes on without them. */
+const INTERRUPTED_END_MS = 5000;
 
 /**
  * The in-process worker pool: takes queued runs (the runs read model is only a hint), claims each by an
@@ -23,7 +25,7 @@ const HEARTBEAT_MS = 5000;
 export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Worker');
   readonly owner: RunOwner = { instanceId: randomUUID(), hostname: hostname(), pid: process.pid };
-  private readonly active = new Map<string, Promise<void>>();
+  private readonly active = new Map<string, { work: Promise<void>; interrupt: AbortController }>();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private polling = false;
@@ -44,10 +46,23 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     ];
   }
 
+  /**
+   * Runs stop at their next batch boundary; those still working when the grace (SLUICE_SHUTDOWN_GRACE_MS)
+   * is over are interrupted and end failed, saying why, so a restart has nothing to guess.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.timers.forEach(clearInterval);
-    await Promise.allSettled(this.active.values());
+    const runs = [...this.active.values()];
+    const ended = Promise.allSettled(runs.map((r) => r.work));
+    const grace = this.settings.shutdownGraceMs;
+    if (await settlesWithin(ended, grace)) return;
+    const reason = `Sluice shut down and the run was still working when the shutdown grace of ${grace} ms (SLUICE_SHUTDOWN_GRACE_MS) ran out, so it was interrupted`;
+    this.logger.warn(`${runs.length} run(s) still working ${grace} ms after shutdown began (SLUICE_SHUTDOWN_GRACE_MS): interrupting them`);
+    runs.forEach((r) => r.interrupt.abort(reason));
+    if (!(await settlesWithin(ended, INTERRUPTED_END_MS))) {
+      this.logger.error(`Interrupted run(s) did not record their end; the next start ends them as abandoned`);
+    }
   }
 
   /** Worker events are correlated with their run; recovery's with this instance. */
@@ -80,10 +95,11 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (error instanceof DomainError) return; // another worker won the claim, or the run was cancelled
       throw error;
     }
-    const work = executeRun(this.events, session, session.context, () => this.stopping, this.settings)
+    const interrupt = new AbortController();
+    const work = executeRun(this.events, session, session.context, { shuttingDown: () => this.stopping, interrupt: interrupt.signal }, this.settings)
       .catch((error) => this.logger.error(`Run ${runId} failed outside its tasks: ${(error as Error).stack ?? error}`))
       .finally(() => this.active.delete(runId));
-    this.active.set(runId, work);
+    this.active.set(runId, { work, interrupt });
   }
 
   private async heartbeat(): Promise<void> {
@@ -98,5 +114,16 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     } catch (error) {
       this.logger.error(`Recovering abandoned runs failed: ${(error as Error).message}`);
     }
+  }
+}
+
+/** True when `work` settles within `ms`. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -58,6 +58,15 @@ describe('run decider', () => {
     expect(state.status !== 'none' && state.watermarks).toEqual({ t1: 17 });
   });
 
+  it('keeps the watermark a cancelled step reached: the rows it wrote are not read again', () => {
+    const stopped: RunEvent = {
+      type: 'StepCancelled',
+      data: { runId: 'r1', taskId: 't1', reason: 'cancel requested', rowsRead: 50, rowsWritten: 50, watermark: 50, durationMs: 9 },
+    };
+    const state = given(runDecider, [queued, started, cancelRequested]).when({ type: 'Record', data: { events: [stopped] } }).state();
+    expect(state.status !== 'none' && state.watermarks).toEqual({ t1: 50 });
+  });
+
   it('refuses to record for a run that was never queued', () => {
     given(runDecider).when({ type: 'StartRun', data: { owner } }).thenThrows('RUN.NOT_FOUND');
   });

@@ -41,12 +41,14 @@ export type RunEvent =
   | DomainEvent<'StepProgress', { runId: string; taskId: string } & StepMetrics>
   | DomainEvent<'StepCompleted', { runId: string; taskId: string; rowsRead: number; rowsWritten: number; watermark: unknown; durationMs: number }>
   | DomainEvent<'StepFailed', { runId: string; taskId: string; error: string; rowsRead: number; rowsWritten: number; durationMs: number }>
+  /** Stopped before its end by a cancel or a shutdown; its rows so far are kept, and so is the watermark they reached. */
+  | DomainEvent<'StepCancelled', { runId: string; taskId: string; reason: string; rowsRead: number; rowsWritten: number; watermark: unknown; durationMs: number }>
   | DomainEvent<'RunLogged', { runId: string; jobId: string; level: LogLevel; message: string; taskId?: string }>
   | DomainEvent<'RunCancelRequested', { runId: string }>
   | DomainEvent<'RunFinished', { runId: string; status: FinalRunStatus; error?: string; durationMs: number }>;
 
 /** Step events and log lines the owning worker records; the decider checks only that the run is live. */
-type WorkerEvent = Extract<RunEvent, { type: 'StepStarted' | 'StepProgress' | 'StepCompleted' | 'StepFailed' | 'RunLogged' }>;
+type WorkerEvent = Extract<RunEvent, { type: 'StepStarted' | 'StepProgress' | 'StepCompleted' | 'StepFailed' | 'StepCancelled' | 'RunLogged' }>;
 
 export type RunCommand =
   | { type: 'QueueRun'; data: RunPlan }
@@ -104,6 +106,7 @@ export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
       case 'RunCancelRequested':
         return { ...state, status: 'cancelling' };
       case 'StepCompleted':
+      case 'StepCancelled':
         return event.data.watermark === undefined || event.data.watermark === null
           ? state
           : { ...state, watermarks: { ...state.watermarks, [event.data.taskId]: event.data.watermark } };

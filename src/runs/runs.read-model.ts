@@ -5,7 +5,8 @@ import type { LogLevel, RunOwner, RunPlan, StepMetrics } from './run.decider.js'
 export interface StepDoc {
   taskId: string;
   query: string;
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** `skipped`: never started, because its run failed or was cancelled first. */
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
   source: string | null;
   destination: string | null;
   rowsRead: number;

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
+import { SilentPostgres } from '../support/silent-postgres.js';
 import { Harness, TOKEN } from './app.harness.js';
 
 const V2 = '/api.rsc/v2';
@@ -17,10 +18,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Sluice as its own process (the built app), so the test can kill it like a crash would. */
-async function startProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startProcess(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: TOKEN, PORT: String(port) },
+    env: { ...process.env, SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: TOKEN, PORT: String(port), ...env },
     stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${port}`;
@@ -88,6 +89,39 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
       await h.destroy();
     }
   }, 90_000);
+
+  it('exits on SIGTERM while a run waits on a PostgreSQL that never answers, ending the run failed within the grace', async () => {
+    const silent = await new SilentPostgres('only').start();
+    const h = new Harness();
+    const { child, url } = await startProcess(h.dataDir, { SLUICE_SHUTDOWN_GRACE_MS: '300' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const api = (method: 'get' | 'post', path: string, body?: object) => request(url)[method](path).set('x-cdata-authtoken', TOKEN).send(body);
+    let jobId: string;
+    let runId: string;
+    try {
+      const conn = async (name: string, kind: string, settings: object) =>
+        (await api('post', `${V2}/workspaces/term/connections`, { name, kind, settings }).expect(201)).body.id;
+      const from = await conn('in', 'postgres', { url: silent.url(), connect_timeout_ms: 600_000 });
+      const into = await conn('out', 'sqlite', { path: join(h.dataDir, 'out.db') });
+      jobId = (await api('post', `${V2}/workspaces/term/jobs`, { name: 'stuck', source_connection_id: from, destination_connection_id: into, queries: ['REPLICATE [t]'] }).expect(201)).body.id;
+      runId = (await api('post', `${V2}/jobs/${jobId}/execute`, {}).expect(202)).body.id;
+      for (let i = 0; i < 200 && (await api('get', `${V2}/jobs/${jobId}/status`)).body.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 25));
+      child.kill('SIGTERM');
+      await exited;
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await silent.stop();
+    }
+
+    await h.start();
+    try {
+      const run = await h.waitForRun(jobId, runId);
+      // ended by the shutdown itself, not by the next start's recovery of an abandoned run
+      expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/shutdown grace of 300 ms \(SLUICE_SHUTDOWN_GRACE_MS\) ran out/) });
+    } finally {
+      await h.destroy();
+    }
+  });
 
   it('replays every read model from the log into the same documents, reporting events/s', async () => {
     const h = await new Harness().start();

@@ -160,7 +160,10 @@ describe('runs that move real data (e2e)', () => {
     const { job, run } = await h.runJob('runs', { name: 'failing', source_connection_id: src, destination_connection_id: dst, queries });
     expect(run.status).toBe('failed');
     expect(run.tasks[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/Table no_such_table does not exist: no file .*no_such_table\.csv/) });
-    expect(run.tasks[1].status).toBe('pending');
+    // failed before its tables were opened, the message still names them
+    expect(run.tasks[0].error).toMatch(/^Task 1 \(\[no_such_table\] into \[Missing\]\) failed: /);
+    expect(run.error).not.toContain('[?]');
+    expect(run.tasks[1]).toMatchObject({ status: 'skipped', rows_written: 0, started_at: null });
     const logs = (await h.get(`/v1/runs/${run.id}/logs?level=error`).expect(200)).body.lines;
     expect(logs.map((l: { level: string }) => l.level)).toEqual(['error', 'error']);
     expect(logs[1].message).toMatch(/^FINISHED WITH ERRORS in \[\d+\.\d\d\] seconds/);
@@ -305,7 +308,8 @@ describe('runs that move real data (e2e)', () => {
     writeFileSync(join(dir, 'big.csv'), lines.join('\n') + '\n');
     const from = await h.connection('big', 'in', 'csv', { path: dir });
     const into = await h.connection('big', 'out', 'sqlite', { path: join(h.files, 'big.db') });
-    const job = (await h.post(`${V2}/workspaces/big/jobs`, { name: 'long', source_connection_id: from, destination_connection_id: into, batch_size: 50, queries: ['REPLICATE [big]'] }).expect(201)).body;
+    const queries = ['REPLICATE [big]', 'REPLICATE [big_again] SELECT * FROM big'];
+    const job = (await h.post(`${V2}/workspaces/big/jobs`, { name: 'long', source_connection_id: from, destination_connection_id: into, batch_size: 50, incremental_column: 'id', queries }).expect(201)).body;
     const first = (await h.post(`${V2}/jobs/${job.id}/execute`).expect(202)).body;
     const second = (await h.post(`${V2}/jobs/${job.id}/execute`).expect(200)).body;
     expect(second.id).toBe(first.id);
@@ -319,6 +323,9 @@ describe('runs that move real data (e2e)', () => {
     expect(written).toBeLessThan(500_000);
     expect(written % 50).toBe(0);
     expect(rows(join(h.files, 'big.db'), 'SELECT count(*) AS n FROM big')[0].n).toBe(written);
+    // the stopped task says so, with its rows and the watermark they reached; the task after it never started
+    expect(cancelled.tasks[0]).toMatchObject({ status: 'cancelled', rows_read: written, watermark: written });
+    expect(cancelled.tasks[1]).toMatchObject({ status: 'skipped', rows_written: 0 });
     expect((await h.get(`${V2}/jobs/${job.id}/status`)).body).toMatchObject({ status: 'idle', last_run: { status: 'cancelled' } });
     await h.post(`${V2}/jobs/${job.id}/cancel`).expect(409);
   });
@@ -339,6 +346,7 @@ describe('queued runs (e2e, no workers)', () => {
     const cancelled = (await h.post(`${V2}/jobs/${job.id}/cancel`).expect(200)).body;
     expect(cancelled.status).toBe('cancelled');
     expect((await h.get(`${V2}/jobs/${job.id}/status`)).body).toMatchObject({ status: 'idle', last_run: { status: 'cancelled' } });
+    expect((await h.waitForRun(job.id, run.id)).tasks.map((t: { status: string }) => t.status)).toEqual(['skipped']);
     await h.post(`${V2}/jobs/${job.id}/execute`, { tasks: ['not-a-task'] }).expect(404);
   });
 

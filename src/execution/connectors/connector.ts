@@ -45,6 +45,11 @@ export interface Connector {
   /** Makes the destination table ready for these columns; answers its columns and primary key. */
   prepare(table: string, columns: Column[], options: PrepareOptions): Promise<{ columns: Column[]; primaryKey: string[] }>;
   write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void>;
+  /**
+   * Gives up the work in flight at once (a cancel, or the end of the shutdown grace): the pending call
+   * rejects soon after and the store stops working on it. Only `close()` may follow.
+   */
+  interrupt(): void;
   close(): Promise<void>;
 }
 

@@ -1,13 +1,22 @@
 import { createReadStream } from 'node:fs';
 import Papa from 'papaparse';
 import { ConnectorError } from './connector.js';
+import { bounded } from './limits.js';
+
+export interface CsvReadOptions {
+  preview?: number;
+  /** The longest wait for the next chunk of the file (read_timeout_ms; 0 = no limit). */
+  readTimeoutMs?: number;
+  /** Aborted by a cancel or at the end of the shutdown grace: the file is closed and the read rejects. */
+  signal?: AbortSignal;
+}
 
 /**
  * Streams a CSV file as chunks of rows (arrays of strings), the header row first, with backpressure: the
  * parser pauses while two chunks wait. Papa Parse rather than csv-parse: measured here on 1M rows it parses
  * in 0.75 s where csv-parse takes 4.3 s, and the CSV source is on the hot path of every file replication.
  */
-export async function* csvChunks(file: string, options: { preview?: number } = {}): AsyncGenerator<string[][]> {
+export async function* csvChunks(file: string, options: CsvReadOptions = {}): AsyncGenerator<string[][]> {
   const queue: string[][][] = [];
   let parser: Papa.Parser | undefined;
   let finished = false;
@@ -53,7 +62,8 @@ export async function* csvChunks(file: string, options: { preview?: number } = {
         continue;
       }
       if (finished) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+      const ms = options.readTimeoutMs ?? 0;
+      await bounded(new Promise<void>((resolve) => (wake = resolve)), { ms, what: `${file} sent no data for ${ms} ms (read_timeout_ms)` }, options.signal);
       wake = undefined;
     }
   } finally {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { tableFile } from '../../connections/connection-paths.js';
 import { csvChunks } from './csv-reader.js';
+import { connectorLimits, type ConnectorLimits } from './limits.js';
 import { matches } from './conditions.js';
 import {
   type Column,
@@ -20,11 +21,20 @@ const SAMPLE = 1000;
 
 /** A directory of .csv files, one per table, each with a header row. Types are inferred from a sample. */
 export class CsvConnector implements Connector {
-  constructor(private readonly dir: string) {}
+  private readonly stop = new AbortController();
 
-  static open(dir: string, mustExist: boolean): CsvConnector {
+  constructor(
+    private readonly dir: string,
+    private readonly limits: ConnectorLimits = connectorLimits(),
+  ) {}
+
+  static open(dir: string, mustExist: boolean, limits?: ConnectorLimits): CsvConnector {
     if (mustExist && !existsSync(dir)) throw new ConnectorError(`CSV directory ${dir} does not exist`);
-    return new CsvConnector(dir);
+    return new CsvConnector(dir, limits);
+  }
+
+  private chunks(file: string, preview?: number) {
+    return csvChunks(file, { preview, readTimeoutMs: this.limits.readTimeoutMs, signal: this.stop.signal });
   }
 
   private file(table: string): string {
@@ -43,7 +53,7 @@ export class CsvConnector implements Connector {
   /** The header and up to `SAMPLE` rows, for the column names and their inferred types. */
   async columns(table: string): Promise<Column[]> {
     const rows: string[][] = [];
-    for await (const chunk of csvChunks(this.existing(table), { preview: SAMPLE + 1 })) rows.push(...chunk);
+    for await (const chunk of this.chunks(this.existing(table), SAMPLE + 1)) rows.push(...chunk);
     const [header = [], ...sample] = rows;
     return header.map((name, i) => ({ name: i === 0 ? name.replace(/^\uFEFF/, '') : name, type: inferType(sample.map((r) => r[i])) }));
   }
@@ -57,7 +67,7 @@ export class CsvConnector implements Connector {
     let batch: Row[] = [];
     let line = 0;
     let header = true;
-    for await (const chunk of csvChunks(this.existing(request.table))) {
+    for await (const chunk of this.chunks(this.existing(request.table))) {
       for (const fields of chunk) {
         line++;
         if (header) {
@@ -109,6 +119,11 @@ export class CsvConnector implements Connector {
     const names = columns.map((c) => c.name);
     // One append per batch; CSV files have no keys, so rows are appended, never upserted.
     appendFileSync(this.file(table), stringify(rows.map((r) => names.map((n) => cell(r[n])))));
+  }
+
+  /** Stops the file stream being read; writes are one synchronous append per batch, so they end by themselves. */
+  interrupt(): void {
+    this.stop.abort('interrupted');
   }
 
   async close(): Promise<void> {}

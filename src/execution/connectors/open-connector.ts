@@ -4,6 +4,7 @@ import type { ConnectionKind, ConnectionSettings } from '../../connections/conne
 import { revealSettings } from '../../core/secrets.js';
 import type { Connector } from './connector.js';
 import { CsvConnector } from './csv.connector.js';
+import { connectorLimits } from './limits.js';
 import { PostgresConnector } from './postgres.connector.js';
 import { SqliteConnector } from './sqlite.connector.js';
 
@@ -15,11 +16,11 @@ export function openConnector(kind: ConnectionKind, stored: ConnectionSettings, 
   const settings = confineSettings(kind, revealSettings(access.secretKeys, stored), access);
   switch (kind) {
     case 'csv':
-      return CsvConnector.open(String(settings.path), role === 'source');
+      return CsvConnector.open(String(settings.path), role === 'source', connectorLimits(settings));
     case 'sqlite':
       return SqliteConnector.open(String(settings.path), role === 'source');
     case 'postgres':
-      return new PostgresConnector(withPassword(String(settings.url), settings.password));
+      return new PostgresConnector(withPassword(String(settings.url), settings.password), connectorLimits(settings));
   }
 }
 

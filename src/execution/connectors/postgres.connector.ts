@@ -11,6 +11,8 @@ import {
   type Row,
   type WriteOptions,
 } from './connector.js';
+import { connectorLimits, type ConnectorLimits } from './limits.js';
+import { PgSessions } from './postgres-sessions.js';
 import { prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
 
 // Values as the other stores hold them: 64-bit integers as numbers where exact, dates and times as ISO text.
@@ -54,28 +56,32 @@ function columnType(dataType: string): ColumnType {
   return 'text';
 }
 
-/** A PostgreSQL database by URL, through `pg`; reads stream through a server-side cursor. */
+/** A PostgreSQL database by URL, through `pg`; reads stream through a server-side cursor on a session of their own. */
 export class PostgresConnector implements Connector {
-  private readonly pool: pg.Pool;
+  private readonly sessions: PgSessions;
+  /** The session for everything but cursor reads, opened on first use. */
+  private main: Promise<pg.Client> | undefined;
 
-  constructor(private readonly url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 2, types });
-    this.pool.on('error', () => undefined);
+  constructor(url: string, limits: ConnectorLimits = connectorLimits()) {
+    this.sessions = new PgSessions(url, limits, types);
+  }
+
+  private session(): Promise<pg.Client> {
+    if (!this.main) {
+      this.main = this.sessions.connect();
+      this.main.catch(() => (this.main = undefined));
+    }
+    return this.main;
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    const client = await this.session();
     try {
-      return await this.pool.query<R>(sql, params);
+      return await this.sessions.ask<R>(client, sql, params);
     } catch (error) {
-      throw this.explain(error);
+      if (!this.sessions.isOpen(client)) this.main = undefined;
+      throw error;
     }
-  }
-
-  private explain(error: unknown): ConnectorError {
-    const e = error as Error & { code?: string };
-    const where = this.url.replace(/\/\/[^@/]*@/, '//');
-    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND') return new ConnectorError(`PostgreSQL at ${where} is unreachable (${e.code})`);
-    return new ConnectorError(`PostgreSQL at ${where}: ${e.message}`);
   }
 
   private split(table: string, schema: string | null): { schema: string; name: string; sql: string } {
@@ -111,17 +117,17 @@ export class PostgresConnector implements Connector {
       `SELECT ${request.columns.map((c) => `${quote(c.name)} AS ${quote(c.as)}`).join(', ')} FROM ${this.split(request.table, null).sql}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       (request.incremental ? ` ORDER BY ${quote(request.incremental.column)}` : '');
-    const client = await this.pool.connect().catch((e) => Promise.reject(this.explain(e)));
-    const cursor = client.query(new Cursor<Row>(sql, params));
+    const client = await this.sessions.connect();
     try {
+      const cursor = client.query(new Cursor<Row>(sql, params));
       for (;;) {
-        const rows = await cursor.read(request.batchSize).catch((e) => Promise.reject(this.explain(e)));
+        const rows = await this.sessions.await(client, cursor.read(request.batchSize), 'batch');
         if (rows.length === 0) break;
         yield rows;
       }
     } finally {
-      await cursor.close().catch(() => undefined);
-      client.release();
+      // Ending the session closes its cursor too.
+      await this.sessions.end(client);
     }
   }
 
@@ -150,26 +156,29 @@ export class PostgresConnector implements Connector {
     const limits = columns.map((c) => (options.autoTruncate && c.maxLength ? c.maxLength : null));
     const upsert = upsertClause(names, options.primaryKey);
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / names.length));
-    const client = await this.pool.connect().catch((e) => Promise.reject(this.explain(e)));
+    await this.query('BEGIN');
     try {
-      await client.query('BEGIN');
       for (let i = 0; i < rows.length; i += perStatement) {
         const chunk = rows.slice(i, i + perStatement);
         const params: unknown[] = [];
         const tuples = chunk.map((row) => `(${names.map((n, j) => (params.push(fit(row[n], limits[j])), `$${params.length}`)).join(', ')})`);
-        await client.query(`INSERT INTO ${t.sql} (${names.map(quote).join(', ')}) VALUES ${tuples.join(', ')}${upsert}`, params);
+        await this.query(`INSERT INTO ${t.sql} (${names.map(quote).join(', ')}) VALUES ${tuples.join(', ')}${upsert}`, params);
       }
-      await client.query('COMMIT');
+      await this.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw this.explain(error);
-    } finally {
-      client.release();
+      // A session that was given up rolls back on the server when its socket closes.
+      if (this.main) await this.query('ROLLBACK').catch(() => undefined);
+      throw error;
     }
   }
 
+  interrupt(): void {
+    this.sessions.interrupt();
+  }
+
   async close(): Promise<void> {
-    await this.pool.end();
+    const main = await this.main?.catch(() => undefined);
+    if (main) await this.sessions.end(main);
   }
 }
 

@@ -123,6 +123,13 @@ export class SqliteConnector implements Connector {
     })();
   }
 
+  /**
+   * Nothing to stop: better-sqlite3 is synchronous, so no batch is ever in flight while a cancel is seen; the
+   * run stops at the next batch boundary. The timeouts do not apply either: the file is local and a lock is
+   * waited for at most busy_timeout (5 s).
+   */
+  interrupt(): void {}
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
