@@ -54,7 +54,7 @@ describe('Connections confined: never into the data dir, only under SLUICE_CONNE
     const { run } = await h.runJob('late', { name: 'forge', source_connection_id: from, destination_connection_id: into, queries: ['REPLICATE [people]'] });
     expect(run.status).toBe('failed');
     const logs = (await h.get(`/v1/runs/${run.id}/logs`).expect(200)).body.lines.map((l: { message: string }) => l.message);
-    expect(logs.join('\n')).toMatch(/could not open its connections: settings.path .*events\.db leads into Sluice's data directory/);
+    expect(logs.join('\n')).toMatch(/failed: settings.path .*events\.db leads into Sluice's data directory/);
     const tables = new Database(join(h.dataDir, 'events.db'), { readonly: true }).prepare(`SELECT name FROM sqlite_master WHERE name = 'people'`).all();
     expect(tables).toEqual([]);
   });

@@ -102,7 +102,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
       const conn = async (name: string, kind: string, settings: object) =>
         (await api('post', `${V2}/workspaces/term/connections`, { name, kind, settings }).expect(201)).body.id;
       const from = await conn('in', 'postgres', { url: silent.url(), connect_timeout_ms: 600_000 });
-      const into = await conn('out', 'sqlite', { path: join(h.dataDir, 'out.db') });
+      const into = await conn('out', 'sqlite', { path: join(h.files, 'out.db') });
       jobId = (await api('post', `${V2}/workspaces/term/jobs`, { name: 'stuck', source_connection_id: from, destination_connection_id: into, queries: ['REPLICATE [t]'] }).expect(201)).body.id;
       runId = (await api('post', `${V2}/jobs/${jobId}/execute`, {}).expect(202)).body.id;
       for (let i = 0; i < 200 && (await api('get', `${V2}/jobs/${jobId}/status`)).body.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 25));
