@@ -11,6 +11,8 @@ export interface Settings {
   mongoUrl?: string;
   /** How many runs execute at once in this process (SLUICE_WORKERS). */
   workers: number;
+  /** Largest request body read, in KB (SLUICE_MAX_BODY_KB); larger ones answer 413. */
+  maxBodyKb: number;
   adminToken: string;
   /** True when the token was generated at this start (then it is printed once). */
   adminTokenGenerated: boolean;
@@ -25,9 +27,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${env.PORT}"`);
   const workers = Number(env.SLUICE_WORKERS || 2);
   if (!Number.isInteger(workers) || workers < 0) throw new Error(`SLUICE_WORKERS must be a whole number, not "${env.SLUICE_WORKERS}"`);
+  const maxBodyKb = Number(env.SLUICE_MAX_BODY_KB || 1024);
+  if (!Number.isInteger(maxBodyKb) || maxBodyKb < 1) throw new Error(`SLUICE_MAX_BODY_KB must be a whole number of KB, not "${env.SLUICE_MAX_BODY_KB}"`);
   return {
     port,
     workers,
+    maxBodyKb,
     dataDir,
     eventStoreUrl: env.SLUICE_EVENTSTORE_URL || undefined,
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,

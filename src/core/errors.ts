@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   'JOB.RUNNING': 409,
   'RUN.NOT_ACTIVE': 409,
   'RUN.ALREADY_CLAIMED': 409,
+  'BODY.TOO_LARGE': 413,
+  'BODY.UNSUPPORTED_TYPE': 415,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional } from 'class-validator';
+import { IsIn, IsObject } from 'class-validator';
 import { CONNECTION_KINDS } from '../../connections/connection.decider.js';
-import { OptionalString, RequiredString } from './fields.js';
+import { Name, Optional } from './fields.js';
 
 const SETTINGS_DOC = 'Where the store is: `path` (csv: a directory of .csv files; sqlite: a database file) or `url` (postgres)';
 
 export class CreateConnectionDto {
-  @RequiredString('Connection name, unique in its workspace', 'warehouse')
+  @Name('Connection name, unique in its workspace', 'warehouse')
   name: string;
 
   @IsIn(CONNECTION_KINDS, { message: `kind must be one of: ${CONNECTION_KINDS.join(', ')}` })
@@ -18,9 +18,9 @@ export class CreateConnectionDto {
 }
 
 export class UpdateConnectionDto {
-  @OptionalString('New name')
+  @Name('New name', 'warehouse', { optional: true })
   name?: string;
 
-  @IsOptional() @IsObject() @ApiPropertyOptional({ type: Object, description: SETTINGS_DOC, example: { path: '/data/exports' } })
+  @Optional() @IsObject() @ApiPropertyOptional({ type: Object, description: SETTINGS_DOC, example: { path: '/data/exports' } })
   settings?: Record<string, unknown>;
 }
