@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBody, ApiOperation, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { CommandContext } from '../../core/write-path.js';
 import { ChangeJob } from '../../jobs/jobs.commands.js';
 import { GetJob, ListJobs } from '../../jobs/jobs.queries.js';
@@ -32,6 +32,7 @@ export class CDataJobsController {
 
   @Post('workspaces/:workspace_id/jobs')
   @ApiOperation({ summary: 'Create a job in a workspace; its queries become tasks' })
+  @ApiExtraModels(CreateJobDto)
   @ApiBody({
     schema: { $ref: getSchemaPath(CreateJobDto) },
     examples: { nightly: { summary: 'A nightly job with one task (add source_connection_id and destination_connection_id to run it)', value: CREATE_JOB_EXAMPLE } },

@@ -36,10 +36,10 @@ export class JobSettingsDto {
   @Optional(nullable) @IsString() @ApiPropertyOptional({ type: String, nullable: true, description: 'Destination connection id (null detaches it)', example: '550e8400-e29b-41d4-a716-446655440220' })
   destination_connection_id?: string | null;
 
-  @Optional(nullable) @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Source connection as {id, name} (alternative to source_connection_id)' })
+  @Optional(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Source connection as {id, name} (alternative to source_connection_id)' })
   source_connection?: ConnectionRefDto | null;
 
-  @Optional(nullable) @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Destination connection as {id, name}' })
+  @Optional(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Destination connection as {id, name}' })
   destination_connection?: ConnectionRefDto | null;
 
   @Optional() @IsObject() @ValidateNested() @Type(() => ScheduleDto) @ApiPropertyOptional({ type: ScheduleDto })
