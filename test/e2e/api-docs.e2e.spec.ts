@@ -78,6 +78,12 @@ describe('the OpenAPI document at /docs-json (e2e)', () => {
     }
   });
 
+  it('resolves every $ref it uses', () => {
+    const refs = [...JSON.stringify(spec).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.filter((name) => !(name in spec.components.schemas))).toEqual([]);
+  });
+
   it('lists 409 for every DELETE route', () => {
     const deletes = Object.entries(spec.paths).filter(([, ops]) => ops.delete);
     expect(deletes.length).toBeGreaterThan(0);

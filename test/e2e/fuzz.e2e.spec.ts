@@ -123,7 +123,7 @@ function bodyVariants(spec: Spec, schema: Schema, base: Record<string, unknown>)
       }
     }
   };
-  walk(resolve(spec, schema).properties ?? {}, (v) => v, '');
+  walk(resolve(spec, schema).properties ?? {}, (v) => v as Record<string, unknown>, '');
   return variants;
 }
 
