@@ -36,7 +36,9 @@ export function bodyParsers(maxBodyKb: number): Array<RequestHandler | ErrorRequ
     next();
   };
   const unsupported: RequestHandler = (req, _res, next) => {
-    if (req.is([...JSON_TYPES, EDN]) === false) {
+    // An empty body (`Content-Length: 0`, as clients send for `POST .../execute`) has no type to check.
+    const empty = req.headers['transfer-encoding'] === undefined && !(Number(req.headers['content-length']) > 0);
+    if (!empty && req.is([...JSON_TYPES, EDN]) === false) {
       const type = req.headers['content-type'] ?? 'none';
       refuse(req, new DomainError('BODY.UNSUPPORTED_TYPE', `Bodies are read as ${BODY_TYPES.join(' or ')}; this one is ${type}`));
     }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject } from 'class-validator';
 import { CONNECTION_KINDS } from '../../connections/connection.decider.js';
-import { Name, Optional } from './fields.js';
+import { Name, OptionalField } from './fields.js';
 
 const SETTINGS_DOC = 'Where the store is: `path` (csv: a directory of .csv files; sqlite: a database file) or `url` (postgres)';
 
@@ -21,6 +21,6 @@ export class UpdateConnectionDto {
   @Name('New name', 'warehouse', { optional: true })
   name?: string;
 
-  @Optional() @IsObject() @ApiPropertyOptional({ type: Object, description: SETTINGS_DOC, example: { path: '/data/exports' } })
+  @OptionalField() @IsObject() @ApiPropertyOptional({ type: Object, description: SETTINGS_DOC, example: { path: '/data/exports' } })
   settings?: Record<string, unknown>;
 }

@@ -12,15 +12,15 @@ export interface FieldOptions {
  * An absent field leaves the value as it is. `null` is validated like any other value (and so refused) unless
  * the field is nullable: class-validator's IsOptional would let `null` through to the deciders.
  */
-export const Optional = ({ nullable = false }: FieldOptions = {}) => (nullable ? IsOptional() : ValidateIf((_, value) => value !== undefined));
+export const OptionalField = ({ nullable = false }: FieldOptions = {}) => (nullable ? IsOptional() : ValidateIf((_, value) => value !== undefined));
 
 /** Optional field decorators: validation and Swagger schema in one line each. */
 export const OptionalBoolean = (description: string) =>
-  applyDecorators(Optional(), IsBoolean(), ApiPropertyOptional({ type: Boolean, description }));
+  applyDecorators(OptionalField(), IsBoolean(), ApiPropertyOptional({ type: Boolean, description }));
 
 export const OptionalInt = (description: string, min: number, max = Number.MAX_SAFE_INTEGER, example?: number, options: FieldOptions = {}) =>
   applyDecorators(
-    Optional(options),
+    OptionalField(options),
     IsInt(),
     Min(min),
     Max(max),
@@ -28,18 +28,18 @@ export const OptionalInt = (description: string, min: number, max = Number.MAX_S
   );
 
 export const OptionalString = (description: string, example?: string, options: FieldOptions = {}) =>
-  applyDecorators(Optional(options), IsString(), ApiPropertyOptional({ type: String, description, example, nullable: options.nullable }));
+  applyDecorators(OptionalField(options), IsString(), ApiPropertyOptional({ type: String, description, example, nullable: options.nullable }));
 
 export const OptionalOneOf = (values: readonly (string | number)[], description: string, options: FieldOptions = {}) =>
   applyDecorators(
-    Optional(options),
+    OptionalField(options),
     IsIn(values as unknown[], { message: `$property must be one of: ${values.join(', ')}` }),
     ApiPropertyOptional({ enum: values, description, nullable: options.nullable }),
   );
 
 export const OptionalDate = (description: string) =>
   applyDecorators(
-    Optional({ nullable: true }),
+    OptionalField({ nullable: true }),
     Matches(/^\d{4}-\d{2}-\d{2}$/, { message: '$property must be a date in the form yyyy-MM-dd' }),
     ApiPropertyOptional({ type: String, format: 'date', description, example: '2026-01-01', nullable: true }),
   );
@@ -50,7 +50,7 @@ export const RequiredString = (description: string, example: string) =>
 /** A job or connection name: required unless `optional`; at most LIMITS.nameLength characters. */
 export const Name = (description: string, example: string, { optional = false } = {}) =>
   applyDecorators(
-    ...(optional ? [Optional()] : []),
+    ...(optional ? [OptionalField()] : []),
     IsString(),
     MaxLength(LIMITS.nameLength, { message: `$property must be at most ${LIMITS.nameLength} characters long` }),
     (optional ? ApiPropertyOptional : ApiProperty)({ type: String, description, example, maxLength: LIMITS.nameLength }),
@@ -59,7 +59,7 @@ export const Name = (description: string, example: string, { optional = false } 
 /** A task query: at most LIMITS.queryLength characters. */
 export const Query = (description: string, { optional = false } = {}) =>
   applyDecorators(
-    ...(optional ? [Optional()] : []),
+    ...(optional ? [OptionalField()] : []),
     IsString(),
     MaxLength(LIMITS.queryLength, { message: `$property must be at most ${LIMITS.queryLength} characters long` }),
     (optional ? ApiPropertyOptional : ApiProperty)({

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { LIMITS } from '../../core/limits.js';
-import { Name, Optional, OptionalBoolean, OptionalDate, OptionalInt, OptionalOneOf, OptionalString, Query, RequiredString } from './fields.js';
+import { Name, OptionalField, OptionalBoolean, OptionalDate, OptionalInt, OptionalOneOf, OptionalString, Query, RequiredString } from './fields.js';
 
 const nullable = { nullable: true };
 
@@ -30,19 +30,19 @@ export class ConnectionRefDto {
 
 /** Every setting CData Sync lists for a job. Keys are matched case-insensitively (`Batch_Size`, `batch_size`). */
 export class JobSettingsDto {
-  @Optional(nullable) @IsString() @ApiPropertyOptional({ type: String, nullable: true, description: 'Source connection id (null detaches it)', example: '550e8400-e29b-41d4-a716-446655440000' })
+  @OptionalField(nullable) @IsString() @ApiPropertyOptional({ type: String, nullable: true, description: 'Source connection id (null detaches it)', example: '550e8400-e29b-41d4-a716-446655440000' })
   source_connection_id?: string | null;
 
-  @Optional(nullable) @IsString() @ApiPropertyOptional({ type: String, nullable: true, description: 'Destination connection id (null detaches it)', example: '550e8400-e29b-41d4-a716-446655440220' })
+  @OptionalField(nullable) @IsString() @ApiPropertyOptional({ type: String, nullable: true, description: 'Destination connection id (null detaches it)', example: '550e8400-e29b-41d4-a716-446655440220' })
   destination_connection_id?: string | null;
 
-  @Optional(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Source connection as {id, name} (alternative to source_connection_id)' })
+  @OptionalField(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Source connection as {id, name} (alternative to source_connection_id)' })
   source_connection?: ConnectionRefDto | null;
 
-  @Optional(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Destination connection as {id, name}' })
+  @OptionalField(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Destination connection as {id, name}' })
   destination_connection?: ConnectionRefDto | null;
 
-  @Optional() @IsObject() @ValidateNested() @Type(() => ScheduleDto) @ApiPropertyOptional({ type: ScheduleDto })
+  @OptionalField() @IsObject() @ValidateNested() @Type(() => ScheduleDto) @ApiPropertyOptional({ type: ScheduleDto })
   schedule?: ScheduleDto;
 
   @OptionalString('Scheduler cron string (same as schedule.cron)')
@@ -72,10 +72,10 @@ export class JobSettingsDto {
   @OptionalString('Code of the pre-job event', undefined, nullable) pre_job_event?: string;
   @OptionalString('Code of the post-job event', undefined, nullable) post_job_event?: string;
 
-  @Optional(nullable) @IsObject() @ApiPropertyOptional({ type: Object, nullable: true, description: 'CDC engine settings such as Name and Schema', example: { name: 'pg', schema: 'public' } })
+  @OptionalField(nullable) @IsObject() @ApiPropertyOptional({ type: Object, nullable: true, description: 'CDC engine settings such as Name and Schema', example: { name: 'pg', schema: 'public' } })
   cdc_engine_settings?: Record<string, unknown>;
 
-  @Optional() @IsArray() @IsString({ each: true }) @ApiPropertyOptional({ type: [String], example: ['nightly', 'crm'] })
+  @OptionalField() @IsArray() @IsString({ each: true }) @ApiPropertyOptional({ type: [String], example: ['nightly', 'crm'] })
   labels?: string[];
 
   @OptionalString('Id of the pipeline the job belongs to', undefined, nullable) pipeline_id?: string;
@@ -87,11 +87,11 @@ export class CreateJobDto extends JobSettingsDto {
   @Name('Job name, unique in its workspace', 'ReverseETLJob')
   name: string;
 
-  @Optional() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
+  @OptionalField() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
   @ApiPropertyOptional({ enum: CDATA_JOB_TYPES, default: 'Standard' })
   type?: (typeof CDATA_JOB_TYPES)[number];
 
-  @Optional() @IsArray() @IsString({ each: true }) @MaxLength(LIMITS.queryLength, { each: true, message: `each of $property must be at most ${LIMITS.queryLength} characters long` })
+  @OptionalField() @IsArray() @IsString({ each: true }) @MaxLength(LIMITS.queryLength, { each: true, message: `each of $property must be at most ${LIMITS.queryLength} characters long` })
   @ApiPropertyOptional({
     type: 'array',
     items: { type: 'string', maxLength: LIMITS.queryLength },
@@ -105,7 +105,7 @@ export class UpdateJobDto extends JobSettingsDto {
   @Name('New job name', 'reverseETLJob', { optional: true })
   name?: string;
 
-  @Optional() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
+  @OptionalField() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
   @ApiPropertyOptional({ enum: CDATA_JOB_TYPES })
   type?: (typeof CDATA_JOB_TYPES)[number];
 }
@@ -114,7 +114,7 @@ export class TaskDto {
   @Query('The task query')
   query: string;
 
-  @Optional() @IsBoolean() @ApiPropertyOptional({ default: true })
+  @OptionalField() @IsBoolean() @ApiPropertyOptional({ default: true })
   is_active?: boolean;
 
   @OptionalString('Incremental column of this task (default: the job\'s incremental_column)', 'id', nullable)
@@ -147,7 +147,7 @@ export class MoveTaskDto {
 }
 
 export class ExecuteJobDto {
-  @Optional() @IsArray() @IsString({ each: true })
+  @OptionalField() @IsArray() @IsString({ each: true })
   @ApiPropertyOptional({ type: [String], description: 'Ids of the tasks to run (default: every active task)', example: ['870237973789151200'] })
   tasks?: string[];
 }
