@@ -2,10 +2,12 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import express from 'express';
 import { AppModule } from './app.module.js';
 import type { Settings } from './config/settings.js';
-import { EDN, ednMiddleware } from './http/edn.js';
+import { LIMITS } from './core/limits.js';
+import { documentBodiesAndEdn } from './http/api-docs.js';
+import { bodyParsers, rejectedBodies } from './http/body.js';
+import { ednAnswers } from './http/edn.js';
 import { JsonErrorFilter } from './http/error.filter.js';
 
 /** Builds the whole app (used by main.ts and the e2e tests): EDN negotiation, errors, Swagger at /docs. */
@@ -14,21 +16,22 @@ export async function createApp(settings: Settings, options: { logger?: false } 
     logger: options.logger,
     bodyParser: false,
   });
-  app.use(express.json({ limit: '10mb' }));
-  app.use(express.text({ type: EDN, limit: '10mb' }));
-  app.use(ednMiddleware);
+  app.use(ednAnswers);
+  for (const parser of bodyParsers(settings.maxBodyKb)) app.use(parser);
+  app.useGlobalPipes(rejectedBodies);
   app.useGlobalFilters(new JsonErrorFilter());
   app.enableShutdownHooks();
   const config = new DocumentBuilder()
     .setTitle('Sluice')
     .setDescription(
       'Control plane for data-sync jobs. Speaks CData Sync v2 under /api.rsc/v2; Sluice\'s own routes are under /v1. ' +
-        'Every JSON answer is also available as EDN with `Accept: application/edn`; bodies may be sent as EDN with `Content-Type: application/edn`.',
+        'Every JSON answer is also available as EDN with `Accept: application/edn`; bodies may be sent as EDN with `Content-Type: application/edn`. ' +
+        `Bodies are at most ${settings.maxBodyKb} KB (413 beyond) and nest at most ${LIMITS.depth} deep; any other media type is a 415.`,
     )
     .setVersion('0.1.0')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-cdata-authtoken' }, 'x-cdata-authtoken')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => documentBodiesAndEdn(SwaggerModule.createDocument(app, config)), { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -14,6 +14,8 @@ export interface Settings {
   workers: number;
   /** How long shutdown waits for running runs before interrupting them (SLUICE_SHUTDOWN_GRACE_MS). */
   shutdownGraceMs: number;
+  /** Largest request body read, in KB (SLUICE_MAX_BODY_KB); larger ones answer 413. */
+  maxBodyKb: number;
   adminToken: string;
   /** True when the token was generated at this start (then start-up says where it is kept). */
   adminTokenGenerated: boolean;
@@ -39,10 +41,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(workers) || workers < 0) throw new Error(`SLUICE_WORKERS must be a whole number, not "${env.SLUICE_WORKERS}"`);
   const shutdownGraceMs = Number(env.SLUICE_SHUTDOWN_GRACE_MS || 10_000);
   if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0) throw new Error(`SLUICE_SHUTDOWN_GRACE_MS must be a whole number of milliseconds, not "${env.SLUICE_SHUTDOWN_GRACE_MS}"`);
+  const maxBodyKb = Number(env.SLUICE_MAX_BODY_KB || 1024);
+  if (!Number.isInteger(maxBodyKb) || maxBodyKb < 1) throw new Error(`SLUICE_MAX_BODY_KB must be a whole number of KB, not "${env.SLUICE_MAX_BODY_KB}"`);
   return {
     port,
     workers,
     shutdownGraceMs,
+    maxBodyKb,
     dataDir,
     eventStoreUrl: env.SLUICE_EVENTSTORE_URL || undefined,
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,

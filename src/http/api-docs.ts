@@ -1,11 +1,19 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, type OpenAPIObject } from '@nestjs/swagger';
+import { EDN } from './edn.js';
 
 type Schema = Record<string, unknown>;
+
+/** An example object whose keys are the user's own (connection settings, event data): documented as free-form. */
+class FreeForm {
+  constructor(readonly example: object) {}
+}
+export const freeForm = (example: object): object => new FreeForm(example);
 
 /** A JSON schema read off an example value, so every documented answer has both a schema and an example. */
 export function schemaOf(example: unknown): Schema {
   if (example === null) return { nullable: true };
+  if (example instanceof FreeForm) return { type: 'object', additionalProperties: true };
   if (Array.isArray(example)) return { type: 'array', items: example.length ? schemaOf(example[0]) : {} };
   switch (typeof example) {
     case 'string':
@@ -21,21 +29,64 @@ export function schemaOf(example: unknown): Schema {
   }
 }
 
+/** The example as a client sees it (free-form parts unwrapped). */
+function plain(example: unknown): unknown {
+  if (example instanceof FreeForm) return example.example;
+  if (Array.isArray(example)) return example.map(plain);
+  if (example && typeof example === 'object') return Object.fromEntries(Object.entries(example).map(([k, v]) => [k, plain(v)]));
+  return example;
+}
+
 export const ApiAnswer = (status: number, description: string, example: unknown) =>
-  ApiResponse({ status, description, schema: { ...schemaOf(example), example } });
+  ApiResponse({ status, description, schema: { ...schemaOf(example), example: plain(example) } });
 
 const ERROR_TEXT: Record<number, [string, string]> = {
-  400: ['VALIDATION', 'Invalid input; the message names the field'],
+  400: ['VALIDATION', 'Invalid input; `field` names the field at fault'],
   401: ['UNAUTHORIZED', 'Missing or wrong auth token'],
   404: ['JOB.NOT_FOUND', 'No such resource'],
   409: ['JOB.NAME_TAKEN', 'Conflicts with the current state, or a concurrent change'],
+  413: ['BODY.TOO_LARGE', 'The body is larger than SLUICE_MAX_BODY_KB'],
+  415: ['BODY.UNSUPPORTED_TYPE', 'The body is neither application/json nor application/edn'],
 };
 
-/** Documents the `{"error": {code, message}}` answers a route can give. */
-export const ApiErrors = (...statuses: number[]) =>
+/** An error answer with its own code and description, e.g. `[409, 'JOB.RUNNING', 'The job has an active run']`. */
+type ErrorAnswer = number | [status: number, code: string, description: string];
+
+/** Documents the `{"error": {code, message, field?}}` answers a route can give. */
+export const ApiErrors = (...answers: ErrorAnswer[]) =>
   applyDecorators(
-    ...statuses.map((status) => {
-      const [code, description] = ERROR_TEXT[status];
-      return ApiAnswer(status, description, { error: { code, message: description } });
+    ...answers.map((answer) => {
+      const [status, code, description] = typeof answer === 'number' ? [answer, ...ERROR_TEXT[answer]] : answer;
+      const field = status === 400 ? { field: 'name' } : {};
+      return ApiAnswer(status, description, { error: { code, message: description, ...field } });
     }),
   );
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+/**
+ * What holds for every route, documented once: bodies and answers are JSON or EDN (the same schema), and a
+ * route that takes a body answers 413 for one that is too large and 415 for one of another media type.
+ */
+export function documentBodiesAndEdn(document: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      const body = operation.requestBody;
+      if (body && 'content' in body && body.content['application/json']) {
+        body.content[EDN] = { schema: body.content['application/json'].schema };
+        for (const status of [413, 415]) {
+          const [code, description] = ERROR_TEXT[status];
+          const example = { error: { code, message: description } };
+          operation.responses[status] ??= { description, content: { 'application/json': { schema: { ...schemaOf(example), example } } } };
+        }
+      }
+      for (const response of Object.values(operation.responses)) {
+        const content = response && 'content' in response ? response.content : undefined;
+        if (content?.['application/json'] && !content[EDN]) content[EDN] = { schema: content['application/json'].schema };
+      }
+    }
+  }
+  return document;
+}

@@ -1,13 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
-import { parseEDNString, toEDNStringFromSimpleObject } from 'edn-data';
+import { toEDNStringFromSimpleObject } from 'edn-data';
 
 export const EDN = 'application/edn';
 
-/**
- * Content negotiation for every JSON answer (errors too): `Accept: application/edn` gets EDN with keyword
- * keys. Bodies sent as `Content-Type: application/edn` are parsed into plain objects before validation.
- */
-export function ednMiddleware(req: Request, res: Response, next: NextFunction): void {
+/** Content negotiation for every JSON answer (errors too): `Accept: application/edn` gets EDN with keyword keys. */
+export function ednAnswers(req: Request, res: Response, next: NextFunction): void {
   if (wantsEdn(req)) {
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
@@ -15,14 +12,6 @@ export function ednMiddleware(req: Request, res: Response, next: NextFunction): 
       res.type(EDN);
       return res.send(toEdn(body));
     };
-  }
-  if (req.is(EDN) && typeof req.body === 'string') {
-    const parsed = parseEdn(req.body);
-    if (parsed === undefined) {
-      res.status(400).json({ error: { code: 'VALIDATION', message: 'The request body is not valid EDN: expected one map or vector' } });
-      return;
-    }
-    req.body = parsed;
   }
   next();
 }
@@ -34,13 +23,4 @@ function wantsEdn(req: Request): boolean {
 
 export function toEdn(body: unknown): string {
   return toEDNStringFromSimpleObject(JSON.parse(JSON.stringify(body)));
-}
-
-function parseEdn(text: string): unknown {
-  try {
-    const value = parseEDNString(text, { mapAs: 'object', keywordAs: 'string', listAs: 'array', setAs: 'array' });
-    return value !== null && typeof value === 'object' ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -7,6 +7,10 @@ import type { Schedule } from './job.model.js';
  * An empty cron is allowed only while the schedule is disabled.
  */
 export function validateSchedule(schedule: Schedule): void {
+  if (typeof schedule.enabled !== 'boolean') throw new DomainError('JOB.CRON_INVALID', 'schedule.enabled must be true or false', 'schedule.enabled');
+  for (const key of ['cron', 'timezone'] as const) {
+    if (typeof schedule[key] !== 'string') throw new DomainError('JOB.CRON_INVALID', `schedule.${key} must be a string`, `schedule.${key}`);
+  }
   if (!isValidTimeZone(schedule.timezone)) {
     throw new DomainError('JOB.CRON_INVALID', `schedule.timezone "${schedule.timezone}" is not an IANA time zone`, 'schedule.timezone');
   }

@@ -57,6 +57,23 @@ describe('job decider', () => {
       .thenThrows('JOB.CRON_INVALID', /time zone/);
   });
 
+  it('refuses nulls, wrong types and overlong values that get past a dialect, instead of crashing or storing them', () => {
+    const base = { jobId, workspaceId: 'w', type: 'Standard' as const, tasks: [] };
+    const loose = (value: unknown) => value as never;
+    given(jobDecider).when({ type: 'CreateJob', data: { ...base, name: loose(null) } }).thenThrows('JOB.NAME_REQUIRED');
+    given(jobDecider).when({ type: 'CreateJob', data: { ...base, name: 'x'.repeat(201) } }).thenThrows('VALIDATION', /200/);
+    given(jobDecider).when({ type: 'CreateJob', data: { ...base, name: 'x', schedule: { cron: loose(null) } } }).thenThrows('JOB.CRON_INVALID', /schedule.cron/);
+    given(jobDecider).when({ type: 'CreateJob', data: { ...base, name: 'x', schedule: { enabled: loose(null) } } }).thenThrows('JOB.CRON_INVALID', /enabled/);
+    given(jobDecider).when({ type: 'CreateJob', data: { ...base, name: 'x', tasks: [{ id: 't', query: loose(null), isActive: true }] } }).thenThrows('VALIDATION', /query/);
+    given(jobDecider).when({ type: 'CreateJob', data: { ...base, name: 'x', tasks: [{ id: 't', query: `REPLICATE [A]${' '.repeat(10_000)}`, isActive: true }] } }).thenThrows('VALIDATION', /10000/);
+    given(jobDecider, [created]).when({ type: 'UpdateJob', data: { changes: { type: loose(null) } } }).thenThrows('VALIDATION', /type/);
+    given(jobDecider, [created]).when({ type: 'UpdateJob', data: { changes: { settings: { labels: loose(null) } } } }).thenThrows('VALIDATION', /labels/);
+    given(jobDecider, [created]).when({ type: 'UpdateJob', data: { changes: { settings: { verbosity: loose(null) } } } }).thenThrows('VALIDATION', /verbosity/);
+    given(jobDecider, [created]).when({ type: 'UpdateJob', data: { changes: { settings: { drop_table: loose('yes') } } } }).thenThrows('VALIDATION', /drop_table/);
+    given(jobDecider, [created, added('a', 0)]).when({ type: 'UpdateTask', data: { taskId: 'a', isActive: loose(null) } }).thenThrows('VALIDATION', /is_active/);
+    given(jobDecider, [created]).when({ type: 'UpdateJob', data: { changes: { settings: { email_to: null } } } }).then([]);
+  });
+
   it('accepts five-field, six-field and Quartz-style crons in a time zone', () => {
     for (const cron of ['*/5 * * * *', '0 30 2 * * *', '0 0 12 ? * MON-FRI']) {
       given(jobDecider, [created])

@@ -4,12 +4,15 @@ import type { DomainEvent } from '../core/events.js';
 import { parseTaskQuery, TaskQueryError } from './task-query.js';
 import { validateSchedule } from './cron.js';
 import { applyChanges, diff } from './job.changes.js';
+import { LIMITS } from '../core/limits.js';
 import {
   DEFAULT_SCHEDULE,
   DEFAULT_SETTINGS,
   type FinalRunStatus,
+  JOB_TYPES,
   type JobChanges,
   type JobDefinition,
+  type JobSettings,
   type RunTrigger,
   type Task,
 } from './job.model.js';
@@ -112,7 +115,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       const { taskId, query, isActive, incrementalColumn, index } = command.data;
       const from = taskIndex(state, taskId);
       const current = state.tasks[from];
-      if (query !== undefined) validateTask({ ...current, query });
+      if (query !== undefined || isActive !== undefined) validateTask({ ...current, ...(query !== undefined ? { query } : {}), ...(isActive !== undefined ? { isActive } : {}) });
       const events: JobEvent[] = [];
       const changed = {
         ...(query !== undefined && query !== current.query ? { query } : {}),
@@ -207,13 +210,36 @@ export function moveItem<T>(items: T[], from: number, to: number): T[] {
   return next;
 }
 
+/** Checked here as well as at each dialect's edge: a null or a wrong type must never reach an event. */
 function validate(job: JobDefinition): void {
-  if (!job.name.trim()) throw new DomainError('JOB.NAME_REQUIRED', 'name is required', 'name');
+  if (typeof job.name !== 'string' || !job.name.trim()) throw new DomainError('JOB.NAME_REQUIRED', 'name is required', 'name');
+  if (job.name.length > LIMITS.nameLength) throw new DomainError('VALIDATION', `name must be at most ${LIMITS.nameLength} characters long`, 'name');
+  if (!JOB_TYPES.includes(job.type)) throw new DomainError('VALIDATION', `type must be one of: ${JOB_TYPES.join(', ')}`, 'type');
+  for (const key of ['sourceConnectionId', 'destinationConnectionId'] as const) {
+    if (job[key] !== null && typeof job[key] !== 'string') throw new DomainError('VALIDATION', `${key} must be a string or null`, key);
+  }
   validateSchedule(job.schedule);
+  validateSettings(job.settings);
+}
+
+/** Each setting keeps the type of its default; those whose default is null may also be null. */
+function validateSettings(settings: JobSettings): void {
+  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
+    const value = (settings as unknown as Record<string, unknown>)[key];
+    if (fallback === null && value === null) continue;
+    const ok = Array.isArray(fallback)
+      ? Array.isArray(value) && value.every((v) => typeof v === 'string')
+      : fallback === null
+        ? value !== undefined
+        : typeof value === typeof fallback;
+    if (!ok) throw new DomainError('VALIDATION', `${key} must be ${Array.isArray(fallback) ? 'a list of strings' : `a ${typeof fallback}`}`, key);
+  }
 }
 
 function validateTask(task: Task): void {
-  if (!task.query.trim()) throw new DomainError('VALIDATION', 'query must not be empty', 'query');
+  if (typeof task.query !== 'string' || !task.query.trim()) throw new DomainError('VALIDATION', 'query must not be empty', 'query');
+  if (task.query.length > LIMITS.queryLength) throw new DomainError('VALIDATION', `query must be at most ${LIMITS.queryLength} characters long`, 'query');
+  if (typeof task.isActive !== 'boolean') throw new DomainError('VALIDATION', 'is_active must be true or false', 'is_active');
   try {
     parseTaskQuery(task.query);
   } catch (error) {

@@ -55,11 +55,17 @@ export function jobChanges(dto: JobSettingsDto & { name?: string; type?: JobChan
   return {
     name: dto.name,
     type: dto.type,
-    sourceConnectionId: dto.source_connection_id ?? dto.source_connection?.id,
-    destinationConnectionId: dto.destination_connection_id ?? dto.destination_connection?.id,
+    sourceConnectionId: connectionChange(dto.source_connection_id, dto.source_connection),
+    destinationConnectionId: connectionChange(dto.destination_connection_id, dto.destination_connection),
     schedule,
     settings,
   };
+}
+
+/** A connection given by id or as `{id}`; `null` in either form detaches it, absent leaves it. */
+function connectionChange(id: string | null | undefined, ref: { id: string } | null | undefined): string | null | undefined {
+  if (id !== undefined) return id;
+  return ref === undefined ? undefined : (ref?.id ?? null);
 }
 
 /** A run as CData's job history entry, with a result per task. */

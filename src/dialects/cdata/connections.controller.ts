@@ -62,7 +62,7 @@ export class CDataConnectionsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a connection no job uses' })
   @ApiAnswer(204, 'Deleted', null)
-  @ApiErrors(401, 404, 409)
+  @ApiErrors(401, 404, [409, 'CONNECTION.IN_USE', 'A job still uses the connection; or a concurrent change'])
   async remove(@Param('id') id: string, @Ctx() ctx: CommandContext) {
     await this.commands.execute(new ChangeConnection(id, { type: 'DeleteConnection', data: {} }, ctx));
   }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional } from 'class-validator';
+import { IsIn, IsObject } from 'class-validator';
 import { CONNECTION_KINDS } from '../../connections/connection.decider.js';
-import { OptionalString, RequiredString } from './fields.js';
+import { Name, OptionalField } from './fields.js';
 
 const SETTINGS_DOC =
   'Where the store is: `path` (csv: a directory of .csv files; sqlite: a database file; never inside the data directory, and under ' +
@@ -11,7 +11,7 @@ const SETTINGS_DOC =
   'sending the masked value back keeps the stored secret.';
 
 export class CreateConnectionDto {
-  @RequiredString('Connection name, unique in its workspace', 'warehouse')
+  @Name('Connection name, unique in its workspace', 'warehouse')
   name: string;
 
   @IsIn(CONNECTION_KINDS, { message: `kind must be one of: ${CONNECTION_KINDS.join(', ')}` })
@@ -23,9 +23,9 @@ export class CreateConnectionDto {
 }
 
 export class UpdateConnectionDto {
-  @OptionalString('New name')
+  @Name('New name', 'warehouse', { optional: true })
   name?: string;
 
-  @IsOptional() @IsObject() @ApiPropertyOptional({ type: Object, description: SETTINGS_DOC, example: { path: '/data/exports' } })
+  @OptionalField() @IsObject() @ApiPropertyOptional({ type: Object, description: SETTINGS_DOC, example: { path: '/data/exports' } })
   settings?: Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { CommandContext } from '../../core/write-path.js';
 import { ChangeJob } from '../../jobs/jobs.commands.js';
 import { GetJob, ListJobs } from '../../jobs/jobs.queries.js';
@@ -9,7 +9,7 @@ import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import { jobChanges, toCDataJob } from './cdata.mapping.js';
 import { CDataController } from './cdata.decorators.js';
-import { JOB_EXAMPLE, list } from './examples.js';
+import { CREATE_JOB_EXAMPLE, JOB_EXAMPLE, list } from './examples.js';
 import { CreateJobDto, UpdateJobDto } from './jobs.dto.js';
 import { ListQueryDto } from './list-query.dto.js';
 
@@ -32,6 +32,11 @@ export class CDataJobsController {
 
   @Post('workspaces/:workspace_id/jobs')
   @ApiOperation({ summary: 'Create a job in a workspace; its queries become tasks' })
+  @ApiExtraModels(CreateJobDto)
+  @ApiBody({
+    schema: { $ref: getSchemaPath(CreateJobDto) },
+    examples: { nightly: { summary: 'A nightly job with one task (add source_connection_id and destination_connection_id to run it)', value: CREATE_JOB_EXAMPLE } },
+  })
   @ApiAnswer(201, 'The job', JOB_EXAMPLE)
   @ApiErrors(400, 401, 409)
   async create(@Param('workspace_id') workspaceId: string, @Body() dto: CreateJobDto, @Ctx() ctx: CommandContext) {
@@ -63,7 +68,7 @@ export class CDataJobsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a job' })
   @ApiAnswer(204, 'Deleted', null)
-  @ApiErrors(401, 404)
+  @ApiErrors(401, 404, [409, 'JOB.RUNNING', 'The job has an active run: cancel it or wait for it to end; or a concurrent change'])
   async remove(@Param('job_id') jobId: string, @Ctx() ctx: CommandContext) {
     await this.commands.execute(new ChangeJob(jobId, { type: 'DeleteJob', data: {} }, ctx));
   }

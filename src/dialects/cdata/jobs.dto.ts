@@ -1,7 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
-import { OptionalBoolean, OptionalDate, OptionalInt, OptionalOneOf, OptionalString, RequiredString } from './fields.js';
+import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
+import { LIMITS } from '../../core/limits.js';
+import { Name, OptionalField, OptionalBoolean, OptionalDate, OptionalInt, OptionalOneOf, OptionalString, Query, RequiredString } from './fields.js';
+
+const nullable = { nullable: true };
 
 export const CDATA_JOB_TYPES = ['Standard', 'SyncAll', 'LoadFolder', 'ChangeDataCapture', 'ReverseETL'] as const;
 
@@ -27,89 +30,94 @@ export class ConnectionRefDto {
 
 /** Every setting CData Sync lists for a job. Keys are matched case-insensitively (`Batch_Size`, `batch_size`). */
 export class JobSettingsDto {
-  @IsOptional() @IsString() @ApiPropertyOptional({ description: 'Source connection id', example: '550e8400-e29b-41d4-a716-446655440000' })
-  source_connection_id?: string;
+  @OptionalField(nullable) @IsString() @ApiPropertyOptional({ type: String, nullable: true, description: 'Source connection id (null detaches it)', example: '550e8400-e29b-41d4-a716-446655440000' })
+  source_connection_id?: string | null;
 
-  @IsOptional() @IsString() @ApiPropertyOptional({ description: 'Destination connection id', example: '550e8400-e29b-41d4-a716-446655440220' })
-  destination_connection_id?: string;
+  @OptionalField(nullable) @IsString() @ApiPropertyOptional({ type: String, nullable: true, description: 'Destination connection id (null detaches it)', example: '550e8400-e29b-41d4-a716-446655440220' })
+  destination_connection_id?: string | null;
 
-  @IsOptional() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, description: 'Source connection as {id, name} (alternative to source_connection_id)' })
-  source_connection?: ConnectionRefDto;
+  @OptionalField(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Source connection as {id, name} (alternative to source_connection_id)' })
+  source_connection?: ConnectionRefDto | null;
 
-  @IsOptional() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, description: 'Destination connection as {id, name}' })
-  destination_connection?: ConnectionRefDto;
+  @OptionalField(nullable) @IsObject() @ValidateNested() @Type(() => ConnectionRefDto) @ApiPropertyOptional({ type: ConnectionRefDto, nullable: true, description: 'Destination connection as {id, name}' })
+  destination_connection?: ConnectionRefDto | null;
 
-  @IsOptional() @ValidateNested() @Type(() => ScheduleDto) @ApiPropertyOptional({ type: ScheduleDto })
+  @OptionalField() @IsObject() @ValidateNested() @Type(() => ScheduleDto) @ApiPropertyOptional({ type: ScheduleDto })
   schedule?: ScheduleDto;
 
   @OptionalString('Scheduler cron string (same as schedule.cron)')
   cron?: string;
 
   @OptionalBoolean('Send email alerts after the job completes') send_email?: boolean;
-  @OptionalString('Address alerts are sent to', 'ops@example.com') email_to?: string;
-  @OptionalString('Subject of alert emails') email_subject?: string;
+  @OptionalString('Address alerts are sent to', 'ops@example.com', nullable) email_to?: string;
+  @OptionalString('Subject of alert emails', undefined, nullable) email_subject?: string;
   @OptionalBoolean('Send email only when an error occurs') email_error_only?: boolean;
   @OptionalBoolean('Run the tasks in parallel') enable_parallel_processing?: boolean;
-  @OptionalInt('Number of workers for parallel processing', 1, 64, 4) worker_pool?: number;
+  @OptionalInt('Number of workers for parallel processing', 1, 64, 4, nullable) worker_pool?: number;
   @OptionalOneOf([1, 2, 3, 4, 5], 'Log verbosity level') verbosity?: number;
-  @OptionalString('Destination schema', 'public') destination_schema?: string;
-  @OptionalString('Prefix for every replicated table', 'stg_') table_name_prefix?: string;
+  @OptionalString('Destination schema', 'public', nullable) destination_schema?: string;
+  @OptionalString('Prefix for every replicated table', 'stg_', nullable) table_name_prefix?: string;
   @OptionalBoolean('Synchronise times in GMT rather than local time') use_gmt_datetime?: boolean;
   @OptionalBoolean('History mode') history_mode?: boolean;
   @OptionalBoolean('Delete all rows before each update') truncate_table_data?: boolean;
   @OptionalBoolean('Drop the table before each update') drop_table?: boolean;
   @OptionalBoolean('Truncate strings too large for the column') auto_truncate_strings?: boolean;
   @OptionalBoolean('Go on to the next task when one fails') continue_on_error?: boolean;
-  @OptionalOneOf(['HardDelete', 'SoftDelete', 'SkipDelete'], 'How deletions in the source are applied') deletion_behavior?: string;
+  @OptionalOneOf(['HardDelete', 'SoftDelete', 'SkipDelete'], 'How deletions in the source are applied', nullable) deletion_behavior?: string;
   @OptionalBoolean('Add columns and alter types when source and destination differ') alter_schema?: boolean;
-  @OptionalInt('Size of the time frames replication is split into', 1, undefined, 7) replicate_interval?: number;
-  @OptionalOneOf(['minutes', 'hours', 'days', 'weeks', 'months', 'years'], 'Unit of replicate_interval') replicate_interval_unit?: string;
+  @OptionalInt('Size of the time frames replication is split into', 1, undefined, 7, nullable) replicate_interval?: number;
+  @OptionalOneOf(['minutes', 'hours', 'days', 'weeks', 'months', 'years'], 'Unit of replicate_interval', nullable) replicate_interval_unit?: string;
   @OptionalDate('Earliest date to replicate from (yyyy-MM-dd)') replicate_start_date?: string;
-  @OptionalInt('Rows per batch', 1, 1_000_000, 1000) batch_size?: number;
-  @OptionalString('Code of the pre-job event') pre_job_event?: string;
-  @OptionalString('Code of the post-job event') post_job_event?: string;
+  @OptionalInt('Rows per batch', 1, 1_000_000, 1000, nullable) batch_size?: number;
+  @OptionalString('Code of the pre-job event', undefined, nullable) pre_job_event?: string;
+  @OptionalString('Code of the post-job event', undefined, nullable) post_job_event?: string;
 
-  @IsOptional() @IsObject() @ApiPropertyOptional({ type: Object, description: 'CDC engine settings such as Name and Schema', example: { name: 'pg', schema: 'public' } })
+  @OptionalField(nullable) @IsObject() @ApiPropertyOptional({ type: Object, nullable: true, description: 'CDC engine settings such as Name and Schema', example: { name: 'pg', schema: 'public' } })
   cdc_engine_settings?: Record<string, unknown>;
 
-  @IsOptional() @IsArray() @IsString({ each: true }) @ApiPropertyOptional({ type: [String], example: ['nightly', 'crm'] })
+  @OptionalField() @IsArray() @IsString({ each: true }) @ApiPropertyOptional({ type: [String], example: ['nightly', 'crm'] })
   labels?: string[];
 
-  @OptionalString('Id of the pipeline the job belongs to') pipeline_id?: string;
-  @OptionalString('Default incremental column of the tasks: each run loads only rows above the highest value already loaded', 'updated_at')
+  @OptionalString('Id of the pipeline the job belongs to', undefined, nullable) pipeline_id?: string;
+  @OptionalString('Default incremental column of the tasks: each run loads only rows above the highest value already loaded', 'updated_at', nullable)
   incremental_column?: string;
 }
 
 export class CreateJobDto extends JobSettingsDto {
-  @RequiredString('Job name, unique in its workspace', 'ReverseETLJob')
+  @Name('Job name, unique in its workspace', 'ReverseETLJob')
   name: string;
 
-  @IsOptional() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
+  @OptionalField() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
   @ApiPropertyOptional({ enum: CDATA_JOB_TYPES, default: 'Standard' })
   type?: (typeof CDATA_JOB_TYPES)[number];
 
-  @IsOptional() @IsArray() @IsString({ each: true })
-  @ApiPropertyOptional({ type: [String], description: 'Queries; each becomes a task, in order', example: ['REPLICATE [Accounts] SELECT * FROM [Accounts]'] })
+  @OptionalField() @IsArray() @IsString({ each: true }) @MaxLength(LIMITS.queryLength, { each: true, message: `each of $property must be at most ${LIMITS.queryLength} characters long` })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', maxLength: LIMITS.queryLength },
+    description: 'Queries; each becomes a task, in order',
+    example: ['REPLICATE [Accounts] SELECT * FROM [Accounts]'],
+  })
   queries?: string[];
 }
 
 export class UpdateJobDto extends JobSettingsDto {
-  @OptionalString('New job name', 'reverseETLJob')
+  @Name('New job name', 'reverseETLJob', { optional: true })
   name?: string;
 
-  @IsOptional() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
+  @OptionalField() @IsIn(CDATA_JOB_TYPES, { message: `type must be one of: ${CDATA_JOB_TYPES.join(', ')}` })
   @ApiPropertyOptional({ enum: CDATA_JOB_TYPES })
   type?: (typeof CDATA_JOB_TYPES)[number];
 }
 
 export class TaskDto {
-  @IsString() @ApiProperty({ example: 'REPLICATE [Accounts] SELECT * FROM [Accounts]' })
+  @Query('The task query')
   query: string;
 
-  @IsOptional() @IsBoolean() @ApiPropertyOptional({ default: true })
+  @OptionalField() @IsBoolean() @ApiPropertyOptional({ default: true })
   is_active?: boolean;
 
-  @OptionalString('Incremental column of this task (default: the job\'s incremental_column)', 'id')
+  @OptionalString('Incremental column of this task (default: the job\'s incremental_column)', 'id', nullable)
   incremental_column?: string;
 
   @OptionalInt('Position to insert the task at (default: last)', 0)
@@ -117,13 +125,13 @@ export class TaskDto {
 }
 
 export class UpdateTaskDto {
-  @OptionalString('The task query', 'REPLICATE [Accounts] SELECT * FROM [Accounts]')
+  @Query('The task query', { optional: true })
   query?: string;
 
   @OptionalBoolean('Run the task when the job runs')
   is_active?: boolean;
 
-  @OptionalString('Incremental column of this task', 'id')
+  @OptionalString('Incremental column of this task (null: the job\'s incremental_column)', 'id', nullable)
   incremental_column?: string;
 
   @OptionalInt('Move the task to this position', 0, undefined, 1)
@@ -139,7 +147,7 @@ export class MoveTaskDto {
 }
 
 export class ExecuteJobDto {
-  @IsOptional() @IsArray() @IsString({ each: true })
+  @OptionalField() @IsArray() @IsString({ each: true })
   @ApiPropertyOptional({ type: [String], description: 'Ids of the tasks to run (default: every active task)', example: ['870237973789151200'] })
   tasks?: string[];
 }

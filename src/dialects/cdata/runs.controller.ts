@@ -28,7 +28,7 @@ export class CDataRunsController {
   @ApiOperation({ summary: 'Queue a run of the job (all active tasks, or `tasks`); while one is active, answers that one (200)' })
   @ApiAnswer(202, 'The new run, queued', { ...HISTORY_EXAMPLE, status: 'queued' })
   @ApiAnswer(200, 'The job already had an active run: that run', { ...HISTORY_EXAMPLE, status: 'running' })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 409)
   async execute(@Param('job_id') jobId: string, @Body() dto: ExecuteJobDto, @Ctx() ctx: CommandContext, @Res({ passthrough: true }) res: Response) {
     const { runId, created, position } = await this.commands.execute(new ExecuteJob(jobId, dto.tasks, ctx));
     res.status(created ? 202 : 200);

@@ -35,7 +35,7 @@ export class CDataTasksController {
   @Post()
   @ApiOperation({ summary: 'Add a task (at the end, or at `index`)' })
   @ApiAnswer(201, 'The task', TASK_EXAMPLE)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 409)
   async add(@Param('job_id') jobId: string, @Body() dto: TaskDto, @Ctx() ctx: CommandContext) {
     const task = { id: randomUUID(), query: dto.query, isActive: dto.is_active ?? true, incrementalColumn: dto.incremental_column ?? null };
     return this.change(jobId, task.id, { type: 'AddTask', data: { task, index: dto.index } }, ctx);
@@ -78,7 +78,7 @@ export class CDataTasksController {
   @Put(':task_id')
   @ApiOperation({ summary: 'Update a task (query, is_active, index)' })
   @ApiAnswer(200, 'The task', TASK_EXAMPLE)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 409)
   async update(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Body() dto: UpdateTaskDto, @Ctx() ctx: CommandContext) {
     const data = { taskId, query: dto.query, isActive: dto.is_active, incrementalColumn: dto.incremental_column, index: dto.index };
     return this.change(jobId, taskId, { type: 'UpdateTask', data }, ctx);
@@ -88,7 +88,7 @@ export class CDataTasksController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a task; the tasks after it move up' })
   @ApiAnswer(204, 'Deleted', null)
-  @ApiErrors(401, 404)
+  @ApiErrors(401, 404, [409, 'JOB.RUNNING', 'The job has an active run: cancel it or wait for it to end; or a concurrent change'])
   async remove(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Ctx() ctx: CommandContext) {
     await this.commands.execute(new ChangeJob(jobId, { type: 'DeleteTask', data: { taskId } }, ctx));
   }
@@ -97,7 +97,7 @@ export class CDataTasksController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Move a task from from_index to to_index' })
   @ApiAnswer(200, 'The task at its new index', { ...TASK_EXAMPLE, index: 1 })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 409)
   async move(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Body() dto: MoveTaskDto, @Ctx() ctx: CommandContext) {
     return this.change(jobId, taskId, { type: 'MoveTask', data: { taskId, fromIndex: dto.from_index, toIndex: dto.to_index } }, ctx);
   }

@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { LOG_LEVELS } from '../../runs/runs.read-model.js';
+import { LOG_LEVELS, type RunDoc } from '../../runs/runs.read-model.js';
 import { AdminTokenGuard } from '../../http/admin-token.guard.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { JsonErrorFilter } from '../../http/error.filter.js';
@@ -29,20 +29,66 @@ class LogQueryDto {
   cursor?: string;
 }
 
+const STEP_EXAMPLE = {
+  taskId: '6f1c2f0e-8f55-4a53-9d2c-2b1f3f1d9a10',
+  query: 'REPLICATE [Accounts] SELECT * FROM [Accounts]',
+  status: 'running',
+  source: 'Accounts',
+  destination: 'Accounts',
+  rowsRead: 120000,
+  rowsWritten: 120000,
+  watermarkBefore: 0,
+  watermark: 120000,
+  error: null,
+  startedAt: '2026-11-23T08:00:00.130Z',
+  finishedAt: null,
+  durationMs: null,
+  metrics: { rowsProcessed: 120000, sinceLastCheck: 40000, latencyMs: { min: 8.2, max: 31.5, avg: 12.9 }, lastId: 120000, at: '2026-11-23T08:00:03.000Z' },
+};
+
 const RUN_EXAMPLE = {
   id: '3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c',
   jobId: '0b6e3c55-1d6f-4f0a-9e57-3a3c2f7f4b21',
+  workspaceId: 'default',
+  jobName: 'ReverseETLJob',
   status: 'running',
   trigger: 'schedule',
-  steps: [
-    {
-      taskId: '6f1c2f0e-8f55-4a53-9d2c-2b1f3f1d9a10',
-      status: 'running',
-      rowsWritten: 120000,
-      metrics: { rowsProcessed: 120000, sinceLastCheck: 40000, latencyMs: { min: 8.2, max: 31.5, avg: 12.9 }, lastId: 120000, at: '2026-11-23T08:00:03.000Z' },
-    },
-  ],
+  requestedBy: 'scheduler',
+  slot: '2026-11-23T08:00:00.000Z',
+  owner: { instanceId: '9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f', hostname: 'sluice-1', pid: 4242 },
+  queuedAt: '2026-11-23T08:00:00.000Z',
+  startedAt: '2026-11-23T08:00:00.120Z',
+  finishedAt: null,
+  durationMs: null,
+  rowsRead: 120000,
+  rowsWritten: 120000,
+  error: null,
+  steps: [STEP_EXAMPLE],
+  version: 3,
 };
+
+/** A run as this route shows it: the fields named here, whatever else the read model keeps. */
+function toRunView(run: RunDoc) {
+  const { id, jobId, workspaceId, jobName, status, trigger, requestedBy, slot, owner, queuedAt, startedAt, finishedAt } = run;
+  const { durationMs, rowsRead, rowsWritten, error, version } = run;
+  const steps = run.steps.map((s) => ({
+    taskId: s.taskId,
+    query: s.query,
+    status: s.status,
+    source: s.source,
+    destination: s.destination,
+    rowsRead: s.rowsRead,
+    rowsWritten: s.rowsWritten,
+    watermarkBefore: s.watermarkBefore ?? null,
+    watermark: s.watermark ?? null,
+    error: s.error,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    durationMs: s.durationMs,
+    metrics: s.metrics,
+  }));
+  return { id, jobId, workspaceId, jobName, status, trigger, requestedBy, slot, owner, queuedAt, startedAt, finishedAt, durationMs, rowsRead, rowsWritten, error, steps, version };
+}
 
 @ApiTags('Sluice: runs')
 @ApiSecurity('x-cdata-authtoken')
@@ -58,8 +104,8 @@ export class RunsController {
   @ApiOperation({ summary: 'A run with its steps and their live metrics' })
   @ApiAnswer(200, 'The run', RUN_EXAMPLE)
   @ApiErrors(401, 404)
-  run(@Param('run_id') runId: string) {
-    return this.queries.execute(new GetRun(runId));
+  async run(@Param('run_id') runId: string) {
+    return toRunView(await this.queries.execute(new GetRun(runId)));
   }
 
   @Get(':run_id/logs')
