@@ -56,7 +56,7 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
         (await api('post', `${V2}/workspaces/crash/connections`, { name, kind, settings }).expect(201)).body.id;
       const from = await conn('in', 'csv', { path: dir });
       const into = await conn('out', 'sqlite', { path: join(h.files, 'out.db') });
-      jobId = (await api('post', `${V2}/workspaces/crash/jobs`, { name: 'doomed', source_connection_id: from, destination_connection_id: into, batch_size: 10, queries: ['REPLICATE [big]'] }).expect(201)).body.id;
+      jobId = (await api('post', `${V2}/workspaces/crash/jobs`, { name: 'doomed', source_connection_id: from, destination_connection_id: into, batch_size: 1, queries: ['REPLICATE [big]'] }).expect(201)).body.id;
       runId = (await api('post', `${V2}/jobs/${jobId}/execute`, {}).expect(202)).body.id;
       // Crash once the run has recorded some progress (about every second).
       const progressed = async () => (await api('get', `/v1/runs/${runId}`)).body.steps?.[0]?.metrics?.rowsProcessed > 0;
