@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   'JOB.RUNNING': 409,
   'RUN.NOT_ACTIVE': 409,
   'RUN.ALREADY_CLAIMED': 409,
+  'READ_MODEL.BEHIND': 202,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
