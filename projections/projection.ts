@@ -23,6 +23,8 @@ interface Entry {
   /** Sortable position of the last event applied to the document (or that deleted it); null: none yet. */
   applied: string | null;
   changed: boolean;
+  /** The event of this batch that last changed it: that event may change it again. */
+  changedBy?: string;
 }
 
 /**
@@ -57,20 +59,20 @@ export class ProjectionTx {
   async put(collection: string, doc: Doc): Promise<void> {
     const entry = await this.load(collection, doc.id);
     if (this.reached(entry)) return;
-    Object.assign(entry, { doc, applied: this.current, changed: true });
+    Object.assign(entry, { doc, applied: this.current, changed: true, changedBy: this.current });
   }
 
   async delete(collection: string, id: string): Promise<void> {
     const entry = await this.load(collection, id);
     if (this.reached(entry)) return;
-    Object.assign(entry, { doc: null, applied: this.current, changed: true });
+    Object.assign(entry, { doc: null, applied: this.current, changed: true, changedBy: this.current });
   }
 
   /** Changes a document that must exist; a missing one (deleted, or never created) is left alone. */
   async update<T extends Doc>(collection: string, id: string, change: (doc: T) => T): Promise<void> {
     const entry = await this.load(collection, id);
     if (!entry.doc || this.reached(entry)) return;
-    Object.assign(entry, { doc: change(entry.doc as T), applied: this.current, changed: true });
+    Object.assign(entry, { doc: change(entry.doc as T), applied: this.current, changed: true, changedBy: this.current });
   }
 
   writes(): DocWrite[] {
@@ -88,7 +90,7 @@ export class ProjectionTx {
   }
 
   private reached(entry: Entry): boolean {
-    return entry.applied !== null && entry.applied >= this.current;
+    return entry.applied !== null && entry.applied >= this.current && entry.changedBy !== this.current;
   }
 
   private async load(collection: string, id: string): Promise<Entry> {
