@@ -1,4 +1,5 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
@@ -24,12 +25,19 @@ export class HealthController {
       'Reachability of the event store and the read store, and each projection: its checkpoint, the log head, how far behind it is, ' +
       'and whether it is stalled on an event it cannot apply (503 when a store is down or a projection is stalled)',
   })
-  check() {
-    return this.health.check([
-      () => this.ping('eventStore', () => this.events.ping()),
-      () => this.ping('readStore', () => this.reads.ping()),
-      () => this.projections(),
-    ]);
+  async check(@Res({ passthrough: true }) res: Response) {
+    try {
+      return await this.health.check([
+        () => this.ping('eventStore', () => this.events.ping()),
+        () => this.ping('readStore', () => this.reads.ping()),
+        () => this.projections(),
+      ]);
+    } catch (error) {
+      // The details say what is down; the app's error filter would replace them with a generic message.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      res.status(503);
+      return error.getResponse();
+    }
   }
 
   private async ping(key: string, ping: () => Promise<void>) {

@@ -74,8 +74,10 @@ describe('projections in the running app (e2e)', () => {
     try {
       let runs: ProjectionHealth | undefined;
       let status = 0;
-      while (runs?.state !== 'stalled') {
+      for (let i = 0; runs?.state !== 'stalled'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
         const res = await h.raw().get('/health');
+        if (i === 100) throw new Error(JSON.stringify(res.body));
         status = res.status;
         runs = res.body.details?.projections?.runs;
       }
