@@ -14,8 +14,7 @@ export const connectionsProjection: Projection = {
     switch (event.type) {
       case 'ConnectionCreated': {
         const { connectionId, ...definition } = event.data;
-        tx.put(CONNECTIONS, { id: connectionId, ...definition, createdAt: at, updatedAt: at, version: recorded.revision });
-        return;
+        return tx.put(CONNECTIONS, { id: connectionId, ...definition, createdAt: at, updatedAt: at, version: recorded.revision });
       }
       case 'ConnectionUpdated': {
         const { connectionId, ...changed } = event.data;

@@ -11,7 +11,7 @@ export const logsProjection: Projection = {
     const event = recorded as unknown as RunEvent & RecordedEvent;
     if (event.type !== 'RunLogged') return;
     const { runId, jobId, level, message, taskId } = event.data;
-    tx.put(LOGS, {
+    return tx.put(LOGS, {
       id: recorded.id,
       runId,
       jobId,

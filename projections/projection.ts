@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '../src/core/events.js';
-import type { Doc, DocWrite, IndexSpec, ReadStore } from '../src/core/read-store.js';
+import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
+import { APPLIED, type Doc, type DocWrite, type IndexSpec, type ReadStore } from '../src/core/read-store.js';
 
 /** One read model: the collections it owns and how each event changes them. */
 export interface Projection {
@@ -8,45 +8,108 @@ export interface Projection {
   apply(event: RecordedEvent, tx: ProjectionTx): Promise<void>;
 }
 
+/** Where a projection remembers the position of each document it deleted, so a re-delivery cannot bring it back. */
+export const tombstones = (p: Projection) => `${p.name}_deleted`;
+
+/** Every collection a projection writes: its own and its tombstones. */
+export function collectionsOf(p: Projection): Record<string, IndexSpec[]> {
+  return { ...p.collections, [tombstones(p)]: [] };
+}
+
+interface Entry {
+  collection: string;
+  id: string;
+  doc: Doc | null;
+  /** Sortable position of the last event applied to the document (or that deleted it); null: none yet. */
+  applied: string | null;
+  changed: boolean;
+  /** The event of this batch that last changed it: that event may change it again. */
+  changedBy?: string;
+}
+
 /**
  * The documents a batch of events touches, read once and written once. Reads see the batch's own
  * earlier writes; `writes()` is what the store commits together with the checkpoint.
+ *
+ * Each document carries the position of the last event applied to it, and an event at or below that
+ * changes nothing: a batch delivered again, with whatever boundaries, leaves the documents as they are.
  */
 export class ProjectionTx {
-  private readonly docs = new Map<string, { collection: string; id: string; doc: Doc | null }>();
+  private readonly docs = new Map<string, Entry>();
+  private current = '';
 
   constructor(
     private readonly store: ReadStore,
+    private readonly projection: Projection,
     /** Where a collection really lives: itself, or its rebuild copy. */
     private readonly physical: (collection: string) => string = (c) => c,
   ) {}
 
+  /** Applies one event to the documents it has not reached yet. */
+  async apply(event: RecordedEvent): Promise<void> {
+    this.current = sortablePosition(event.position);
+    await this.projection.apply(event, this);
+  }
+
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
-    const key = `${collection}\u0000${id}`;
-    const cached = this.docs.get(key);
-    if (cached) return cached.doc as T | null;
-    const doc = await this.store.get<T>(this.physical(collection), id);
-    this.docs.set(key, { collection, id, doc });
-    return doc;
+    return (await this.load(collection, id)).doc as T | null;
   }
 
-  put(collection: string, doc: Doc): void {
-    this.docs.set(`${collection}\u0000${doc.id}`, { collection, id: doc.id, doc });
+  /** Creates or replaces a document, unless it (or its deletion) already reflects this event. */
+  async put(collection: string, doc: Doc): Promise<void> {
+    const entry = await this.load(collection, doc.id);
+    if (this.reached(entry)) return;
+    Object.assign(entry, { doc, applied: this.current, changed: true, changedBy: this.current });
   }
 
-  delete(collection: string, id: string): void {
-    this.docs.set(`${collection}\u0000${id}`, { collection, id, doc: null });
+  async delete(collection: string, id: string): Promise<void> {
+    const entry = await this.load(collection, id);
+    if (this.reached(entry)) return;
+    Object.assign(entry, { doc: null, applied: this.current, changed: true, changedBy: this.current });
   }
 
   /** Changes a document that must exist; a missing one (deleted, or never created) is left alone. */
   async update<T extends Doc>(collection: string, id: string, change: (doc: T) => T): Promise<void> {
-    const doc = await this.get<T>(collection, id);
-    if (doc) this.put(collection, change(doc));
+    const entry = await this.load(collection, id);
+    if (!entry.doc || this.reached(entry)) return;
+    Object.assign(entry, { doc: change(entry.doc as T), applied: this.current, changed: true, changedBy: this.current });
   }
 
   writes(): DocWrite[] {
-    return [...this.docs.values()].map(({ collection, id, doc }) =>
-      doc ? { collection: this.physical(collection), op: 'upsert', doc } : { collection: this.physical(collection), op: 'delete', id },
-    );
+    const writes: DocWrite[] = [];
+    for (const { collection, id, doc, applied, changed } of this.docs.values()) {
+      if (!changed) continue;
+      if (doc) {
+        writes.push({ collection: this.physical(collection), op: 'upsert', doc: { ...doc, [APPLIED]: applied } });
+      } else {
+        writes.push({ collection: this.physical(collection), op: 'delete', id });
+        writes.push({ collection: this.physical(tombstones(this.projection)), op: 'upsert', doc: { id: `${collection}/${id}`, [APPLIED]: applied } });
+      }
+    }
+    return writes;
+  }
+
+  private reached(entry: Entry): boolean {
+    return entry.applied !== null && entry.applied >= this.current && entry.changedBy !== this.current;
+  }
+
+  private async load(collection: string, id: string): Promise<Entry> {
+    const key = `${collection}\u0000${id}`;
+    let entry = this.docs.get(key);
+    if (entry) return entry;
+    const stored = await this.store.getApplied(this.physical(collection), id);
+    let applied: string | null = null;
+    let doc: Doc | null = null;
+    if (stored) {
+      const { [APPLIED]: position, ...rest } = stored;
+      doc = rest as Doc;
+      applied = position ?? null;
+    } else {
+      const tombstone = await this.store.getApplied(this.physical(tombstones(this.projection)), `${collection}/${id}`);
+      applied = tombstone?.[APPLIED] ?? null;
+    }
+    entry = { collection, id, doc, applied, changed: false };
+    this.docs.set(key, entry);
+    return entry;
   }
 }

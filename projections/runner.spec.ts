@@ -9,6 +9,7 @@ import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../src/jobs/job.model.js';
 import { PROJECTIONS } from './index.js';
 import { type JobDoc, JOBS } from '../src/jobs/jobs.read-model.js';
 import { ProjectionRunner } from './runner.js';
+import type { Projection } from './projection.js';
 
 const ctx = { actor: 'admin', correlationId: 'c', commandId: 'cmd', clock: () => new Date('2026-01-01T00:00:00Z') };
 let n = 0;
@@ -76,5 +77,66 @@ describe('projection runner', () => {
     const { position } = await events.append('job-0', [stored(taskAdded('0', 'u', 1))], 1);
     await runner.waitFor(position);
     expect((await reads.get<JobDoc>(JOBS, '0'))?.tasks.map((t) => t.id)).toEqual(['t', 'u']);
+  });
+
+  it('stalls visibly on an event it cannot apply, retries it, and never skips it', async () => {
+    let broken = true;
+    const fragile: Projection = {
+      name: 'fragile',
+      collections: { fragile_docs: [] },
+      async apply(event, tx) {
+        if (event.type === 'Bad' && broken) throw new Error('cannot apply Bad');
+        await tx.put('fragile_docs', { id: event.id, type: event.type });
+      },
+    };
+    const good = (type: string): DomainEvent => ({ type, data: {} }) as unknown as DomainEvent;
+    await events.append('x-1', [stored(good('Good')), stored(good('Bad')), stored(good('After'))], 'no_stream');
+    const bad = (await events.readAll({ maxCount: 10 }))[1];
+    runner = new ProjectionRunner(events, reads, [fragile]);
+    await runner.start();
+    let status = await runner.status();
+    while (!status[0].stalled) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await runner.status();
+    }
+    expect(status[0]).toMatchObject({ name: 'fragile', behind: true, stalled: { position: bad.position, type: 'Bad', reason: 'cannot apply Bad' } });
+    expect((await reads.find('fragile_docs')).items.map((d) => d.type)).not.toContain('After');
+    broken = false;
+    expect(await runner.waitFor((await events.lastPosition())!, 10_000)).toBe(true);
+    expect((await reads.find('fragile_docs')).items.map((d) => d.type).sort()).toEqual(['After', 'Bad', 'Good']);
+    expect((await runner.status())[0]).toMatchObject({ behind: false, eventsBehind: 0 });
+    expect((await runner.status())[0].stalled).toBeUndefined();
+  });
+
+  it('says when a position was not reached in time, and at once when it is stopped', async () => {
+    const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
+    await runner.start();
+    expect(await runner.waitFor(position)).toBe(true);
+    expect(await runner.waitFor(String(Number(position) + 1), 10)).toBe(false);
+    await runner.stop();
+    expect(await runner.waitFor(String(Number(position) + 1))).toBe(false);
+  });
+
+  it('runs each projection in one instance at a time; the other follows and takes over when it stops', async () => {
+    const otherReads = new SqliteReadStore(join(dir, 'read.db'));
+    const other = new ProjectionRunner(events, otherReads, PROJECTIONS);
+    try {
+      await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
+      await runner.start();
+      await other.start();
+      const { position } = await events.append('job-a', [stored(taskAdded('a', 't2', 1))], 1);
+      expect(await runner.waitFor(position)).toBe(true);
+      expect(await other.waitFor(position)).toBe(true);
+      const leaders = async () => [(await runner.status()).filter((s) => s.leader).length, (await other.status()).filter((s) => s.leader).length];
+      expect(await leaders()).toEqual([PROJECTIONS.length, 0]);
+      await runner.stop();
+      const next = await events.append('job-a', [stored(taskAdded('a', 't3', 2))], 2);
+      expect(await other.waitFor(next.position)).toBe(true);
+      expect((await leaders())[1]).toBe(PROJECTIONS.length);
+      expect((await otherReads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2', 't3']);
+    } finally {
+      await other.stop();
+      await otherReads.close();
+    }
   });
 });

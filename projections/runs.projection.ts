@@ -18,7 +18,7 @@ export const runsProjection: Projection = {
     switch (event.type) {
       case 'RunQueued': {
         const p = event.data;
-        tx.put(RUNS, {
+        await tx.put(RUNS, {
           id: p.runId,
           jobId: p.jobId,
           workspaceId: p.workspaceId,

@@ -27,6 +27,7 @@ export const ERROR_STATUS = {
   'CONNECTION.SECRET_KEY_MISSING': 503,
   'BODY.TOO_LARGE': 413,
   'BODY.UNSUPPORTED_TYPE': 415,
+  'READ_MODEL.BEHIND': 202,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,7 +1,38 @@
+import { DomainError } from './errors.js';
+
+/** Where one projection stands: its checkpoint against the log's newest position, and why it is stuck if it is. */
+export interface ProjectionStatus {
+  name: string;
+  checkpoint: string | null;
+  /** The log's newest position. */
+  head: string | null;
+  behind: boolean;
+  /** How many events the checkpoint trails the log by, where positions count events (the embedded log). */
+  eventsBehind?: number;
+  /** Whether this instance runs the projection (holds its lease) rather than following another's checkpoint. */
+  leader: boolean;
+  /** An event it cannot apply: it retries with backoff and never skips it. */
+  stalled?: { reason: string; since: string; position?: string; type?: string };
+}
+
 /** How far the read models have caught up: queries wait on it to read their own writes. */
 export interface ReadModelProgress {
-  /** Resolves once every read model has applied the event at `position` (or after the timeout). */
-  waitFor(position: string | undefined, timeoutMs?: number): Promise<void>;
+  /** Resolves true once every read model has applied the event at `position`; false after the timeout. */
+  waitFor(position: string | undefined, timeoutMs?: number): Promise<boolean>;
+  status(): Promise<ProjectionStatus[]>;
 }
 
 export const READ_MODEL_PROGRESS = Symbol('ReadModelProgress');
+
+/** The read models had not reached a write's position in time: the write happened, the answer is not ready. */
+export class ReadModelBehindError extends DomainError {
+  constructor(readonly position: string) {
+    super('READ_MODEL.BEHIND', `Accepted at position ${position}; the read models have not caught up with it yet, ask again shortly`);
+    this.name = 'ReadModelBehindError';
+  }
+}
+
+/** Waits for the read models to reach `position`, or says they have not. */
+export async function readYourWrite(progress: ReadModelProgress, position: string | undefined): Promise<void> {
+  if (position !== undefined && !(await progress.waitFor(position))) throw new ReadModelBehindError(position);
+}

@@ -46,16 +46,39 @@ export interface CheckpointUpdate {
   position: string;
 }
 
+/**
+ * The field in which a projection keeps, on each document, the position (sortablePosition) of the last
+ * event applied to it. Stores keep it but leave it out of `get` and `find`: only `getApplied` shows it.
+ */
+export const APPLIED = '_pos';
+
+/** Who runs a projection: one instance at a time holds it until `expiresAt` (epoch ms) unless it renews. */
+export interface Lease {
+  name: string;
+  owner: string;
+  expiresAt: number;
+}
+
 /** Read models. Implemented on SQLite (embedded) and MongoDB (production). */
 export interface ReadStore {
   ensureCollection(name: string, indexes: IndexSpec[]): Promise<void>;
   dropCollection(name: string): Promise<void>;
   get<T extends Doc>(collection: string, id: string): Promise<T | null>;
+  /** The document with its APPLIED field, for a projection deciding whether an event is already in it. */
+  getApplied<T extends Doc>(collection: string, id: string): Promise<(T & { [APPLIED]?: string }) | null>;
   find<T extends Doc>(collection: string, query?: FindQuery): Promise<Page<T>>;
   write(writes: DocWrite[], checkpoint?: CheckpointUpdate): Promise<void>;
   checkpoint(projection: string): Promise<string | null>;
   /** Replaces each target collection by its source (rebuilt) collection and sets the checkpoint. */
   swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }): Promise<void>;
+  /**
+   * Takes the lease `name` for `owner` until now + `ttlMs` when it is free, expired or already the owner's
+   * (a renewal), and answers whether `owner` holds it now.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up at once, if `owner` holds it, so another instance need not wait for it to expire. */
+  releaseLease(name: string, owner: string): Promise<void>;
+  lease(name: string): Promise<Lease | null>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,11 +6,11 @@ import { describeError } from './errors.js';
 @Catch()
 export class JsonErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { status, code, message, field } = describeError(exception);
+    const { status, code, message, field, position } = describeError(exception);
     host
       .switchToHttp()
       .getResponse<Response>()
       .status(status)
-      .json({ error: { code, message, ...(field ? { field } : {}) } });
+      .json({ error: { code, message, ...(field ? { field } : {}), ...(position ? { position } : {}) } });
   }
 }

@@ -1,18 +1,22 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { DomainError } from '../core/errors.js';
 import { InvalidCursorError } from '../core/read-store.js';
+import { ReadModelBehindError } from '../core/read-model-progress.js';
 
 export interface HttpError {
   status: number;
   code: string;
   message: string;
   field?: string;
+  /** The write's position, when the read models had not caught up with it (202). */
+  position?: string;
 }
 
 const logger = new Logger('Errors');
 
 /** Turns anything thrown into a status, a stable code and a message; dialects shape the body. */
 export function describeError(error: unknown): HttpError {
+  if (error instanceof ReadModelBehindError) return { status: error.status, code: error.code, message: error.message, position: error.position };
   if (error instanceof DomainError) return { status: error.status, code: error.code, message: error.message, field: error.field };
   if (error instanceof InvalidCursorError) return { status: 400, code: 'VALIDATION', message: error.message, field: 'cursor' };
   if (error instanceof HttpException) {

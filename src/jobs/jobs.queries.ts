@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { type JobDoc, JOBS } from './jobs.read-model.js';
-import { READ_MODEL_PROGRESS, type ReadModelProgress } from '../core/read-model-progress.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
 import { DomainError } from '../core/errors.js';
 import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 
@@ -33,7 +33,7 @@ export class GetJobHandler implements IQueryHandler<GetJob> {
   ) {}
 
   async execute({ jobId, after }: GetJob): Promise<JobDoc> {
-    await this.runner.waitFor(after);
+    await readYourWrite(this.runner, after);
     const job = await this.store.get<JobDoc>(JOBS, jobId);
     if (!job) throw new DomainError('JOB.NOT_FOUND', `Job ${jobId} not found`);
     return job;

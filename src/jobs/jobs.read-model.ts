@@ -1,22 +1,16 @@
 import type { Doc } from '../core/read-store.js';
-import type { JobDefinition } from './job.decider.js';
-import type { Task } from './job.model.js';
+import type { JobState } from './job.decider.js';
 
-/** The jobs read model: a job's configuration with its tasks in order. */
-export interface JobDoc extends Doc, JobDefinition {
-  workspaceId: string;
-  tasks: Task[];
+/** The jobs read model: the job decider's state (configuration, tasks in order, run tracking) plus what only readers need. */
+export interface JobDoc extends Doc, Extract<JobState, { status: 'active' | 'deleted' }> {
   createdAt: string;
   createdBy: string;
   updatedAt: string;
   /** Revision of the job's stream this document reflects. */
   version: number;
-  activeRunId: string | null;
   /** When the active run was requested. */
   activeRunSince: string | null;
   lastRun: { id: string; status: string; endedAt: string } | null;
-  /** The latest cron slot fired or skipped. */
-  lastSlot: string | null;
   /** When the schedule last changed: slots before it never fire. */
   scheduleSince: string;
 }

@@ -1,5 +1,32 @@
 import { randomUUID } from 'node:crypto';
+import type { RecordedEvent } from '../../src/core/events.js';
 import { CheckpointMovedError, type Doc, type ReadStore } from '../../src/core/read-store.js';
+import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../../src/jobs/job.model.js';
+import { jobsProjection } from '../../projections/jobs.projection.js';
+import { collectionsOf, ProjectionTx } from '../../projections/projection.js';
+
+/** A job's life in the log: created, tasks added, moved, changed and deleted; a second job created and deleted. */
+function jobHistory(): RecordedEvent[] {
+  const events: Array<[string, string, Record<string, unknown>]> = [
+    ['job-a', 'JobCreated', { jobId: 'a', workspaceId: 'w', name: 'A', type: 'Standard', sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS }],
+    ['job-a', 'TaskAdded', { jobId: 'a', taskId: 't1', query: 'REPLICATE [t1]', isActive: true, index: 0 }],
+    ['job-a', 'TaskAdded', { jobId: 'a', taskId: 't2', query: 'REPLICATE [t2]', isActive: true, index: 1 }],
+    ['job-b', 'JobCreated', { jobId: 'b', workspaceId: 'w', name: 'B', type: 'Standard', sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS }],
+    ['job-a', 'TaskAdded', { jobId: 'a', taskId: 't0', query: 'REPLICATE [t0]', isActive: true, index: 0 }],
+    ['job-a', 'TaskMoved', { jobId: 'a', taskId: 't0', fromIndex: 0, toIndex: 2 }],
+    ['job-b', 'JobDeleted', { jobId: 'b', workspaceId: 'w' }],
+    ['job-a', 'TaskUpdated', { jobId: 'a', taskId: 't1', isActive: false }],
+    ['job-a', 'TaskDeleted', { jobId: 'a', taskId: 't2', index: 1 }],
+    ['job-a', 'JobUpdated', { jobId: 'a', changes: { name: 'A2' } }],
+  ];
+  const revisions = new Map<string, number>();
+  return events.map(([stream, type, data], i) => {
+    const revision = (revisions.get(stream) ?? -1) + 1;
+    revisions.set(stream, revision);
+    const metadata = { actor: 'test', correlationId: 'c', occurredAt: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z`, schemaVersion: 1 };
+    return { id: randomUUID(), stream, revision, position: String(i + 1), type, data, metadata };
+  });
+}
 
 interface Item extends Doc {
   job: string;
@@ -112,6 +139,96 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       await store.ensureCollection(rebuilt, [{ fields: ['level'] }]);
       expect((await store.find(rebuilt)).items).toEqual([]);
       await store.dropCollection(rebuilt);
+    });
+
+    it('pages over null and missing sort values in both directions without gaps or repeats', async () => {
+      const sparse = `${coll}_n`;
+      await store.ensureCollection(sparse, [{ fields: ['at'] }]);
+      const docs = [
+        { id: 'a', at: '2026-01-03' },
+        { id: 'b', at: null },
+        { id: 'c', at: '2026-01-01' },
+        { id: 'd' },
+        { id: 'e', at: '2026-01-02' },
+        { id: 'f', at: null },
+        { id: 'g', at: '2026-01-01' },
+      ];
+      await store.write(docs.map((doc) => ({ collection: sparse, op: 'upsert' as const, doc })));
+      const pages = async (order: 1 | -1) => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.find(sparse, { sort: { field: 'at', order }, limit: 2, cursor });
+          seen.push(...page.items.map((d) => d.id));
+          cursor = page.next;
+        } while (cursor);
+        return seen;
+      };
+      // Nulls (and missing values) sort first ascending and last descending, ties broken by id.
+      expect(await pages(1)).toEqual(['b', 'd', 'f', 'c', 'g', 'e', 'a']);
+      expect(await pages(-1)).toEqual(['a', 'e', 'g', 'c', 'f', 'd', 'b']);
+      await store.dropCollection(sparse);
+    });
+
+    it('leaves a batch delivered again, with other boundaries, as one delivery left it', async () => {
+      const prefix = `${coll}_once`;
+      const once = (c: string) => `${prefix}_${c}`;
+      const twice = (c: string) => `${coll}_twice_${c}`;
+      for (const physical of [once, twice]) {
+        for (const [name, indexes] of Object.entries(collectionsOf(jobsProjection))) await store.ensureCollection(physical(name), indexes);
+      }
+      const history = jobHistory();
+      const deliver = async (physical: (c: string) => string, batch: RecordedEvent[]) => {
+        const tx = new ProjectionTx(store, jobsProjection, physical);
+        for (const event of batch) await tx.apply(event);
+        await store.write(tx.writes());
+      };
+      await deliver(once, history);
+      // Documents written, then a crash before the checkpoint: the log is read again from an older position.
+      await deliver(twice, history.slice(0, 5));
+      await deliver(twice, history.slice(2, 7));
+      await deliver(twice, history.slice(0, 3));
+      await deliver(twice, history.slice(4));
+      await deliver(twice, history);
+      const jobs = async (physical: (c: string) => string) => (await store.find(physical('jobs'))).items;
+      expect((await jobs(once)).map((j) => [j.id, (j.tasks as Array<{ id: string }>).map((t) => t.id)])).toEqual([['a', ['t1', 't0']]]);
+      expect(await jobs(twice)).toEqual(await jobs(once));
+      for (const physical of [once, twice]) {
+        for (const name of Object.keys(collectionsOf(jobsProjection))) await store.dropCollection(physical(name));
+      }
+    });
+
+    it('hides the applied position from get and find but shows it to projections', async () => {
+      await store.write([{ collection: coll, op: 'upsert', doc: { id: 'p1', n: 1, _pos: '00000000000000000007' } }]);
+      expect(await store.get(coll, 'p1')).toEqual({ id: 'p1', n: 1 });
+      expect((await store.find(coll, { filter: { n: 1 } })).items.find((d) => d.id === 'p1')).toEqual({ id: 'p1', n: 1 });
+      expect(await store.getApplied(coll, 'p1')).toEqual({ id: 'p1', n: 1, _pos: '00000000000000000007' });
+    });
+
+    it('gives a lease to one owner at a time, renews it, and hands it over after expiry or release', async () => {
+      const lease = `lease-${coll}`;
+      expect(await store.acquireLease(lease, 'a', 60_000)).toBe(true);
+      expect(await store.acquireLease(lease, 'b', 60_000)).toBe(false);
+      expect(await store.acquireLease(lease, 'a', 60_000)).toBe(true);
+      expect(await store.lease(lease)).toMatchObject({ name: lease, owner: 'a' });
+      expect(await store.acquireLease(lease, 'a', 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await store.acquireLease(lease, 'b', 60_000)).toBe(true);
+      expect(await store.acquireLease(lease, 'a', 60_000)).toBe(false);
+      await store.releaseLease(lease, 'a');
+      expect((await store.lease(lease))?.owner).toBe('b');
+      await store.releaseLease(lease, 'b');
+      expect(await store.lease(lease)).toBeNull();
+      expect(await store.acquireLease(lease, 'a', 60_000)).toBe(true);
+      await store.releaseLease(lease, 'a');
+    });
+
+    it('creates one collection from two callers at once', async () => {
+      const shared = `${coll}_shared`;
+      await Promise.all([store.ensureCollection(shared, [{ fields: ['level'] }]), store.ensureCollection(shared, [{ fields: ['level'] }])]);
+      await store.write([{ collection: shared, op: 'upsert', doc: { id: 'x', level: 'info' } }]);
+      expect((await store.find(shared)).items.map((d) => d.id)).toEqual(['x']);
+      await store.dropCollection(shared);
     });
 
     it('enforces a declared unique index', async () => {

@@ -22,6 +22,11 @@ import {
   WrongExpectedRevisionError,
 } from '../../core/event-store.js';
 
+/** Snapshot streams only ever need their newest event: the server may scavenge the rest. */
+const SNAPSHOTS_KEPT = 3;
+/** How far back an idempotent append looks for its own last event, and readLast for one that is not a system event. */
+const LOOK_BACK = 50;
+
 type EsdbRecorded = {
   streamId: string;
   id: string;
@@ -38,6 +43,7 @@ type EsdbRecorded = {
  */
 export class EsdbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
+  private readonly limited = new Set<string>();
 
   constructor(connectionString: string) {
     this.client = EventStoreDBClient.connectionString(connectionString);
@@ -50,7 +56,9 @@ export class EsdbEventStore implements EventStore {
         events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata as never })),
         { expectedRevision: toExpected(expected) },
       );
-      if (!result.position) throw new Error(`EventStoreDB returned no position for an append to ${stream}`);
+      await this.limitSnapshots(stream);
+      // An append the server recognised as already done (same event ids) comes back without a position.
+      if (!result.position) return await this.alreadyAppended(stream, events);
       return { revision: Number(result.nextExpectedRevision), position: formatPosition(result.position) };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
@@ -59,6 +67,24 @@ export class EsdbEventStore implements EventStore {
       }
       throw error;
     }
+  }
+
+  /** Where an idempotent append's events are: its last event, or the stream's last one if it is further back. */
+  private async alreadyAppended(stream: string, events: NewEvent[]): Promise<AppendResult> {
+    const lastId = events[events.length - 1]?.id;
+    let newest: RecordedEvent | undefined;
+    for (const e of await this.readBackwards(stream, LOOK_BACK)) {
+      newest ??= e;
+      if (e.id === lastId) return { revision: e.revision, position: e.position };
+    }
+    if (!newest) throw new Error(`EventStoreDB returned no position for an append to ${stream}, and the stream is empty`);
+    return { revision: newest.revision, position: newest.position };
+  }
+
+  private async limitSnapshots(stream: string): Promise<void> {
+    if (!stream.startsWith('snapshot-') || this.limited.has(stream)) return;
+    await this.client.setStreamMetadata(stream, { maxCount: SNAPSHOTS_KEPT });
+    this.limited.add(stream);
   }
 
   async readStream(stream: string, options: { fromRevision?: number; maxCount?: number } = {}): Promise<RecordedEvent[]> {
@@ -76,15 +102,23 @@ export class EsdbEventStore implements EventStore {
     return events;
   }
 
+  /** The newest event of Sluice's own: system events and links ($-types) are skipped. */
   async readLast(stream: string): Promise<RecordedEvent | undefined> {
+    return (await this.readBackwards(stream, LOOK_BACK))[0];
+  }
+
+  /** The stream's newest events first, without system events and links ($-types). */
+  private async readBackwards(stream: string, maxCount: number): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 })) {
-        if (resolved.event) return toRecorded(resolved.event as EsdbRecorded);
+      for await (const resolved of this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount, resolveLinkTos: false })) {
+        const e = resolved.event as EsdbRecorded | undefined;
+        if (e && !e.type.startsWith('$')) events.push(toRecorded(e));
       }
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;
     }
-    return undefined;
+    return events;
   }
 
   async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {

@@ -1,20 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { type AnyBulkWriteOperation, type ClientSession, type Db, type Document, type Filter, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import {
+  APPLIED,
   type CheckpointUpdate,
   CheckpointMovedError,
   type Doc,
   type DocWrite,
   type FindQuery,
   type IndexSpec,
+  type Lease,
   type Page,
   type ReadStore,
   decodeCursor,
   encodeCursor,
   fieldValue,
 } from '../../core/read-store.js';
-import { sortablePosition } from '../../core/events.js';
+import { cursorFilter } from './cursor.js';
 
 const DUPLICATE_KEY = 11000;
+const NAMESPACE_EXISTS = 48;
+/** How long a read trusts its cached collection names; writes and checkpoint reads always look them up. */
+const CATALOG_TTL_MS = 1000;
 
 interface Stored {
   _id: string;
@@ -22,37 +28,55 @@ interface Stored {
 }
 
 /**
- * Read models on MongoDB. Each document carries `_pos`, the position of the last write applied to it, so a
- * re-delivered batch changes nothing; where the server is a replica set the batch and its checkpoint also
- * commit in one transaction.
+ * Read models on MongoDB. Each read model is a logical name mapped (in `catalog`) to the collection that
+ * holds it, so a rebuilt copy is swapped in by changing the mapping and the checkpoint together: in one
+ * transaction where the server is a replica set. There every batch also commits with its checkpoint in
+ * one transaction; without transactions each document's APPLIED position guards it against a stale writer.
  */
 export class MongoReadStore implements ReadStore {
   private readonly client: MongoClient;
   private readonly db: Db;
   private transactions: boolean | undefined;
+  private readonly names = new Map<string, { physical: string; until: number }>();
 
   constructor(url: string) {
+    // Without a database in the URL the driver quietly uses "test": refuse that rather than scatter read models.
+    if (!/^mongodb(\+srv)?:\/\/[^/]+\/[^/?]+/.test(url)) {
+      throw new Error('SLUICE_MONGODB_URL must name a database, e.g. mongodb://host:27017/sluice');
+    }
     this.client = new MongoClient(url);
     this.db = this.client.db();
   }
 
   async ensureCollection(name: string, indexes: IndexSpec[]): Promise<void> {
-    const existing = await this.db.listCollections({ name }, { nameOnly: true }).toArray();
-    if (existing.length === 0) await this.db.createCollection(name);
+    const physical = await this.physical(name, true);
+    // Two instances starting together may both create it: the loser's NamespaceExists means it is there.
+    await this.db.createCollection(physical).catch((error) => {
+      if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+    });
     for (const index of indexes) {
-      await this.db.collection(name).createIndex(Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, 1])), {
+      await this.db.collection(physical).createIndex(Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, 1])), {
         unique: index.unique ?? false,
       });
     }
   }
 
   async dropCollection(name: string): Promise<void> {
-    await this.db.collection(name).drop().catch(() => undefined);
+    await this.db.collection(await this.physical(name, true)).drop().catch(() => undefined);
   }
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
-    const doc = await this.db.collection(collection).findOne({ _id: id as never });
-    return doc ? fromMongo<T>(doc) : null;
+    const doc = await this.getApplied<T>(collection, id);
+    if (!doc) return null;
+    const { [APPLIED]: _applied, ...rest } = doc;
+    return rest as T;
+  }
+
+  async getApplied<T extends Doc>(collection: string, id: string): Promise<(T & { [APPLIED]?: string }) | null> {
+    const doc = await this.db.collection(await this.physical(collection)).findOne({ _id: id as never });
+    if (!doc) return null;
+    const { _id, ...rest } = doc;
+    return { id: String(_id), ...rest } as T & { [APPLIED]?: string };
   }
 
   async find<T extends Doc>(collection: string, query: FindQuery = {}): Promise<Page<T>> {
@@ -62,12 +86,11 @@ export class MongoReadStore implements ReadStore {
     const filter: Document = { ...renameId(query.filter ?? {}) };
     if (query.cursor) {
       const [value, id] = decodeCursor(query.cursor);
-      const cmp = order === 1 ? '$gt' : '$lt';
-      filter.$and = [{ $or: [{ [mongoField]: { [cmp]: value } }, { [mongoField]: value, _id: { [cmp]: id } }] }];
+      filter.$and = [cursorFilter(mongoField, order, value, id)];
     }
     const limit = query.limit;
     let cursor = this.db
-      .collection(collection)
+      .collection(await this.physical(collection))
       .find(filter)
       .sort({ [mongoField]: order, ...(mongoField === '_id' ? {} : { _id: order }) });
     if (limit !== undefined) cursor = cursor.limit(limit + 1);
@@ -80,24 +103,29 @@ export class MongoReadStore implements ReadStore {
 
   async write(writes: DocWrite[], checkpoint?: CheckpointUpdate): Promise<void> {
     if (await this.supportsTransactions()) {
-      const session = this.client.startSession();
-      try {
-        await session.withTransaction(() => this.writeAll(writes, checkpoint, session));
-      } finally {
-        await session.endSession();
-      }
+      await this.inTransaction((session) => this.writeAll(writes, checkpoint, session));
     } else {
       await this.writeAll(writes, checkpoint);
     }
   }
 
+  private async inTransaction(work: (session: ClientSession) => Promise<void>): Promise<void> {
+    const session = this.client.startSession();
+    try {
+      await session.withTransaction(() => work(session));
+    } finally {
+      await session.endSession();
+    }
+  }
+
   private async writeAll(writes: DocWrite[], checkpoint: CheckpointUpdate | undefined, session?: ClientSession): Promise<void> {
-    // Refuse a stale writer before it writes anything; the compare-and-set at the end catches a race.
-    if (checkpoint && !session && (await this.checkpoint(checkpoint.projection)) !== checkpoint.expected) {
+    // Refuse a stale writer before it writes anything; in a transaction this read and the write below commit together.
+    if (checkpoint && (await this.readCheckpoint(checkpoint.projection, session)) !== checkpoint.expected) {
       throw new CheckpointMovedError(checkpoint.projection);
     }
-    const pos = checkpoint ? sortablePosition(checkpoint.position) : undefined;
-    const guard = (id: string): Filter<Stored> => (pos ? { _id: id, $or: [{ _pos: { $lt: pos } }, { _pos: { $exists: false } }] } : { _id: id });
+    // In a transaction the checkpoint check is the guard, and a duplicate key would abort it: plain writes.
+    const guard = (id: string, applied: unknown): Filter<Stored> =>
+      session || typeof applied !== 'string' ? { _id: id } : { _id: id, $or: [{ [APPLIED]: { $lt: applied } }, { [APPLIED]: { $exists: false } }] };
     const byCollection = new Map<string, AnyBulkWriteOperation<Stored>[]>();
     for (const w of writes) {
       const ops = byCollection.get(w.collection) ?? [];
@@ -105,18 +133,19 @@ export class MongoReadStore implements ReadStore {
       if (w.op === 'delete') ops.push({ deleteOne: { filter: { _id: w.id } } });
       else if (w.op === 'upsert') {
         const { id, ...rest } = w.doc;
-        ops.push({ replaceOne: { filter: guard(id), replacement: pos ? { ...rest, _pos: pos } : rest, upsert: true } });
+        ops.push({ replaceOne: { filter: guard(id, rest[APPLIED]), replacement: rest, upsert: true } });
       } else {
-        ops.push({ updateOne: { filter: guard(w.id), update: { $set: pos ? { ...w.set, _pos: pos } : w.set }, upsert: true } });
+        ops.push({ updateOne: { filter: { _id: w.id }, update: { $set: w.set }, upsert: true } });
       }
     }
     // One write per document (the batch's unit of work merged them), so order does not matter.
     for (const [collection, ops] of byCollection) {
+      const target = this.db.collection<Stored>(await this.physical(collection, true, session));
       try {
-        await this.db.collection<Stored>(collection).bulkWrite(ops, { ordered: false, session });
+        await target.bulkWrite(ops, { ordered: false, session });
       } catch (error) {
-        // A guarded upsert of a document already past this position collides on _id: already applied.
-        if (!onlyDuplicates(error)) throw error;
+        // Outside a transaction, a guarded upsert of a document already past this position collides on _id: already applied.
+        if (session || !onlyDuplicates(error)) throw error;
       }
     }
     // Last: without a transaction, a crash before this leaves guarded writes that a re-delivery skips.
@@ -125,32 +154,77 @@ export class MongoReadStore implements ReadStore {
 
   private async moveCheckpoint({ projection, expected, position }: CheckpointUpdate, session?: ClientSession): Promise<void> {
     const checkpoints = this.db.collection<{ _id: string; position: string | null }>('checkpoints');
+    if (session) {
+      // Checked at the start of this transaction: a concurrent writer makes the commit fail, not this upsert.
+      await checkpoints.updateOne({ _id: projection }, { $set: { position } }, { upsert: true, session });
+      return;
+    }
     if (expected === null) {
-      const result = await checkpoints.updateOne(
-        { _id: projection, position: null },
-        { $set: { position } },
-        { upsert: true, session },
-      ).catch((error) => {
+      const result = await checkpoints.updateOne({ _id: projection, position: null }, { $set: { position } }, { upsert: true }).catch((error) => {
         if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return { matchedCount: 0, upsertedCount: 0 };
         throw error;
       });
       if (result.matchedCount + result.upsertedCount === 0) throw new CheckpointMovedError(projection);
       return;
     }
-    const result = await checkpoints.updateOne({ _id: projection, position: expected }, { $set: { position } }, { session });
+    const result = await checkpoints.updateOne({ _id: projection, position: expected }, { $set: { position } });
     if (result.matchedCount === 0) throw new CheckpointMovedError(projection);
   }
 
   async checkpoint(projection: string): Promise<string | null> {
-    const doc = await this.db.collection<{ _id: string; position: string | null }>('checkpoints').findOne({ _id: projection });
+    return this.readCheckpoint(projection);
+  }
+
+  private async readCheckpoint(projection: string, session?: ClientSession): Promise<string | null> {
+    const doc = await this.db.collection<{ _id: string; position: string | null }>('checkpoints').findOne({ _id: projection }, { session });
     return doc?.position ?? null;
   }
 
+  /**
+   * Points each target name at its rebuilt collection and moves the checkpoint (one transaction where the
+   * server has them); the rebuilt names get fresh collections, and the replaced ones are dropped after.
+   */
   async swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }): Promise<void> {
-    for (const { from, to } of renames) await this.db.collection(from).rename(to, { dropTarget: true });
-    await this.db
-      .collection<{ _id: string; position: string | null }>('checkpoints')
-      .updateOne({ _id: checkpoint.projection }, { $set: { position: checkpoint.position } }, { upsert: true });
+    const replaced: string[] = [];
+    const work = async (session?: ClientSession) => {
+      replaced.length = 0;
+      const catalog = this.db.collection<{ _id: string; physical: string }>('catalog');
+      for (const { from, to } of renames) {
+        const [source, target] = [await this.physical(from, true, session), await this.physical(to, true, session)];
+        replaced.push(target);
+        await catalog.updateOne({ _id: to }, { $set: { physical: source } }, { upsert: true, session });
+        await catalog.updateOne({ _id: from }, { $set: { physical: `${from}_${randomUUID().slice(0, 8)}` } }, { upsert: true, session });
+      }
+      await this.db
+        .collection<{ _id: string; position: string | null }>('checkpoints')
+        .updateOne({ _id: checkpoint.projection }, { $set: { position: checkpoint.position } }, { upsert: true, session });
+    };
+    if (await this.supportsTransactions()) await this.inTransaction(work);
+    else await work();
+    this.names.clear();
+    for (const name of replaced) await this.db.collection(name).drop().catch(() => undefined);
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const leases = this.db.collection<{ _id: string; owner: string; expiresAt: number }>('leases');
+    try {
+      await leases.updateOne({ _id: name, $or: [{ owner }, { expiresAt: { $lt: now } }] }, { $set: { owner, expiresAt: now + ttlMs } }, { upsert: true });
+      return true;
+    } catch (error) {
+      // Held by another owner: the filter missed and the upsert collided with the existing lease.
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.db.collection<{ _id: string; owner: string }>('leases').deleteOne({ _id: name, owner });
+  }
+
+  async lease(name: string): Promise<Lease | null> {
+    const doc = await this.db.collection<{ _id: string; owner: string; expiresAt: number }>('leases').findOne({ _id: name });
+    return doc ? { name: doc._id, owner: doc.owner, expiresAt: doc.expiresAt } : null;
   }
 
   async ping(): Promise<void> {
@@ -159,6 +233,16 @@ export class MongoReadStore implements ReadStore {
 
   async close(): Promise<void> {
     await this.client.close();
+  }
+
+  /** The collection that holds a read model now: its catalog entry, or the name itself before any rebuild. */
+  private async physical(name: string, fresh = false, session?: ClientSession): Promise<string> {
+    const cached = this.names.get(name);
+    if (!fresh && !session && cached && cached.until > Date.now()) return cached.physical;
+    const entry = await this.db.collection<{ _id: string; physical: string }>('catalog').findOne({ _id: name }, { session });
+    const physical = entry?.physical ?? name;
+    this.names.set(name, { physical, until: Date.now() + CATALOG_TTL_MS });
+    return physical;
   }
 
   private async supportsTransactions(): Promise<boolean> {
@@ -181,7 +265,7 @@ function onlyDuplicates(error: unknown): boolean {
 }
 
 function fromMongo<T extends Doc>(doc: Document): T {
-  const { _id, _pos, ...rest } = doc;
+  const { _id, [APPLIED]: _applied, ...rest } = doc;
   return { id: String(_id), ...rest } as T;
 }
 

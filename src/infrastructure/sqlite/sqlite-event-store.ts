@@ -53,7 +53,8 @@ export class SqliteEventStore implements EventStore {
       stream: this.db.prepare<[string, number, number], Row>(
         'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
       ),
-      last: this.db.prepare<[string], Row>('SELECT * FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
+      // Like EventStoreDB's adapter: system and link events ($-types) are not the stream's own.
+      last: this.db.prepare<[string], Row>(`SELECT * FROM events WHERE stream = ? AND type NOT LIKE '$%' ORDER BY revision DESC LIMIT 1`),
       all: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
     };
   }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
+  APPLIED,
   type CheckpointUpdate,
   CheckpointMovedError,
   type Doc,
@@ -7,6 +8,7 @@ import {
   type FieldCondition,
   type FindQuery,
   type IndexSpec,
+  type Lease,
   type Page,
   type ReadStore,
   decodeCursor,
@@ -26,6 +28,7 @@ export class SqliteReadStore implements ReadStore {
   constructor(file: string) {
     this.db = openDatabase(file);
     this.db.exec('CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, position TEXT)');
+    this.db.exec('CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)');
   }
 
   async ensureCollection(name: string, indexes: IndexSpec[]): Promise<void> {
@@ -45,6 +48,11 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
+    const doc = await this.getApplied<T>(collection, id);
+    return doc && withoutApplied(doc);
+  }
+
+  async getApplied<T extends Doc>(collection: string, id: string): Promise<(T & { [APPLIED]?: string }) | null> {
     const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE id = ?`).get(id) as { doc: string } | undefined;
     return row ? JSON.parse(row.doc) : null;
   }
@@ -61,11 +69,12 @@ export class SqliteReadStore implements ReadStore {
     if (query.cursor) {
       const [value, id] = decodeCursor(query.cursor);
       const cmp = desc ? '<' : '>';
+      // NULLs sort first ascending and last descending; a comparison with NULL matches nothing.
       if (value === null) {
         where.push(desc ? `(${sortColumn} IS NULL AND id < ?)` : `(${sortColumn} IS NOT NULL OR id > ?)`);
         params.push(id);
       } else {
-        where.push(`(${sortColumn} ${cmp} ? OR (${sortColumn} = ? AND id ${cmp} ?))`);
+        where.push(`(${sortColumn} ${cmp} ? OR (${sortColumn} = ? AND id ${cmp} ?)${desc ? ` OR ${sortColumn} IS NULL` : ''})`);
         params.push(bind(value), bind(value), id);
       }
     }
@@ -76,7 +85,7 @@ export class SqliteReadStore implements ReadStore {
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY ${sortColumn} ${dir}, id ${dir} LIMIT ?`;
     const rows = this.stmt(sql).all(...params, limit === -1 ? -1 : limit + 1) as Array<{ doc: string }>;
-    const items = rows.slice(0, limit === -1 ? undefined : limit).map((r) => JSON.parse(r.doc) as T);
+    const items = rows.slice(0, limit === -1 ? undefined : limit).map((r) => withoutApplied(JSON.parse(r.doc) as T));
     const last = items[items.length - 1];
     const next = limit !== -1 && rows.length > limit ? encodeCursor([fieldValue(last, sortField) ?? null, last.id]) : undefined;
     return { items, next };
@@ -150,6 +159,27 @@ export class SqliteReadStore implements ReadStore {
     this.cache.clear();
   }
 
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const taken = this.stmt(
+      `INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+       WHERE leases.owner = excluded.owner OR leases.expires_at < ?`,
+    ).run(name, owner, now + ttlMs, now);
+    return taken.changes > 0;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.stmt('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
+  }
+
+  async lease(name: string): Promise<Lease | null> {
+    const row = this.stmt('SELECT name, owner, expires_at FROM leases WHERE name = ?').get(name) as
+      | { name: string; owner: string; expires_at: number }
+      | undefined;
+    return row ? { name: row.name, owner: row.owner, expiresAt: row.expires_at } : null;
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -166,6 +196,11 @@ export class SqliteReadStore implements ReadStore {
     }
     return s;
   }
+}
+
+function withoutApplied<T extends Doc>(doc: T & { [APPLIED]?: string }): T {
+  const { [APPLIED]: _applied, ...rest } = doc;
+  return rest as T;
 }
 
 function table(collection: string): string {
