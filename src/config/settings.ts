@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface Settings {
@@ -19,8 +19,7 @@ export interface Settings {
 export const SETTINGS = Symbol('Settings');
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const dataDir = resolve(env.SLUICE_DATA_DIR || './data');
-  mkdirSync(dataDir, { recursive: true });
+  const dataDir = writableDir(resolve(env.SLUICE_DATA_DIR || './data'));
   const port = Number(env.PORT || 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${env.PORT}"`);
   const workers = Number(env.SLUICE_WORKERS || 2);
@@ -33,6 +32,20 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,
     ...adminToken(env.SLUICE_ADMIN_TOKEN, dataDir),
   };
+}
+
+/** The data dir, created if need be; start-up stops here, naming it, when it cannot be written. */
+function writableDir(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+    // An empty file: creating one works on a full disk (which Sluice survives) but not on a read-only one.
+    const probe = join(dir, `.write-test-${process.pid}`);
+    closeSync(openSync(probe, 'w'));
+    rmSync(probe);
+    return dir;
+  } catch (error) {
+    throw new Error(`The data dir ${dir} (SLUICE_DATA_DIR) cannot be written: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** SLUICE_ADMIN_TOKEN, or one generated at the first start and kept in the data dir. */

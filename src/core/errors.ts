@@ -25,6 +25,9 @@ export const ERROR_STATUS = {
   'RUN.ALREADY_CLAIMED': 409,
   'CONNECTION.DELETING': 409,
   'JOB.NOT_RUNNABLE': 400,
+  'STORE.FULL': 507,
+  'STORE.READ_ONLY': 503,
+  'STORE.UNAVAILABLE': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

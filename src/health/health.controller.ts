@@ -1,4 +1,5 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
@@ -18,8 +19,15 @@ export class HealthController {
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Reachability of the event store and the read store (503 when one is down)' })
-  check() {
-    return this.health.check([() => this.ping('eventStore', () => this.events.ping()), () => this.ping('readStore', () => this.reads.ping())]);
+  async check(@Res({ passthrough: true }) res: Response) {
+    try {
+      return await this.health.check([() => this.ping('eventStore', () => this.events.ping()), () => this.ping('readStore', () => this.reads.ping())]);
+    } catch (error) {
+      // Answered as is: the error filter would reduce it to "Service Unavailable" and hide which store is down, and why.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      res.status(503);
+      return error.getResponse();
+    }
   }
 
   private async ping(key: string, ping: () => Promise<void>) {
