@@ -38,7 +38,8 @@ export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection
       const [before, after] = [connectionHolds(current), connectionHolds(next)];
       const workspaceId = next.status === 'none' ? '' : next.workspaceId;
       const rule = workspaceRule(connectionId, basedOn(revision), before, after);
-      if (rule) await claim(this.store, workspaceId, rule, ctx, owners, attempt === 1);
+      const retry = attempt > 1 ? { owner: { kind: 'connection' as const, id: connectionId }, revision: basedOn(revision), holds: before } : undefined;
+      if (rule) await claim(this.store, workspaceId, rule, ctx, owners, retry);
       try {
         const { revision: landed, position } = await appendAt(this.store, stream, events, revision, ctx);
         if (rule) await settleAfter(this.store, workspaceId, { kind: 'connection', id: connectionId }, landed, after, ctx);

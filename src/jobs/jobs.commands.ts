@@ -48,7 +48,8 @@ export class ChangeJobHandler implements ICommandHandler<ChangeJob> {
       const changesHolds = !sameHolds(before, after);
       if (after && changesHolds) {
         const data = { jobId, basedOn: basedOn(revision), ...after };
-        await claim(this.store, workspaceId, { type: 'ClaimJob', data }, ctx, { job: jobOwner(this.store) }, attempt === 1);
+        const retry = attempt > 1 ? { owner: { kind: 'job' as const, id: jobId }, revision: basedOn(revision), holds: before } : undefined;
+        await claim(this.store, workspaceId, { type: 'ClaimJob', data }, ctx, { job: jobOwner(this.store) }, retry);
       }
       try {
         const { revision: landed, position } = await appendAt(this.store, stream, events, revision, ctx);

@@ -26,11 +26,19 @@ export type OwnerStreams = Partial<Record<Owner['kind'], OwnerStream>>;
 const logger = new Logger('Workspace');
 const MAX_REPAIRS = 3;
 
+/** The owner a claim is for, as read by this attempt: the revision its stream is at and what it holds there. */
+export interface ClaimFor {
+  owner: Owner;
+  revision: number;
+  holds: Holds | null;
+}
+
 /**
  * Appends a claim (or a retire) to the workspace. When others hold what it wants, each holder whose own stream
  * does not hold it (a change that failed or is still in flight) is fenced and settled, then the claim is tried
- * again; a holder that does hold it is a real conflict. `repair: false` for a change retrying after its own
- * stream moved: it lost a race, and repairing again could fence the winner in turn.
+ * again; a holder that does hold it is a real conflict.
+ * A change retrying because its own stream moved (`retry`) lost a race: it does not repair, which could fence the
+ * winner in turn, and when refused it first settles its own claims, so it leaves nothing behind.
  */
 export async function claim(
   store: EventStore,
@@ -38,14 +46,15 @@ export async function claim(
   command: WorkspaceCommand,
   ctx: CommandContext,
   owners: OwnerStreams,
-  repair = true,
+  retry?: ClaimFor,
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await decideAndAppend(store, workspaceStream(workspaceId), workspaceDecider, command, ctx);
       return;
     } catch (error) {
-      if (!repair || !(error instanceof ClaimRefused) || attempt >= MAX_REPAIRS) throw error;
+      if (retry && error instanceof ClaimRefused) await settleAfter(store, workspaceId, retry.owner, retry.revision, retry.holds, ctx);
+      if (retry || !(error instanceof ClaimRefused) || attempt >= MAX_REPAIRS) throw error;
       let repaired = false;
       for (const holder of error.holders) repaired = (await releaseUnheld(store, workspaceId, holder, error.resource, ctx, owners)) || repaired;
       if (!repaired) throw error;

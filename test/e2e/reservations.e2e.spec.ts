@@ -1,4 +1,5 @@
 import { EVENT_STORE, type EventStore } from '../../src/core/event-store.js';
+import { type WorkspaceEvent, workspaceDecider } from '../../src/workspaces/workspace.decider.js';
 import { Harness } from './app.harness.js';
 
 const V2 = '/api.rsc/v2';
@@ -102,6 +103,8 @@ describe('workspace rules survive a failure between two appends (e2e)', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
     const winner = answers.find((a) => a.status === 201)!.body;
     expect((await jobs('w6')).map((j) => j.id)).toEqual([winner.id]);
+    const workspace = (await h.events('workspace-w6')).reduce((s, e) => workspaceDecider.evolve(s, e as WorkspaceEvent), workspaceDecider.initialState);
+    expect(Object.keys(workspace.jobs)).toEqual([winner.id]);
     await h.delete(`${V2}/jobs/${winner.id}`).expect(204);
     await h.post(`${V2}/workspaces/w6/jobs`, { name: 'Race' }).expect(201);
   });
