@@ -1,7 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import request from 'supertest';
 import { loadSettings } from '../../src/config/settings.js';
 import { openEventStore } from '../../src/infrastructure/stores.module.js';
 import { Harness, TOKEN } from './app.harness.js';
@@ -39,7 +41,72 @@ function fill(file: string): void {
   }
 }
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sluice as its own process (the built app): what it prints, and how it ends. */
+function spawnSluice(dataDir: string, port: number) {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { ...process.env, SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: TOKEN, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
 describe('store faults the operator can see (e2e)', () => {
+  beforeAll(() => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'ignore' });
+  }, 120_000);
+
+  withTmpfs('a process on a disk that fills up keeps running and answering, and writes again once space is freed', async () => {
+    const disk = mountTmpfs('4m');
+    const port = await freePort();
+    const sluice = spawnSluice(join(disk, 'data'), port);
+    const url = `http://127.0.0.1:${port}`;
+    const api = (method: 'get' | 'post', path: string, body?: object) => request(url)[method](path).set('x-cdata-authtoken', TOKEN).send(body);
+    try {
+      for (let i = 0; i < 200 && !(await request(url).get('/health').then((r) => r.status === 200, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+      const job = (await api('post', `${V2}/workspaces/full/jobs`, { name: 'before' }).expect(201)).body;
+      fill(join(disk, 'filler'));
+      await api('post', `${V2}/workspaces/full/jobs`, { name: 'after' }).expect(507);
+      // Long enough for the workers' heartbeat and the projections to try their own writes on the full disk.
+      await new Promise((r) => setTimeout(r, 6500));
+      expect(sluice.child.exitCode).toBeNull();
+      await request(url).get('/health').expect(503);
+      await api('get', `${V2}/jobs/${job.id}`).expect(200);
+      rmSync(join(disk, 'filler'));
+      await api('post', `${V2}/workspaces/full/jobs`, { name: 'after' }).expect(201);
+      expect(sluice.output()).toMatch(/The event store cannot write: no space left on device/);
+    } finally {
+      sluice.child.kill('SIGKILL');
+      await sluice.exited;
+      unmount(disk);
+    }
+  }, 60_000);
+
+  withTmpfs('a process on a read-only data dir stops once, saying which dir', async () => {
+    const disk = mountTmpfs('4m');
+    try {
+      mkdirSync(join(disk, 'data'));
+      execFileSync('mount', ['-o', 'remount,ro', disk]);
+      const sluice = spawnSluice(join(disk, 'data'), await freePort());
+      expect(await sluice.exited).toBe(1);
+      expect(sluice.output()).toContain(`The data dir ${join(disk, 'data')} (SLUICE_DATA_DIR) cannot be written`);
+    } finally {
+      unmount(disk);
+    }
+  }, 30_000);
+
   withTmpfs('a full disk: writes answer 507 saying so, /health names the store, reads answer, and writes work once space is freed', async () => {
     const disk = mountTmpfs('4m');
     const h = new Harness(join(disk, 'data'));
