@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { type Keyring, keyring } from '../core/secrets.js';
 
@@ -33,16 +33,11 @@ export type ConnectionAccess = Pick<Settings, 'dataDir' | 'secretKeys' | 'connec
 export const SETTINGS = Symbol('Settings');
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const dataDir = resolve(env.SLUICE_DATA_DIR || './data');
-  mkdirSync(dataDir, { recursive: true });
-  const port = Number(env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${env.PORT}"`);
-  const workers = Number(env.SLUICE_WORKERS || 2);
-  if (!Number.isInteger(workers) || workers < 0) throw new Error(`SLUICE_WORKERS must be a whole number, not "${env.SLUICE_WORKERS}"`);
-  const shutdownGraceMs = Number(env.SLUICE_SHUTDOWN_GRACE_MS || 10_000);
-  if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0) throw new Error(`SLUICE_SHUTDOWN_GRACE_MS must be a whole number of milliseconds, not "${env.SLUICE_SHUTDOWN_GRACE_MS}"`);
-  const maxBodyKb = Number(env.SLUICE_MAX_BODY_KB || 1024);
-  if (!Number.isInteger(maxBodyKb) || maxBodyKb < 1) throw new Error(`SLUICE_MAX_BODY_KB must be a whole number of KB, not "${env.SLUICE_MAX_BODY_KB}"`);
+  const dataDir = writableDir(resolve(env.SLUICE_DATA_DIR || './data'));
+  const port = wholeNumber(env, 'PORT', 3000, 0, 65535);
+  const workers = wholeNumber(env, 'SLUICE_WORKERS', 2, 0);
+  const shutdownGraceMs = wholeNumber(env, 'SLUICE_SHUTDOWN_GRACE_MS', 10_000, 0);
+  const maxBodyKb = wholeNumber(env, 'SLUICE_MAX_BODY_KB', 1024, 1);
   return {
     port,
     workers,
@@ -55,6 +50,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...secretKeys(env, dataDir),
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
   };
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(env[name] || fallback);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${env[name]}"`);
+  return value;
 }
 
 /**
@@ -78,6 +79,20 @@ function secretKeys(env: NodeJS.ProcessEnv, dataDir: string): { secretKeys: Keyr
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return { secretKeys: keyring(decode(readFileSync(file, 'utf8'), file), old), secretKeySource: file };
+}
+
+/** The data dir, created if need be; start-up stops here, naming it, when it cannot be written. */
+function writableDir(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+    // An empty file: creating one works on a full disk (which Sluice survives) but not on a read-only one.
+    const probe = join(dir, `.write-test-${process.pid}`);
+    closeSync(openSync(probe, 'w'));
+    rmSync(probe);
+    return dir;
+  } catch (error) {
+    throw new Error(`The data dir ${dir} (SLUICE_DATA_DIR) cannot be written: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** SLUICE_ADMIN_TOKEN, or one generated at the first start and kept in the data dir. */

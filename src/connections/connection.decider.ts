@@ -23,7 +23,9 @@ export type ConnectionCommand =
 export type ConnectionEvent =
   | DomainEvent<'ConnectionCreated', { connectionId: string; workspaceId: string } & ConnectionDefinition>
   | DomainEvent<'ConnectionUpdated', { connectionId: string; name?: string; settings?: ConnectionSettings }>
-  | DomainEvent<'ConnectionDeleted', { connectionId: string; workspaceId: string }>;
+  | DomainEvent<'ConnectionDeleted', { connectionId: string; workspaceId: string }>
+  /** The workspace released a name claimed for a change that never landed here; no change decided before it can land. */
+  | DomainEvent<'ConnectionClaimsReleased', { connectionId: string }>;
 
 export type ConnectionState =
   | { status: 'none' }
@@ -92,6 +94,8 @@ export const connectionDecider: Decider<ConnectionState, ConnectionCommand, Conn
       }
       case 'ConnectionDeleted':
         return state.status === 'none' ? state : { ...state, status: 'deleted' };
+      case 'ConnectionClaimsReleased':
+        return state;
       default: {
         const _exhaustive: never = event;
         return _exhaustive;

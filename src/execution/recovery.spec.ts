@@ -28,7 +28,7 @@ describe('recovery', () => {
     runner = new ProjectionRunner(events, reads, PROJECTIONS);
     await runner.start();
     await reads.ensureCollection(INSTANCES, []);
-    const create = { type: 'CreateJob' as const, data: { jobId: 'j', workspaceId: 'w', name: 'J', type: 'Standard' as const, tasks: [] } };
+    const create = { type: 'CreateJob' as const, data: { jobId: 'j', workspaceId: 'w', name: 'J', type: 'Standard' as const, sourceConnectionId: 'a', destinationConnectionId: 'b', tasks: [{ id: 't', query: 'REPLICATE [A]', isActive: true }] } };
     await decideAndAppend(events, 'job-j', jobDecider, create, at(new Date(), 'create'));
   });
   afterEach(async () => {

@@ -42,7 +42,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.recover();
     this.timers = [
       setInterval(() => void this.poll(), POLL_MS),
-      setInterval(() => void this.heartbeat().then(() => this.recover()), HEARTBEAT_MS),
+      // A heartbeat that cannot be written (a full disk) is logged: an unhandled rejection would end the process.
+      setInterval(() => void this.heartbeat().then(() => this.recover(), (error) => this.logger.warn(`Heartbeat failed: ${(error as Error).message}`)), HEARTBEAT_MS),
     ];
   }
 

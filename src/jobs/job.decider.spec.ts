@@ -175,5 +175,29 @@ describe('job decider', () => {
         .when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } })
         .then([{ type: 'ScheduledRunSkipped', data: { jobId, slot, activeRunId: 'r1' } }]);
     });
+
+    it('refuses a run the job cannot do, naming what it lacks', () => {
+      const unset = (changes: object): JobEvent => ({ type: 'JobUpdated', data: { jobId, changes } });
+      const run = { type: 'RequestRun' as const, data: { runId: 'r1', trigger: 'manual' as const } };
+      given(jobDecider, [...threeTasks, unset({ sourceConnectionId: null })]).when(run).thenThrows('JOB.NOT_RUNNABLE', /source connection/);
+      given(jobDecider, [...threeTasks, unset({ destinationConnectionId: null })]).when(run).thenThrows('JOB.NOT_RUNNABLE', /destination connection/);
+      given(jobDecider, [created]).when(run).thenThrows('JOB.NOT_RUNNABLE', /no active task/);
+      const inactive: JobEvent = { type: 'TaskUpdated', data: { jobId, taskId: 'a', isActive: false } };
+      given(jobDecider, [created, added('a', 0), inactive]).when(run).thenThrows('JOB.NOT_RUNNABLE', /no active task/);
+    });
+
+    it('skips a cron slot the job cannot run, recording why, so the slot is not asked again', () => {
+      const slot = '2026-01-01T02:00:00.000Z';
+      const skipped: JobEvent = { type: 'ScheduledRunSkipped', data: { jobId, slot, missing: `Job ${jobId} cannot run: it has no active task; add a task or activate one first` } };
+      given(jobDecider, [created]).when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } }).then([skipped]);
+      given(jobDecider, [created, skipped]).when({ type: 'RequestRun', data: { runId: 's2', trigger: 'schedule', slot } }).then([]);
+    });
+  });
+
+  it('is unchanged by a released claim, which only moves the stream on', () => {
+    const released: JobEvent = { type: 'JobClaimsReleased', data: { jobId } };
+    const before = given(jobDecider, threeTasks).when({ type: 'UpdateJob', data: { changes: {} } }).state();
+    expect(given(jobDecider, [...threeTasks, released]).when({ type: 'UpdateJob', data: { changes: {} } }).state()).toEqual(before);
+    given(jobDecider, [released]).when({ type: 'DeleteJob', data: {} }).thenThrows('JOB.NOT_FOUND');
   });
 });

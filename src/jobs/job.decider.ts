@@ -41,8 +41,14 @@ export type JobEvent =
   | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>
   /** The job's gate for one active run; a scheduled one carries its cron slot, so a slot fires once. */
   | DomainEvent<'RunRequested', { jobId: string; runId: string; trigger: RunTrigger; taskIds: string[]; slot?: string }>
-  | DomainEvent<'ScheduledRunSkipped', { jobId: string; slot: string; activeRunId: string }>
-  | DomainEvent<'RunEnded', { jobId: string; runId: string; status: FinalRunStatus; watermarks: Record<string, unknown> }>;
+  /** A slot that could not fire: another run was active, or the job lacks what a run needs (`missing`). */
+  | DomainEvent<'ScheduledRunSkipped', { jobId: string; slot: string; activeRunId?: string; missing?: string }>
+  | DomainEvent<'RunEnded', { jobId: string; runId: string; status: FinalRunStatus; watermarks: Record<string, unknown> }>
+  /**
+   * The workspace released names or connections this job had claimed for a change that never landed here;
+   * appended at the revision that change was decided on, so it cannot land any more (see workspace.decider.ts).
+   */
+  | DomainEvent<'JobClaimsReleased', { jobId: string }>;
 
 export interface RunTracking {
   activeRunId: string | null;
@@ -152,6 +158,9 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       if (state.activeRunId) return [];
       for (const id of taskIds ?? []) taskIndex(state, id);
       const selected = taskIds?.length ? state.tasks.filter((t) => taskIds.includes(t.id)) : state.tasks.filter((t) => t.isActive);
+      const missing = whatARunLacks(state, selected);
+      if (missing && slot !== undefined) return [{ type: 'ScheduledRunSkipped', data: { jobId, slot, missing: missing.message } }];
+      if (missing) throw missing;
       return [{ type: 'RunRequested', data: { jobId, runId, trigger, taskIds: selected.map((t) => t.id), ...(slot !== undefined ? { slot } : {}) } }];
     }
     case 'EndRun': {
@@ -196,6 +205,8 @@ function evolve(state: JobState, event: JobEvent): JobState {
       return { ...state, lastSlot: event.data.slot };
     case 'RunEnded':
       return { ...state, activeRunId: null, watermarks: { ...state.watermarks, ...event.data.watermarks } };
+    case 'JobClaimsReleased':
+      return state;
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
@@ -246,6 +257,15 @@ function validateTask(task: Task): void {
     if (error instanceof TaskQueryError) throw new DomainError('TASK.QUERY_INVALID', `query "${task.query}" is invalid: ${error.message}`, 'query');
     throw error;
   }
+}
+
+/** A run reads a source and writes a destination, one task at a time: without one of them it can only fail. */
+function whatARunLacks(job: JobDefinition & { jobId: string }, tasks: Task[]): DomainError | undefined {
+  const lacks = (field: string, what: string) => new DomainError('JOB.NOT_RUNNABLE', `Job ${job.jobId} cannot run: ${what}`, field);
+  if (!job.sourceConnectionId) return lacks('source_connection_id', 'it has no source connection; set source_connection_id first');
+  if (!job.destinationConnectionId) return lacks('destination_connection_id', 'it has no destination connection; set destination_connection_id first');
+  if (!tasks.length) return lacks('tasks', 'it has no active task; add a task or activate one first');
+  return undefined;
 }
 
 function notRunning(state: { activeRunId: string | null; jobId: string }, what: string): void {

@@ -333,13 +333,34 @@ describe('runs that move real data (e2e)', () => {
 
 describe('queued runs (e2e, no workers)', () => {
   let h: Harness;
+  let ends: { source_connection_id: string; destination_connection_id: string };
   beforeAll(async () => {
     h = await new Harness().start({ SLUICE_WORKERS: '0' });
+    ends = { source_connection_id: await h.connection('q', 'q-from'), destination_connection_id: await h.connection('q', 'q-into') };
   });
   afterAll(() => h.destroy());
 
+  it('refuses to run a job without a source, a destination or an active task, naming what is missing, and queues nothing', async () => {
+    const { source_connection_id, destination_connection_id } = ends;
+    const cases: Array<[object, string]> = [
+      [{ destination_connection_id, queries: ['REPLICATE [A]'] }, 'source_connection_id'],
+      [{ source_connection_id, queries: ['REPLICATE [A]'] }, 'destination_connection_id'],
+      [{ ...ends }, 'tasks'],
+    ];
+    for (const [i, [body, field]] of cases.entries()) {
+      const job = (await h.post(`${V2}/workspaces/q/jobs`, { name: `lacking-${i}`, ...body }).expect(201)).body;
+      const refused = await h.post(`${V2}/jobs/${job.id}/execute`, {}).expect(400);
+      expect(refused.body.error).toMatchObject({ code: 'JOB.NOT_RUNNABLE', field });
+      expect((await h.get(`${V2}/jobs/${job.id}/history`).expect(200)).body.value).toEqual([]);
+      expect((await h.get(`${V2}/jobs/${job.id}/status`)).body.status).toBe('idle');
+    }
+    const inactive = (await h.post(`${V2}/workspaces/q/jobs`, { name: 'inactive', ...ends, queries: ['REPLICATE [A]'] }).expect(201)).body;
+    await h.put(`${V2}/jobs/${inactive.id}/tasks/${inactive.tasks[0].id}`, { is_active: false }).expect(200);
+    expect((await h.post(`${V2}/jobs/${inactive.id}/execute`, {}).expect(400)).body.error.field).toBe('tasks');
+  });
+
   it('cancels a queued run at once', async () => {
-    const job = (await h.post(`${V2}/workspaces/q/jobs`, { name: 'waits', queries: ['REPLICATE [A]'] }).expect(201)).body;
+    const job = (await h.post(`${V2}/workspaces/q/jobs`, { name: 'waits', ...ends, queries: ['REPLICATE [A]'] }).expect(201)).body;
     const run = (await h.post(`${V2}/jobs/${job.id}/execute`, { tasks: [job.tasks[0].id] }).expect(202)).body;
     expect(run.status).toBe('queued');
     expect((await h.get(`${V2}/jobs/${job.id}/status`)).body.status).toBe('queued');
@@ -351,7 +372,7 @@ describe('queued runs (e2e, no workers)', () => {
   });
 
   it('refuses to update or delete a job, or delete a task, while it has an active run', async () => {
-    const job = (await h.post(`${V2}/workspaces/q/jobs`, { name: 'busy', queries: ['REPLICATE [A]'] }).expect(201)).body;
+    const job = (await h.post(`${V2}/workspaces/q/jobs`, { name: 'busy', ...ends, queries: ['REPLICATE [A]'] }).expect(201)).body;
     await h.post(`${V2}/jobs/${job.id}/execute`).expect(202);
     const busy = await h.put(`${V2}/jobs/${job.id}`, { name: 'renamed' }).expect(409);
     expect(busy.body.error).toMatchObject({ code: 'JOB.RUNNING', message: expect.stringMatching(/is running \(run .*\) and cannot be updated/) });

@@ -59,6 +59,25 @@ describe('cron schedules (e2e)', () => {
     }
   });
 
+  it('skips the slots of a job that cannot run, saying why, and keeps firing the others', async () => {
+    const h = await new Harness().start({ SLUICE_WORKERS: '0' });
+    try {
+      const from = await h.connection('cron3', 'from');
+      const lacking = (await h.post(`${V2}/workspaces/cron3/jobs`, { name: 'no-destination', source_connection_id: from, schedule: { enabled: true, cron: '* * * * * *' }, queries: ['REPLICATE [A]'] }).expect(201)).body;
+      await sleep(2500);
+      const skipped = (await h.events(`job-${lacking.id}`)).filter((e) => e.type === 'ScheduledRunSkipped');
+      expect(skipped.length).toBeGreaterThanOrEqual(1);
+      expect(skipped[0].data.missing).toMatch(/no destination connection/);
+      expect(new Set(skipped.map((e) => e.data.slot)).size).toBe(skipped.length);
+      expect((await h.get(`${V2}/jobs/${lacking.id}/history`)).body.value).toEqual([]);
+      await h.put(`${V2}/jobs/${lacking.id}`, { destination_connection_id: await h.connection('cron3', 'into') }).expect(200);
+      await sleep(2000);
+      expect((await h.get(`${V2}/jobs/${lacking.id}/history`)).body.value.length).toBe(1);
+    } finally {
+      await h.destroy();
+    }
+  });
+
   it('validates the cron when a schedule is enabled or changed', async () => {
     const h = await new Harness().start();
     try {

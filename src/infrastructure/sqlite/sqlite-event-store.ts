@@ -8,7 +8,9 @@ import {
   type Subscription,
   WrongExpectedRevisionError,
 } from '../../core/event-store.js';
-import { openDatabase } from './open-database.js';
+import { Logger } from '@nestjs/common';
+import { WriteFaults } from '../../core/store-fault.js';
+import { openStoreDatabase, probeWrite } from './open-database.js';
 
 interface Row {
   position: number;
@@ -29,10 +31,14 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly appended = new EventEmitter();
   private readonly statements;
+  private readonly writes: WriteFaults;
 
   constructor(file: string) {
-    this.db = openDatabase(file);
-    this.db.exec(`
+    this.writes = new WriteFaults('event store', file, (fault) => new Logger('EventStore').error(fault.message));
+    this.db = openStoreDatabase(
+      file,
+      'event store',
+      `
       CREATE TABLE IF NOT EXISTS events (
         position INTEGER PRIMARY KEY AUTOINCREMENT,
         id TEXT NOT NULL UNIQUE,
@@ -42,7 +48,9 @@ export class SqliteEventStore implements EventStore {
         data TEXT NOT NULL,
         metadata TEXT NOT NULL,
         UNIQUE (stream, revision)
-      )`);
+      )`,
+      this.writes,
+    );
     this.appended.setMaxListeners(0);
     this.statements = {
       head: this.db.prepare<[string], { revision: number | null }>('SELECT max(revision) AS revision FROM events WHERE stream = ?'),
@@ -96,7 +104,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    const result = this.db.transaction(this.appendTx).immediate(stream, events, expected);
+    const result = this.writes.run(() => this.db.transaction(this.appendTx).immediate(stream, events, expected));
     this.appended.emit('append');
     return result;
   }
@@ -162,8 +170,10 @@ export class SqliteEventStore implements EventStore {
     return row.position === null ? undefined : String(row.position);
   }
 
+  /** Reads answer; after a failed append, a probe write says whether it can write again. */
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
+    if (this.writes.fault) this.writes.run(() => probeWrite(this.db));
   }
 
   async close(): Promise<void> {

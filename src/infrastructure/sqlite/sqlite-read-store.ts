@@ -15,7 +15,9 @@ import {
   encodeCursor,
   fieldValue,
 } from '../../core/read-store.js';
-import { openDatabase } from './open-database.js';
+import { Logger } from '@nestjs/common';
+import { WriteFaults } from '../../core/store-fault.js';
+import { openStoreDatabase, probeWrite } from './open-database.js';
 import { setPath } from '../../core/paths.js';
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -24,10 +26,11 @@ const NAME = /^[a-z][a-z0-9_]*$/;
 export class SqliteReadStore implements ReadStore {
   private readonly db: Database.Database;
   private readonly cache = new Map<string, Database.Statement>();
+  private readonly writes: WriteFaults;
 
   constructor(file: string) {
-    this.db = openDatabase(file);
-    this.db.exec('CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, position TEXT)');
+    this.writes = new WriteFaults('read store', file, (fault) => new Logger('ReadStore').error(fault.message));
+    this.db = openStoreDatabase(file, 'read store', 'CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, position TEXT)', this.writes);
     this.db.exec('CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)');
   }
 
@@ -92,10 +95,11 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async write(writes: DocWrite[], checkpoint?: CheckpointUpdate): Promise<void> {
-    this.db.transaction(() => {
+    const transaction = this.db.transaction(() => {
       if (checkpoint) this.moveCheckpoint(checkpoint);
       for (const w of writes) this.apply(w);
-    }).immediate();
+    });
+    this.writes.run(() => transaction.immediate());
   }
 
   private apply(w: DocWrite): void {
@@ -180,8 +184,10 @@ export class SqliteReadStore implements ReadStore {
     return row ? { name: row.name, owner: row.owner, expiresAt: row.expires_at } : null;
   }
 
+  /** Reads answer; after a failed write, a probe write says whether it can write again. */
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
+    if (this.writes.fault) this.writes.run(() => probeWrite(this.db));
   }
 
   async close(): Promise<void> {
