@@ -2,13 +2,12 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
-import { EVENT_STORE, type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { sealSettings } from '../core/secrets.js';
 import { type CommandContext, loadState } from '../core/write-path.js';
-import { assertStorable } from '../core/storable.js';
 import { type Changed, jobOwner } from '../jobs/jobs.commands.js';
-import { appendAt, claim, lostRace, type OwnerStream, type OwnerStreams, settleAfter } from '../workspaces/workspace-claims.js';
-import { basedOn, type Holds, type WorkspaceCommand } from '../workspaces/workspace.decider.js';
+import { changeWithClaims, type OwnerStream } from '../workspaces/workspace-claims.js';
+import type { Holds, WorkspaceCommand } from '../workspaces/workspace.decider.js';
 import { type ConnectionCommand, type ConnectionState, connectionDecider, connectionStream } from './connection.decider.js';
 import { confineSettings } from './connection-paths.js';
 
@@ -22,8 +21,6 @@ export class ChangeConnection extends Command<Changed> {
   }
 }
 
-const MAX_ATTEMPTS = 5;
-
 /**
  * A new name is claimed in the workspace stream before the connection's stream, and a delete first retires
  * the connection there (no job may start using it; refused while jobs use it); both are settled after.
@@ -35,31 +32,25 @@ export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
-  async execute({ connectionId, command: asked, ctx }: ChangeConnection): Promise<Changed> {
-    const stream = connectionStream(connectionId);
-    const owners: OwnerStreams = { job: jobOwner(this.store), connection: connectionOwner(this.store) };
-    for (let attempt = 1; ; attempt++) {
-      const { state: current, revision } = await loadState(this.store, stream, connectionDecider);
-      const command = this.secure(asked, current);
-      const events = connectionDecider.decide(command, current);
-      // Refused before the workspace claim, so an unstorable value leaves nothing behind.
-      events.forEach((e) => assertStorable(e.data));
-      if (events.length === 0) return { id: connectionId };
-      const next = events.reduce(connectionDecider.evolve, current);
-      const [before, after] = [connectionHolds(current), connectionHolds(next)];
-      const workspaceId = next.status === 'none' ? '' : next.workspaceId;
-      const rule = workspaceRule(connectionId, basedOn(revision), before, after);
-      const retry = attempt > 1 ? { owner: { kind: 'connection' as const, id: connectionId }, revision: basedOn(revision), holds: before } : undefined;
-      if (rule) await claim(this.store, workspaceId, rule, ctx, owners, retry);
-      try {
-        const { revision: landed, position } = await appendAt(this.store, stream, events, revision, ctx);
-        if (rule) await settleAfter(this.store, workspaceId, { kind: 'connection', id: connectionId }, landed, after, ctx);
-        return { id: connectionId, position };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (attempt >= MAX_ATTEMPTS) throw lostRace(stream);
-      }
-    }
+  async execute({ connectionId, command, ctx }: ChangeConnection): Promise<Changed> {
+    const { position } = await changeWithClaims(
+      this.store,
+      {
+        owner: { kind: 'connection', id: connectionId },
+        stream: connectionStream(connectionId),
+        decider: connectionDecider,
+        command: (current) => this.secure(command, current),
+        holds: connectionHolds,
+        workspaceOf: (state) => (state.status === 'none' ? '' : state.workspaceId),
+        plan: (basedOn, before, after) => {
+          const claim = workspaceRule(connectionId, basedOn, before, after);
+          return claim && { claim };
+        },
+        owners: { job: jobOwner(this.store), connection: connectionOwner(this.store) },
+      },
+      ctx,
+    );
+    return { id: connectionId, position };
   }
 
   /** Paths confined, secrets sealed, before anything is decided: no plain secret ever reaches an event. */

@@ -1,10 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { type CommandContext, loadState } from '../core/write-path.js';
-import { assertStorable } from '../core/storable.js';
-import { appendAt, claim, lostRace, type OwnerStream, settleAfter } from '../workspaces/workspace-claims.js';
-import { basedOn, type Holds } from '../workspaces/workspace.decider.js';
+import { changeWithClaims, type OwnerStream } from '../workspaces/workspace-claims.js';
+import type { Holds } from '../workspaces/workspace.decider.js';
 import { type JobCommand, type JobState, jobDecider } from './job.decider.js';
 import { jobStream } from './job.model.js';
 
@@ -25,8 +24,6 @@ export class ChangeJob extends Command<Changed> {
   }
 }
 
-const MAX_ATTEMPTS = 5;
-
 /**
  * Job commands append to the job's stream. One that gives the job a name or a connection it does not hold
  * yet first claims them in the workspace stream (unique names, connections in use), and settles the claim
@@ -37,32 +34,21 @@ export class ChangeJobHandler implements ICommandHandler<ChangeJob> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ jobId, command, ctx }: ChangeJob): Promise<Changed> {
-    const stream = jobStream(jobId);
-    for (let attempt = 1; ; attempt++) {
-      const { state: current, revision } = await loadState(this.store, stream, jobDecider);
-      // Decided before anything is written anywhere, so invalid input fails with nothing to undo.
-      const events = jobDecider.decide(command, current);
-      // Refused before the workspace claim, so an unstorable value leaves nothing behind.
-      events.forEach((e) => assertStorable(e.data));
-      if (events.length === 0) return { id: jobId };
-      const next = events.reduce(jobDecider.evolve, current);
-      const [before, after] = [jobHolds(current), jobHolds(next)];
-      const workspaceId = next.status === 'none' ? '' : next.workspaceId;
-      const changesHolds = !sameHolds(before, after);
-      if (after && changesHolds) {
-        const data = { jobId, basedOn: basedOn(revision), ...after };
-        const retry = attempt > 1 ? { owner: { kind: 'job' as const, id: jobId }, revision: basedOn(revision), holds: before } : undefined;
-        await claim(this.store, workspaceId, { type: 'ClaimJob', data }, ctx, { job: jobOwner(this.store) }, retry);
-      }
-      try {
-        const { revision: landed, position } = await appendAt(this.store, stream, events, revision, ctx);
-        if (changesHolds) await settleAfter(this.store, workspaceId, { kind: 'job', id: jobId }, landed, after, ctx);
-        return { id: jobId, position };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (attempt >= MAX_ATTEMPTS) throw lostRace(stream);
-      }
-    }
+    const { position } = await changeWithClaims(
+      this.store,
+      {
+        owner: { kind: 'job', id: jobId },
+        stream: jobStream(jobId),
+        decider: jobDecider,
+        command: () => command,
+        holds: jobHolds,
+        workspaceOf: (state) => (state.status === 'none' ? '' : state.workspaceId),
+        plan: (basedOn, before, after) => (sameHolds(before, after) ? undefined : { claim: after ? { type: 'ClaimJob', data: { jobId, basedOn, ...after } } : undefined }),
+        owners: { job: jobOwner(this.store) },
+      },
+      ctx,
+    );
+    return { id: jobId, position };
   }
 }
 

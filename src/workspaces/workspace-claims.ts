@@ -1,9 +1,12 @@
 import { Logger } from '@nestjs/common';
+import type { Decider } from '../core/decider.js';
 import { DomainError } from '../core/errors.js';
 import type { DomainEvent, ExpectedRevision } from '../core/events.js';
 import { type AppendResult, type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
-import { type CommandContext, decideAndAppend, toNewEvent } from '../core/write-path.js';
+import { assertStorable } from '../core/storable.js';
+import { type CommandContext, decideAndAppend, loadState, toNewEvent } from '../core/write-path.js';
 import {
+  basedOn,
   ClaimRefused,
   covers,
   type Holds,
@@ -25,6 +28,7 @@ export type OwnerStreams = Partial<Record<Owner['kind'], OwnerStream>>;
 
 const logger = new Logger('Workspace');
 const MAX_REPAIRS = 3;
+const MAX_ATTEMPTS = 5;
 
 /** The owner a claim is for, as read by this attempt: the revision its stream is at and what it holds there. */
 export interface ClaimFor {
@@ -83,13 +87,52 @@ export async function settleAfter(store: EventStore, workspaceId: string, owner:
   }
 }
 
-/** Appends a decided change at exactly the revision it was decided on: no retry, since its claim was based on that revision. */
-export async function appendAt(store: EventStore, stream: string, events: DomainEvent[], revision: number | 'no_stream', ctx: CommandContext): Promise<AppendResult> {
-  return store.append(stream, events.map((e, i) => toNewEvent(e, ctx, `${stream}:${revision}:${i}`)), revision);
+/** A change to an owner's stream (a job's, a connection's) and how it bears on the owner's workspace. */
+export interface ClaimedChange<S, C, E extends DomainEvent> {
+  owner: Owner;
+  stream: string;
+  decider: Decider<S, C, E>;
+  /** The command to decide on the state read (e.g. with secrets sealed against the stored ones). */
+  command(state: S): C;
+  holds(state: S): Holds | null;
+  workspaceOf(state: S): string;
+  /**
+   * What the workspace must record when the owner's holdings change: the claim (or retire) to append before
+   * the change, if any, and then the settle after it; undefined when the workspace is not concerned.
+   */
+  plan(revision: number, before: Holds | null, after: Holds | null): { claim?: WorkspaceCommand } | undefined;
+  owners: OwnerStreams;
 }
 
-/** The conflict a change that lost a race answers, after its retries. */
-export const lostRace = (stream: string) => new DomainError('CONCURRENCY.CONFLICT', `${stream} was changed concurrently; try again`);
+/**
+ * Decides a change, claims what it will hold, appends it at exactly the revision it was decided on, and settles
+ * after. A failure in between leaves a claim the workspace can release, never an owner holding an unclaimed
+ * name. On a revision conflict it reads again and re-decides a few times, then answers 409.
+ */
+export async function changeWithClaims<S, C, E extends DomainEvent>(store: EventStore, change: ClaimedChange<S, C, E>, ctx: CommandContext): Promise<{ position?: string }> {
+  const { owner, stream, decider } = change;
+  for (let attempt = 1; ; attempt++) {
+    const { state: current, revision } = await loadState(store, stream, decider);
+    // Decided and checked before anything is written anywhere, so invalid input leaves nothing to undo.
+    const events = decider.decide(change.command(current), current);
+    events.forEach((e) => assertStorable(e.data));
+    if (events.length === 0) return {};
+    const next = events.reduce(decider.evolve, current);
+    const [before, after] = [change.holds(current), change.holds(next)];
+    const workspaceId = change.workspaceOf(next);
+    const plan = change.plan(basedOn(revision), before, after);
+    const retry = attempt > 1 ? { owner, revision: basedOn(revision), holds: before } : undefined;
+    if (plan?.claim) await claim(store, workspaceId, plan.claim, ctx, change.owners, retry);
+    try {
+      const landed = await store.append(stream, events.map((e, i) => toNewEvent(e, ctx, `${stream}:${revision}:${i}`)), revision);
+      if (plan) await settleAfter(store, workspaceId, owner, landed.revision, after, ctx);
+      return { position: landed.position };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw new DomainError('CONCURRENCY.CONFLICT', `${stream} was changed concurrently; try again`);
+    }
+  }
+}
 
 async function releaseUnheld(store: EventStore, workspaceId: string, holder: Owner, resource: Resource, ctx: CommandContext, owners: OwnerStreams) {
   const owner = owners[holder.kind];
