@@ -175,6 +175,8 @@ export class ProjectionRunner implements ReadModelProgress {
       await this.follow(p);
     } finally {
       clearInterval(renew);
+      // A stall is the leader's to report: whoever leads next finds out for itself.
+      this.stalls.delete(p.name);
       if (this.leading.delete(p.name)) await this.store.releaseLease(lease, this.owner).catch(() => undefined);
     }
   }

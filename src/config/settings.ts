@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { type Keyring, keyring } from '../core/secrets.js';
 
@@ -72,13 +72,26 @@ function secretKeys(env: NodeJS.ProcessEnv, dataDir: string): { secretKeys: Keyr
   const old = (env.SLUICE_SECRET_KEYS_OLD ?? '').split(',').filter((k) => k.trim()).map((k) => decode(k, 'SLUICE_SECRET_KEYS_OLD'));
   if (env.SLUICE_SECRET_KEY) return { secretKeys: keyring(decode(env.SLUICE_SECRET_KEY, 'SLUICE_SECRET_KEY'), old), secretKeySource: 'SLUICE_SECRET_KEY' };
   const file = join(dataDir, 'secret-key');
-  try {
-    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    // Another instance on the same data dir may have written it first: use that one.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  if (!existsSync(file)) createOnce(file, `${randomBytes(32).toString('base64')}\n`);
   return { secretKeys: keyring(decode(readFileSync(file, 'utf8'), file), old), secretKeySource: file };
+}
+
+/**
+ * Writes a file whole or not at all, and only if it does not exist yet: written beside it, then linked into
+ * place. Another instance that linked first wins, and its content is kept.
+ */
+function createOnce(file: string, content: string): boolean {
+  const draft = `${file}.${process.pid}.draft`;
+  try {
+    writeFileSync(draft, content, { mode: 0o600 });
+    linkSync(draft, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  } finally {
+    rmSync(draft, { force: true });
+  }
 }
 
 /** The data dir, created if need be; start-up stops here, naming it, when it cannot be written. */
@@ -99,8 +112,6 @@ function writableDir(dir: string): string {
 function adminToken(fromEnv: string | undefined, dataDir: string): { adminToken: string; adminTokenGenerated: boolean } {
   if (fromEnv) return { adminToken: fromEnv, adminTokenGenerated: false };
   const file = join(dataDir, 'admin-token');
-  if (existsSync(file)) return { adminToken: readFileSync(file, 'utf8').trim(), adminTokenGenerated: false };
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { adminToken: token, adminTokenGenerated: true };
+  const generated = !existsSync(file) && createOnce(file, `${randomBytes(24).toString('base64url')}\n`);
+  return { adminToken: readFileSync(file, 'utf8').trim(), adminTokenGenerated: generated };
 }

@@ -63,9 +63,10 @@ export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection
       }
     }
     const kind = command.type === 'CreateConnection' ? command.data.kind : current.status === 'none' ? undefined : current.kind;
-    if (kind) confineSettings(kind, command.data.settings, this.settings);
+    // The resolved path is what is stored, so a restart from another directory opens the same files.
+    const settings = kind ? confineSettings(kind, command.data.settings, this.settings) : command.data.settings;
     const stored = current.status === 'none' ? {} : current.settings;
-    return { ...command, data: { ...command.data, settings: sealSettings(this.settings.secretKeys, command.data.settings, stored) } } as ConnectionCommand;
+    return { ...command, data: { ...command.data, settings: sealSettings(this.settings.secretKeys, settings, stored) } } as ConnectionCommand;
   }
 }
 

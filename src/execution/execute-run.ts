@@ -57,7 +57,8 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
   } catch (error) {
     const message = maskSecrets((error as Error).message);
     failures.push(message);
-    await session.log('error', message);
+    // Best effort: when the store itself is failing (a full disk), finishing the run below matters more.
+    await session.log('error', message).catch(() => undefined);
   } finally {
     clearInterval(watcher);
     controls.interrupt.removeEventListener('abort', interrupt);

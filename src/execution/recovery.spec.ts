@@ -97,6 +97,36 @@ describe('recovery', () => {
     expect((await loadState(events, 'run-r2', runDecider)).state.status).toBe('running');
   });
 
+  /** A run with one task, claimed by `owner`, that recorded `worked`. */
+  async function startedRun(runId: string, owner: { instanceId: string; hostname: string; pid: number }, worked: Parameters<typeof runDecider.decide>[0] & { type: 'Record' }) {
+    await requestRun(runId, new Date());
+    const task = { taskId: 't1', query: 'REPLICATE [A]', incrementalColumn: null, watermark: null };
+    const plan = { runId, jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: null, settings: DEFAULT_SETTINGS, tasks: [task] };
+    await decideAndAppend(events, `run-${runId}`, runDecider, { type: 'QueueRun', data: plan }, at(new Date(), 'q'));
+    await decideAndAppend(events, `run-${runId}`, runDecider, { type: 'StartRun', data: { owner } }, at(new Date(), 's'));
+    const { position } = await decideAndAppend(events, `run-${runId}`, runDecider, worked, at(new Date(), 'w'));
+    await runner.waitFor(position);
+  }
+
+  it('leaves a task that was cancelled before the crash cancelled, not failed', async () => {
+    const dead = { instanceId: 'other', hostname: hostname(), pid: 2 ** 22 + 12345 };
+    const stopped = { runId: 'r4', taskId: 't1', reason: 'cancel requested', rowsRead: 40, rowsWritten: 40, watermark: null, durationMs: 5 };
+    await startedRun('r4', dead, { type: 'Record', data: { events: [{ type: 'StepStarted', data: { runId: 'r4', taskId: 't1', source: 'A', destination: 'A' } }, { type: 'StepCancelled', data: stopped }] } });
+
+    expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'))).toBe(1);
+    expect((await events.readStream('run-r4')).filter((e) => e.type === 'StepFailed')).toEqual([]);
+  });
+
+  it('ends a run of its own that this process is no longer working on, and leaves those it is', async () => {
+    await startedRun('r5', self, { type: 'Record', data: { events: [{ type: 'StepStarted', data: { runId: 'r5', taskId: 't1', source: 'A', destination: 'A' } }] } });
+
+    expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'), (runId) => runId === 'r5')).toBe(0);
+    expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'), () => false)).toBe(1);
+    const run = await loadState(events, 'run-r5', runDecider);
+    expect(run.state.status).toBe('failed');
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: null });
+  });
+
   it('frees a job whose requested run was never queued, once it is a minute old', async () => {
     await requestRun('lost', new Date(Date.now() - 120_000));
     expect(await releaseJobsWithLostRuns(events, reads, at(new Date(), 'rel'))).toBe(1);

@@ -22,13 +22,22 @@ interface InstanceDoc extends Doc, RunOwner {
  * recorded progress kept on each unfinished step, and the job freed to run again. The appends are at the run's
  * revision, so a run its owner finishes meanwhile is left alone.
  */
-export async function recoverAbandonedRuns(events: EventStore, reads: ReadStore, self: RunOwner, ctx: CommandContext): Promise<number> {
+export async function recoverAbandonedRuns(
+  events: EventStore,
+  reads: ReadStore,
+  self: RunOwner,
+  ctx: CommandContext,
+  /** Whether this process is still working on a run it owns; one it is not was lost (e.g. its end could not be written). */
+  working: (runId: string) => boolean = () => true,
+): Promise<number> {
   const { items } = await reads.find<RunDoc>(RUNS, { filter: { status: { $in: ['running', 'cancelling'] } }, limit: 500 });
   let recovered = 0;
   for (const run of items) {
-    if (!run.owner || run.owner.instanceId === self.instanceId) continue;
-    const heartbeat = await reads.get<InstanceDoc>(INSTANCES, run.owner.instanceId);
-    const reason = deathOf(run.owner, heartbeat);
+    if (!run.owner) continue;
+    const mine = run.owner.instanceId === self.instanceId;
+    if (mine && working(run.id)) continue;
+    const heartbeat = mine ? undefined : await reads.get<InstanceDoc>(INSTANCES, run.owner.instanceId);
+    const reason = mine ? 'its worker in this process stopped without recording its end (the store may have failed)' : deathOf(run.owner, heartbeat ?? null);
     if (!reason) continue;
     if (await endAbandoned(events, run, reason, ctx)) recovered++;
   }
@@ -65,7 +74,7 @@ function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string): E
   for (const e of recorded as unknown as Array<RunEvent & RecordedEvent>) {
     if (e.type === 'StepStarted') open.set(e.data.taskId, { runId: e.data.runId, startedAt: e.metadata.occurredAt, rows: 0 });
     else if (e.type === 'StepProgress') open.get(e.data.taskId)!.rows = e.data.rowsProcessed;
-    else if (e.type === 'StepCompleted' || e.type === 'StepFailed') open.delete(e.data.taskId);
+    else if (e.type === 'StepCompleted' || e.type === 'StepFailed' || e.type === 'StepCancelled') open.delete(e.data.taskId);
   }
   return [...open].map(([taskId, step]) => ({
     type: 'StepFailed',

@@ -26,6 +26,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly logger = new Logger('Worker');
   readonly owner: RunOwner = { instanceId: randomUUID(), hostname: hostname(), pid: process.pid };
   private readonly active = new Map<string, { work: Promise<void>; interrupt: AbortController }>();
+  /** Runs being claimed right now: not yet in `active`, but not abandoned either. */
+  private readonly claiming = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private polling = false;
@@ -54,6 +56,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.timers.forEach(clearInterval);
+    // A poll may be claiming a run right now: let it finish, so that run is waited for (or interrupted) too.
+    while (this.polling) await new Promise((r) => setTimeout(r, 10));
     const runs = [...this.active.values()];
     const ended = Promise.allSettled(runs.map((r) => r.work));
     const grace = this.settings.shutdownGraceMs;
@@ -90,11 +94,14 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async start(runId: string): Promise<void> {
     let session: RunSession;
+    this.claiming.add(runId);
     try {
       session = await RunSession.claim(this.events, runId, this.owner, this.ctx(runId));
     } catch (error) {
       if (error instanceof DomainError) return; // another worker won the claim, or the run was cancelled
       throw error;
+    } finally {
+      this.claiming.delete(runId);
     }
     const interrupt = new AbortController();
     const work = executeRun(this.events, session, session.context, { shuttingDown: () => this.stopping, interrupt: interrupt.signal }, this.settings)
@@ -110,7 +117,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async recover(): Promise<void> {
     if (this.stopping) return;
     try {
-      await recoverAbandonedRuns(this.events, this.reads, this.owner, this.ctx());
+      await recoverAbandonedRuns(this.events, this.reads, this.owner, this.ctx(), (runId) => this.active.has(runId) || this.claiming.has(runId));
       await releaseJobsWithLostRuns(this.events, this.reads, this.ctx());
     } catch (error) {
       this.logger.error(`Recovering abandoned runs failed: ${(error as Error).message}`);

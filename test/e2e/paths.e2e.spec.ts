@@ -21,6 +21,11 @@ describe('Connections confined: never into the data dir, only under SLUICE_CONNE
   const create = (workspace: string, name: string, kind: string, settings: object) =>
     h.post(`${V2}/workspaces/${workspace}/connections`, { name, kind, settings });
 
+  it('stores the path it checked, resolved, so a restart elsewhere opens the same file', async () => {
+    const res = await create('resolved', 'out', 'sqlite', { path: `${h.files}/in/../resolved.db` }).expect(201);
+    expect(res.body.settings.path).toBe(join(h.files, 'resolved.db'));
+  });
+
   it('refuses a path into the data dir, however it is spelled, and writes nothing', async () => {
     const link = join(h.files, 'innocent');
     symlinkSync(h.dataDir, link);
