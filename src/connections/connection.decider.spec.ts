@@ -20,6 +20,12 @@ describe('connection decider', () => {
       .thenThrows('VALIDATION', /kind/);
   });
 
+  it('refuses a missing or null name on its own, whatever the dialect let through', () => {
+    given(connectionDecider)
+      .when({ type: 'CreateConnection', data: { connectionId: 'c', workspaceId: 'w', name: null as never, kind: 'csv', settings: { path: '/data/in' } } })
+      .thenThrows('VALIDATION', /name/);
+  });
+
   it('updates only what changed and refuses a deleted connection', () => {
     given(connectionDecider, [created])
       .when({ type: 'UpdateConnection', data: { name: 'files', settings: { path: '/data/other' } } })

@@ -106,7 +106,7 @@ export const connectionDecider: Decider<ConnectionState, ConnectionCommand, Conn
 
 /** Checks a definition; `newSettings`: the settings were sent with this command, so unknown keys are refused too. */
 function validate({ name, kind, settings }: ConnectionDefinition, newSettings: boolean): void {
-  if (!name.trim()) throw new DomainError('VALIDATION', 'name is required', 'name');
+  if (typeof name !== 'string' || !name.trim()) throw new DomainError('VALIDATION', 'name is required', 'name');
   if (!CONNECTION_KINDS.includes(kind)) {
     throw new DomainError('VALIDATION', `kind must be one of ${CONNECTION_KINDS.join(', ')}`, 'kind');
   }

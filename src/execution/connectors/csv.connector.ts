@@ -61,6 +61,9 @@ export class CsvConnector implements Connector {
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
     const columns = await this.columns(request.table);
     const index = new Map(columns.map((c, i) => [c.name, i]));
+    // The file is read twice (its header and sample, then its rows): one that changed in between says so.
+    const gone = request.columns.find((c) => !index.has(c.name));
+    if (gone) throw new ConnectorError(`Column ${gone.name} is no longer in ${request.table}.csv: the file changed while it was being read`);
     const picked = request.columns.map((c) => ({ as: c.as, at: index.get(c.name)!, type: columns[index.get(c.name)!].type, name: c.name }));
     const { incremental, startDate, where } = request;
     const width = columns.length;
