@@ -3,8 +3,9 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DomainError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/events.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { maskEventData } from '../core/secrets.js';
 
-/** A page of one of Sluice's streams, from the log in its current shape: the audit history of a job, connection, … */
+/** A page of one of Sluice's streams, from the log in its current shape with secrets masked: the audit history of a job, connection, … */
 export class ReadStreamEvents extends Query<{ events: RecordedEvent[]; next?: number }> {
   constructor(
     readonly stream: string,
@@ -26,7 +27,7 @@ export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEvents> 
     if (events.length === 0 && (from === 0 || (await this.store.readStream(stream, { maxCount: 1 })).length === 0)) {
       throw new DomainError('STREAM.NOT_FOUND', `Stream ${stream} has no events`);
     }
-    const page = events.slice(0, limit);
+    const page = events.slice(0, limit).map((e) => ({ ...e, data: maskEventData(e.data) }));
     return { events: page, next: events.length > limit ? page[page.length - 1].revision + 1 : undefined };
   }
 }

@@ -7,7 +7,6 @@ import { AdminTokenGuard } from '../../http/admin-token.guard.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { JsonErrorFilter } from '../../http/error.filter.js';
 import { strictValidation } from '../../http/validation.js';
-import { maskEventData } from '../../core/secrets.js';
 import { ReadStreamEvents } from '../../streams/streams.queries.js';
 
 class StreamPageDto {
@@ -53,7 +52,7 @@ export class StreamsController {
     const { events, next } = await this.queries.execute(new ReadStreamEvents(stream, page.from ?? 0, page.limit ?? 100));
     return {
       stream,
-      events: events.map(({ id, type, revision, position, data, metadata }) => ({ id, type, revision, position, data: maskEventData(data), metadata })),
+      events: events.map(({ id, type, revision, position, data, metadata }) => ({ id, type, revision, position, data, metadata })),
       next_from: next ?? null,
     };
   }
