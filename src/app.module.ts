@@ -9,6 +9,7 @@ import { ProjectionsModule } from '../projections/projections.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
 import { UPCASTERS } from './event-schemas.js';
 import { StoresModule } from './infrastructure/stores.module.js';
+import { IdentityModule } from './identity/identity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { RunsModule } from './runs/runs.module.js';
 
@@ -20,6 +21,7 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         StoresModule.forRoot(settings, UPCASTERS),
+        IdentityModule,
         ProjectionsModule,
         JobsModule,
         ConnectionsModule,

@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import type { Settings } from './config/settings.js';
 import { LIMITS } from './core/limits.js';
-import { documentBodiesAndEdn } from './http/api-docs.js';
+import { documentRoutes } from './http/api-docs.js';
 import { bodyParsers, rejectedBodies } from './http/body.js';
 import { ednAnswers } from './http/edn.js';
 import { JsonErrorFilter } from './http/error.filter.js';
@@ -29,9 +29,7 @@ export async function createApp(settings: Settings, options: { logger?: false } 
         `Bodies are at most ${settings.maxBodyKb} KB (413 beyond) and nest at most ${LIMITS.depth} deep; any other media type is a 415.`,
     )
     .setVersion('0.1.0')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-cdata-authtoken' }, 'x-cdata-authtoken')
-    .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => documentBodiesAndEdn(SwaggerModule.createDocument(app, config)), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => documentRoutes(SwaggerModule.createDocument(app, config)), { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -25,6 +25,10 @@ export interface Settings {
   secretKeySource: string;
   /** SLUICE_CONNECTION_ROOTS: directories connection paths must lie under; empty means anywhere but the data dir. */
   connectionRoots: string[];
+  /** SLUICE_ADMIN_PASSWORD: when set, the user `admin` (Administrator) is created or updated with it at start. */
+  adminPassword?: string;
+  /** SLUICE_AUTH_LOG_DAYS: how long sign-in records are kept. */
+  authLogDays: number;
 }
 
 /** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
@@ -48,6 +52,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,
     ...adminToken(env.SLUICE_ADMIN_TOKEN, dataDir),
     ...secretKeys(env, dataDir),
+    adminPassword: env.SLUICE_ADMIN_PASSWORD || undefined,
+    authLogDays: wholeNumber(env, 'SLUICE_AUTH_LOG_DAYS', 90, 1),
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
   };
 }

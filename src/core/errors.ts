@@ -33,6 +33,12 @@ export const ERROR_STATUS = {
   'STORE.FULL': 507,
   'STORE.READ_ONLY': 503,
   'STORE.UNAVAILABLE': 503,
+  FORBIDDEN: 403,
+  'AUTH.THROTTLED': 429,
+  'USER.NOT_FOUND': 404,
+  'USER.LOGIN_TAKEN': 409,
+  'TOKEN.NOT_FOUND': 404,
+  'TOKEN.NAME_TAKEN': 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -50,5 +56,15 @@ export class DomainError extends Error {
 
   get status(): number {
     return ERROR_STATUS[this.code];
+  }
+}
+
+/** Too many failed sign-ins: answered 429 with `Retry-After: retryAfterSeconds`. */
+export class ThrottledError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('AUTH.THROTTLED', message);
   }
 }

@@ -5,9 +5,11 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { READ_MODEL_PROGRESS, type ReadModelProgress } from '../core/read-model-progress.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
+import { Roles } from '../http/access.js';
 
 /** Whether the event store and the read store answer, and how far each projection is. No token: load balancers ask it. */
 @ApiTags('Sluice: health')
+@Roles({ check: 'Public' })
 @Controller('health')
 export class HealthController {
   constructor(

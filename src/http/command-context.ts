@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
 import { type CommandContext, systemClock } from '../core/write-path.js';
+import type { AuthenticatedRequest } from './auth.guard.js';
 
 /** A caller's correlation id is kept only when it is short and plain enough to log and search for safely. */
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -12,9 +12,9 @@ export function correlationIdOf(header: unknown): string {
 
 /** The command context of a request: who (set by the auth guard), its correlation id, and the clock. */
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): CommandContext => {
-  const req = context.switchToHttp().getRequest<Request & { actor?: string }>();
+  const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
   return {
-    actor: req.actor ?? 'anonymous',
+    actor: req.principal?.actor ?? 'anonymous',
     correlationId: correlationIdOf(req.headers['x-correlation-id']),
     commandId: randomUUID(),
     clock: systemClock,

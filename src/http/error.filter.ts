@@ -6,10 +6,11 @@ import { describeError } from './errors.js';
 @Catch()
 export class JsonErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { status, code, message, field, position } = describeError(exception);
+    const { status, code, message, field, position, headers } = describeError(exception);
     host
       .switchToHttp()
       .getResponse<Response>()
+      .set(headers ?? {})
       .status(status)
       .json({ error: { code, message, ...(field ? { field } : {}), ...(position ? { position } : {}) } });
   }

@@ -8,12 +8,12 @@ import { GetJob, ListJobs } from '../../jobs/jobs.queries.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import { jobChanges, toCDataJob } from './cdata.mapping.js';
-import { CDataController } from './cdata.decorators.js';
+import { CDataController, VIEW_JOB } from './cdata.decorators.js';
 import { CREATE_JOB_EXAMPLE, JOB_EXAMPLE, list } from './examples.js';
 import { CreateJobDto, UpdateJobDto } from './jobs.dto.js';
 import { ListQueryDto } from './list-query.dto.js';
 
-@CDataController('CData Sync v2: jobs')
+@CDataController('CData Sync v2: jobs', { list: 'Viewer', create: 'Administrator', get: VIEW_JOB, update: 'Administrator', remove: 'Administrator' })
 @Controller('api.rsc/v2')
 export class CDataJobsController {
   constructor(
@@ -24,7 +24,7 @@ export class CDataJobsController {
   @Get('workspaces/:workspace_id/jobs')
   @ApiOperation({ summary: 'List all jobs in a workspace' })
   @ApiAnswer(200, 'A page of jobs, oldest first', list(JOB_EXAMPLE))
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   async list(@Param('workspace_id') workspaceId: string, @Query() page: ListQueryDto) {
     const { items, next } = await this.queries.execute(new ListJobs(workspaceId, page.limit ?? 100, page.cursor));
     return { value: items.map(toCDataJob), next_cursor: next ?? null };
@@ -38,7 +38,7 @@ export class CDataJobsController {
     examples: { nightly: { summary: 'A nightly job with one task (add source_connection_id and destination_connection_id to run it)', value: CREATE_JOB_EXAMPLE } },
   })
   @ApiAnswer(201, 'The job', JOB_EXAMPLE)
-  @ApiErrors(400, 401, 409)
+  @ApiErrors(400, 409)
   async create(@Param('workspace_id') workspaceId: string, @Body() dto: CreateJobDto, @Ctx() ctx: CommandContext) {
     const jobId = randomUUID();
     const tasks = (dto.queries ?? []).map((query) => ({ id: randomUUID(), query, isActive: true }));
@@ -50,7 +50,7 @@ export class CDataJobsController {
   @Get('jobs/:job_id')
   @ApiOperation({ summary: 'Retrieve a job' })
   @ApiAnswer(200, 'The job', JOB_EXAMPLE)
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async get(@Param('job_id') jobId: string) {
     return toCDataJob(await this.queries.execute(new GetJob(jobId)));
   }
@@ -58,7 +58,7 @@ export class CDataJobsController {
   @Put('jobs/:job_id')
   @ApiOperation({ summary: 'Update a job; only the fields sent change' })
   @ApiAnswer(200, 'The updated job', JOB_EXAMPLE)
-  @ApiErrors(400, 401, 404, 409)
+  @ApiErrors(400, 404, 409)
   async update(@Param('job_id') jobId: string, @Body() dto: UpdateJobDto, @Ctx() ctx: CommandContext) {
     const { position } = await this.commands.execute(new ChangeJob(jobId, { type: 'UpdateJob', data: { changes: jobChanges(dto) } }, ctx));
     return toCDataJob(await this.queries.execute(new GetJob(jobId, position)));
@@ -68,7 +68,7 @@ export class CDataJobsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a job' })
   @ApiAnswer(204, 'Deleted', null)
-  @ApiErrors(401, 404, [409, 'JOB.RUNNING', 'The job has an active run: cancel it or wait for it to end; or a concurrent change'])
+  @ApiErrors(404, [409, 'JOB.RUNNING', 'The job has an active run: cancel it or wait for it to end; or a concurrent change'])
   async remove(@Param('job_id') jobId: string, @Ctx() ctx: CommandContext) {
     await this.commands.execute(new ChangeJob(jobId, { type: 'DeleteJob', data: {} }, ctx));
   }

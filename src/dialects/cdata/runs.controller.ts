@@ -11,12 +11,12 @@ import { nextRunAt } from '../../execution/scheduler.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import { toCDataHistory } from './cdata.mapping.js';
-import { CDataController } from './cdata.decorators.js';
+import { CDataController, OPERATE_JOB, VIEW_JOB } from './cdata.decorators.js';
 import { HISTORY_EXAMPLE, list, STATUS_EXAMPLE } from './examples.js';
 import { ExecuteJobDto } from './jobs.dto.js';
 import { ListQueryDto } from './list-query.dto.js';
 
-@CDataController('CData Sync v2: runs and history')
+@CDataController('CData Sync v2: runs and history', { execute: OPERATE_JOB, cancel: OPERATE_JOB, status: VIEW_JOB, history: VIEW_JOB, historyEntry: VIEW_JOB })
 @Controller('api.rsc/v2/jobs/:job_id')
 export class CDataRunsController {
   constructor(
@@ -28,7 +28,7 @@ export class CDataRunsController {
   @ApiOperation({ summary: 'Queue a run of the job (all active tasks, or `tasks`); while one is active, answers that one (200)' })
   @ApiAnswer(202, 'The new run, queued', { ...HISTORY_EXAMPLE, status: 'queued' })
   @ApiAnswer(200, 'The job already had an active run: that run', { ...HISTORY_EXAMPLE, status: 'running' })
-  @ApiErrors(400, 401, 404, 409)
+  @ApiErrors(400, 404, 409)
   async execute(@Param('job_id') jobId: string, @Body() dto: ExecuteJobDto, @Ctx() ctx: CommandContext, @Res({ passthrough: true }) res: Response) {
     const { runId, created, position } = await this.commands.execute(new ExecuteJob(jobId, dto.tasks, ctx));
     res.status(created ? 202 : 200);
@@ -39,7 +39,7 @@ export class CDataRunsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel the active run: a queued one ends at once, a running one at its next batch' })
   @ApiAnswer(200, 'The run, cancelled or cancelling', { ...HISTORY_EXAMPLE, status: 'cancelling' })
-  @ApiErrors(401, 404, 409)
+  @ApiErrors(404, 409)
   async cancel(@Param('job_id') jobId: string, @Ctx() ctx: CommandContext) {
     const { runId, position } = await this.commands.execute(new CancelJob(jobId, ctx));
     return toCDataHistory(await this.queries.execute(new GetRun(runId, position)));
@@ -48,7 +48,7 @@ export class CDataRunsController {
   @Get('status')
   @ApiOperation({ summary: 'Whether the job is idle, queued, running or cancelling, and how its last run ended' })
   @ApiAnswer(200, 'The job status', STATUS_EXAMPLE)
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async status(@Param('job_id') jobId: string) {
     const job = await this.queries.execute(new GetJob(jobId));
     const active = job.activeRunId ? await this.queries.execute(new GetRun(job.activeRunId)).catch(() => null) : null;
@@ -64,7 +64,7 @@ export class CDataRunsController {
   @Get('history')
   @ApiOperation({ summary: 'The job\'s runs, newest first' })
   @ApiAnswer(200, 'A page of runs', list(HISTORY_EXAMPLE))
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   async history(@Param('job_id') jobId: string, @Query() page: ListQueryDto) {
     await this.queries.execute(new GetJob(jobId));
     const { items, next } = await this.queries.execute(new ListRuns(jobId, page.limit ?? 100, page.cursor));
@@ -74,7 +74,7 @@ export class CDataRunsController {
   @Get('history/:history_id')
   @ApiOperation({ summary: 'One run: per-task results, rows read and written, errors, trigger, who asked, times' })
   @ApiAnswer(200, 'The run', HISTORY_EXAMPLE)
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async historyEntry(@Param('job_id') jobId: string, @Param('history_id') runId: string) {
     const run = await this.queries.execute(new GetRun(runId));
     if (run.jobId !== jobId) throw new DomainError('RUN.NOT_FOUND', `Run ${runId} is not a run of job ${jobId}`);

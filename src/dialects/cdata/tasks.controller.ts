@@ -11,11 +11,20 @@ import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import { toCDataStep, toCDataTask } from './cdata.mapping.js';
 import { TaskHistory } from '../../runs/runs.queries.js';
-import { CDataController } from './cdata.decorators.js';
+import { CDataController, OPERATE_JOB, VIEW_JOB } from './cdata.decorators.js';
 import { HISTORY_EXAMPLE, TASK_EXAMPLE } from './examples.js';
 import { MoveTaskDto, TaskDto, UpdateTaskDto } from './jobs.dto.js';
 
-@CDataController('CData Sync v2: tasks')
+@CDataController('CData Sync v2: tasks', {
+  list: VIEW_JOB,
+  add: OPERATE_JOB,
+  lastRun: VIEW_JOB,
+  taskHistory: VIEW_JOB,
+  get: VIEW_JOB,
+  update: OPERATE_JOB,
+  remove: OPERATE_JOB,
+  move: OPERATE_JOB,
+})
 @Controller('api.rsc/v2/jobs/:job_id/tasks')
 export class CDataTasksController {
   constructor(
@@ -26,7 +35,7 @@ export class CDataTasksController {
   @Get()
   @ApiOperation({ summary: 'List all tasks of a job, in order' })
   @ApiAnswer(200, 'The tasks', { value: [TASK_EXAMPLE] })
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async list(@Param('job_id') jobId: string) {
     const job = await this.queries.execute(new GetJob(jobId));
     return { value: job.tasks.map((t, i) => toCDataTask(job, t, i)) };
@@ -35,7 +44,7 @@ export class CDataTasksController {
   @Post()
   @ApiOperation({ summary: 'Add a task (at the end, or at `index`)' })
   @ApiAnswer(201, 'The task', TASK_EXAMPLE)
-  @ApiErrors(400, 401, 404, 409)
+  @ApiErrors(400, 404, 409)
   async add(@Param('job_id') jobId: string, @Body() dto: TaskDto, @Ctx() ctx: CommandContext) {
     const task = { id: randomUUID(), query: dto.query, isActive: dto.is_active ?? true, incrementalColumn: dto.incremental_column ?? null };
     return this.change(jobId, task.id, { type: 'AddTask', data: { task, index: dto.index } }, ctx);
@@ -44,7 +53,7 @@ export class CDataTasksController {
   @Get('last-run')
   @ApiOperation({ summary: 'The last run of every task of the job' })
   @ApiAnswer(200, 'Each task with its latest result (null when it never ran)', { value: [{ ...TASK_EXAMPLE, last_run: HISTORY_EXAMPLE.tasks[0] }] })
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async lastRun(@Param('job_id') jobId: string) {
     const job = await this.queries.execute(new GetJob(jobId));
     const latest = await this.queries.execute(new TaskHistory(jobId, job.tasks.map((t) => t.id), true));
@@ -59,7 +68,7 @@ export class CDataTasksController {
   @Get(':task_id/history')
   @ApiOperation({ summary: 'The results of one task across the job\'s runs, newest first' })
   @ApiAnswer(200, 'The task\'s history', { value: HISTORY_EXAMPLE.tasks })
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async taskHistory(@Param('job_id') jobId: string, @Param('task_id') taskId: string) {
     const job = await this.queries.execute(new GetJob(jobId));
     if (!job.tasks.some((t) => t.id === taskId)) throw new DomainError('TASK.NOT_FOUND', `Task ${taskId} not found in job ${jobId}`);
@@ -70,7 +79,7 @@ export class CDataTasksController {
   @Get(':task_id')
   @ApiOperation({ summary: 'Retrieve a task' })
   @ApiAnswer(200, 'The task', TASK_EXAMPLE)
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async get(@Param('job_id') jobId: string, @Param('task_id') taskId: string) {
     return this.task(jobId, taskId);
   }
@@ -78,7 +87,7 @@ export class CDataTasksController {
   @Put(':task_id')
   @ApiOperation({ summary: 'Update a task (query, is_active, index)' })
   @ApiAnswer(200, 'The task', TASK_EXAMPLE)
-  @ApiErrors(400, 401, 404, 409)
+  @ApiErrors(400, 404, 409)
   async update(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Body() dto: UpdateTaskDto, @Ctx() ctx: CommandContext) {
     const data = { taskId, query: dto.query, isActive: dto.is_active, incrementalColumn: dto.incremental_column, index: dto.index };
     return this.change(jobId, taskId, { type: 'UpdateTask', data }, ctx);
@@ -88,7 +97,7 @@ export class CDataTasksController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a task; the tasks after it move up' })
   @ApiAnswer(204, 'Deleted', null)
-  @ApiErrors(401, 404, [409, 'JOB.RUNNING', 'The job has an active run: cancel it or wait for it to end; or a concurrent change'])
+  @ApiErrors(404, [409, 'JOB.RUNNING', 'The job has an active run: cancel it or wait for it to end; or a concurrent change'])
   async remove(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Ctx() ctx: CommandContext) {
     await this.commands.execute(new ChangeJob(jobId, { type: 'DeleteTask', data: { taskId } }, ctx));
   }
@@ -97,7 +106,7 @@ export class CDataTasksController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Move a task from from_index to to_index' })
   @ApiAnswer(200, 'The task at its new index', { ...TASK_EXAMPLE, index: 1 })
-  @ApiErrors(400, 401, 404, 409)
+  @ApiErrors(400, 404, 409)
   async move(@Param('job_id') jobId: string, @Param('task_id') taskId: string, @Body() dto: MoveTaskDto, @Ctx() ctx: CommandContext) {
     return this.change(jobId, taskId, { type: 'MoveTask', data: { taskId, fromIndex: dto.from_index, toIndex: dto.to_index } }, ctx);
   }

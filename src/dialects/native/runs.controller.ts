@@ -1,15 +1,13 @@
-import { Controller, Get, Param, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { LOG_LEVELS, type RunDoc } from '../../runs/runs.read-model.js';
-import { AdminTokenGuard } from '../../http/admin-token.guard.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
-import { JsonErrorFilter } from '../../http/error.filter.js';
-import { strictValidation } from '../../http/validation.js';
 import type { LogLevel } from '../../runs/run.decider.js';
 import { GetRun, RunLogs } from '../../runs/runs.queries.js';
+import { SluiceController } from './native.decorators.js';
 
 class LogQueryDto {
   @IsOptional() @IsISO8601() @ApiPropertyOptional({ description: 'Lines at or after this time (ISO 8601)' })
@@ -90,12 +88,7 @@ function toRunView(run: RunDoc) {
   return { id, jobId, workspaceId, jobName, status, trigger, requestedBy, slot, owner, queuedAt, startedAt, finishedAt, durationMs, rowsRead, rowsWritten, error, steps, version };
 }
 
-@ApiTags('Sluice: runs')
-@ApiSecurity('x-cdata-authtoken')
-@ApiBearerAuth()
-@UseGuards(AdminTokenGuard)
-@UseFilters(JsonErrorFilter)
-@UsePipes(strictValidation)
+@SluiceController('Sluice: runs', { run: 'Viewer', logs: 'Viewer' })
 @Controller('v1/runs')
 export class RunsController {
   constructor(private readonly queries: QueryBus) {}
@@ -103,7 +96,7 @@ export class RunsController {
   @Get(':run_id')
   @ApiOperation({ summary: 'A run with its steps and their live metrics' })
   @ApiAnswer(200, 'The run', RUN_EXAMPLE)
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async run(@Param('run_id') runId: string) {
     return toRunView(await this.queries.execute(new GetRun(runId)));
   }
@@ -115,7 +108,7 @@ export class RunsController {
     lines: [{ at: '2026-11-23T08:00:01.400Z', level: 'info', message: 'FINISHED SUCCESSFULLY in [1.28] seconds', task_id: null }],
     next_cursor: null,
   })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   async logs(@Param('run_id') runId: string, @Query() query: LogQueryDto) {
     const { items, next } = await this.queries.execute(new RunLogs(runId, { ...query, limit: query.limit ?? 1000 }));
     return {

@@ -1,12 +1,10 @@
-import { Controller, Get, Param, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { AdminTokenGuard } from '../../http/admin-token.guard.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
-import { JsonErrorFilter } from '../../http/error.filter.js';
-import { strictValidation } from '../../http/validation.js';
+import { SluiceController } from './native.decorators.js';
 import { ReadStreamEvents } from '../../streams/streams.queries.js';
 
 class StreamPageDto {
@@ -34,12 +32,7 @@ const EXAMPLE = {
   next_from: null,
 };
 
-@ApiTags('Sluice: audit')
-@ApiSecurity('x-cdata-authtoken')
-@ApiBearerAuth()
-@UseGuards(AdminTokenGuard)
-@UseFilters(JsonErrorFilter)
-@UsePipes(strictValidation)
+@SluiceController('Sluice: audit', { events: 'Viewer' })
 @Controller('v1/streams')
 export class StreamsController {
   constructor(private readonly queries: QueryBus) {}
@@ -47,7 +40,7 @@ export class StreamsController {
   @Get(':stream/events')
   @ApiOperation({ summary: "The full event history of one of Sluice's streams (job-<id>, run-<id>, connection-<id>, workspace-<id>), oldest first, in each event's current shape; never the event store's own `$` streams" })
   @ApiAnswer(200, 'A page of events; next_from is the revision to ask for next', EXAMPLE)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   async events(@Param('stream') stream: string, @Query() page: StreamPageDto) {
     const { events, next } = await this.queries.execute(new ReadStreamEvents(stream, page.from ?? 0, page.limit ?? 100));
     return {

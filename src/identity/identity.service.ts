@@ -1,0 +1,27 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SETTINGS, type Settings } from '../config/settings.js';
+import { DomainError } from '../core/errors.js';
+import { sameSecret } from './hashing.js';
+import type { Principal, SignInAttempt } from './principal.js';
+
+/** The bootstrap credential: SLUICE_ADMIN_TOKEN or the generated one. */
+export const BOOTSTRAP_TOKEN: Omit<Principal, 'roles'> & { roles: ['Administrator'] } = {
+  actor: 'token:admin',
+  kind: 'token',
+  id: 'admin',
+  name: 'admin',
+  roles: ['Administrator'],
+};
+
+/** Resolves every dialect's credentials to a principal. SKELETON: only the bootstrap token so far. */
+@Injectable()
+export class IdentityService {
+  constructor(@Inject(SETTINGS) private readonly settings: Settings) {}
+
+  /** The principal the credential belongs to; UNAUTHORIZED when it belongs to none, ThrottledError after too many failures. */
+  async authenticate({ credential }: SignInAttempt): Promise<Principal> {
+    const token = credential.kind === 'token' ? credential.token : credential.tokenAsPassword ? credential.password : undefined;
+    if (token !== undefined && sameSecret(token, this.settings.adminToken)) return BOOTSTRAP_TOKEN;
+    throw new DomainError('UNAUTHORIZED', 'The credential is not valid');
+  }
+}
