@@ -30,6 +30,7 @@ export async function createApp(settings: Settings, options: { logger?: false } 
     )
     .setVersion('0.1.0')
     .build();
-  SwaggerModule.setup('docs', app, () => documentRoutes(SwaggerModule.createDocument(app, config)), { jsonDocumentUrl: 'docs-json' });
+  // Built now rather than on the first visit to /docs: a route that declares no access stops the start.
+  SwaggerModule.setup('docs', app, documentRoutes(SwaggerModule.createDocument(app, config)), { jsonDocumentUrl: 'docs-json' });
   return app;
 }

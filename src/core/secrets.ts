@@ -23,8 +23,8 @@ export type SecretValue = SealedSecret | PlainSecret;
 
 const ALGORITHM = 'aes-256-gcm';
 export const MASK = '****';
-/** Settings keys whose values are secrets: password, secret, token, key (api_key, private_key, …). */
-const SECRET_KEY = /(pass(word)?|passwd|pwd|secret|token|(^|[_-])key|apikey|privatekey)$/i;
+/** Keys whose values are secrets: password, secret, token, key (api_key, private_key, …), and hashes of secrets (passwordHash). */
+const SECRET_KEY = /(pass(word)?|passwd|pwd|secret|token|(^|[_-])key|apikey|privatekey|hash)$/i;
 /** `scheme://user:password@` in a URL, wherever it appears in a text. */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@]*)@/gi;
 /** `password=…` in a keyword/value connection string. */

@@ -103,7 +103,7 @@ export async function decideFrom<S, C, E extends DomainEvent>(
       if (decider.snapshot && result.revision - snapshotRevision >= decider.snapshot.every) {
         // Only a shortcut for later loads: the command has succeeded whether or not it is written.
         const saved = { revision: result.revision, version: decider.snapshot.version, state: next };
-        snapshotted = await saveSnapshot(store, stream, saved).then(() => result.revision, () => snapshotRevision);
+        snapshotted = await saveSnapshot(store, stream, saved, ctx.actor).then(() => result.revision, () => snapshotRevision);
       }
       return { state: next, events, position: result.position, loaded: { state: next, revision: result.revision, snapshotRevision: snapshotted } };
     } catch (error) {
@@ -116,9 +116,9 @@ export async function decideFrom<S, C, E extends DomainEvent>(
   }
 }
 
-async function saveSnapshot<S>(store: EventStore, stream: string, snapshot: Snapshot<S>): Promise<void> {
+async function saveSnapshot<S>(store: EventStore, stream: string, snapshot: Snapshot<S>, actor: string): Promise<void> {
   const event = { type: 'Snapshot', data: snapshot };
-  const ctx = { actor: 'sluice', correlationId: stream, commandId: `${stream}:snapshot:${snapshot.revision}`, clock: systemClock };
+  const ctx = { actor, correlationId: stream, commandId: `${stream}:snapshot:${snapshot.revision}`, clock: systemClock };
   await store.append(snapshotStream(stream), [toNewEvent(event, ctx, 'snapshot')], 'any');
 }
 

@@ -72,7 +72,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** Worker events are correlated with their run; recovery's with this instance. */
   private ctx(correlationId = this.owner.instanceId): CommandContext {
-    return { actor: `worker ${this.owner.instanceId}`, correlationId, commandId: randomUUID(), clock: systemClock };
+    return { actor: `worker:${this.owner.instanceId}`, correlationId, commandId: randomUUID(), clock: systemClock };
   }
 
   private async poll(): Promise<void> {

@@ -20,3 +20,6 @@ export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext):
     clock: systemClock,
   };
 });
+
+/** The principal a request acts as, set by the auth guard (undefined only on public routes). */
+export const Caller = createParamDecorator((_: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<AuthenticatedRequest>().principal);

@@ -12,7 +12,7 @@ import {
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
-import { EventSchemas, type Upcaster } from '../core/upcasters.js';
+import { type AnyUpcaster, EventSchemas } from '../core/upcasters.js';
 import { UpcastingEventStore } from '../core/upcasting-event-store.js';
 import { EsdbEventStore } from './eventstoredb/esdb-event-store.js';
 import { MongoReadStore } from './mongodb/mongo-read-store.js';
@@ -20,7 +20,7 @@ import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from './sqlite/sqlite-read-store.js';
 
 /** The configured event store, behind the upcasters: every reader gets events in their current shape. */
-export function openEventStore(settings: Settings, upcasters: readonly Upcaster[]): EventStore {
+export function openEventStore(settings: Settings, upcasters: readonly AnyUpcaster[]): EventStore {
   const store = settings.eventStoreUrl ? new EsdbEventStore(settings.eventStoreUrl) : new SqliteEventStore(join(settings.dataDir, 'events.db'));
   return new UpcastingEventStore(store, new EventSchemas(upcasters));
 }
@@ -54,7 +54,7 @@ class StoresLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Global()
 @Module({})
 export class StoresModule {
-  static forRoot(settings: Settings, upcasters: readonly Upcaster[]): DynamicModule {
+  static forRoot(settings: Settings, upcasters: readonly AnyUpcaster[]): DynamicModule {
     return {
       module: StoresModule,
       providers: [

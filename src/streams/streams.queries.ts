@@ -11,18 +11,24 @@ export class ReadStreamEvents extends Query<{ events: RecordedEvent[]; next?: nu
     readonly stream: string,
     readonly from: number,
     readonly limit: number,
+    /** Users' and tokens' streams are shown to Administrators only. */
+    readonly mayReadIdentities: boolean,
   ) {
     super();
   }
 }
 
+/** The identity store's streams: users, their logins, tokens, their names and hash index. */
+const IDENTITY_STREAM = /^(user|login|token)-/;
+
 @QueryHandler(ReadStreamEvents)
 export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEvents> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ stream, from, limit }: ReadStreamEvents) {
+  async execute({ stream, from, limit, mayReadIdentities }: ReadStreamEvents) {
     // `$` streams belong to the event store itself (EventStoreDB's settings, projections, stats), not to Sluice.
     if (stream.startsWith('$')) throw new DomainError('STREAM.NOT_FOUND', `Stream ${stream} is not one of Sluice's streams`);
+    if (IDENTITY_STREAM.test(stream) && !mayReadIdentities) throw new DomainError('FORBIDDEN', `Stream ${stream} belongs to a user or token: only Administrators read it`);
     const events = await this.store.readStream(stream, { fromRevision: from, maxCount: limit + 1 });
     if (events.length === 0 && (from === 0 || (await this.store.readStream(stream, { maxCount: 1 })).length === 0)) {
       throw new DomainError('STREAM.NOT_FOUND', `Stream ${stream} has no events`);

@@ -13,7 +13,7 @@ interface Served {
   id: string;
   type: string;
   data: Record<string, unknown>;
-  metadata: { correlationId: string; causationId: string; schemaVersion: number };
+  metadata: { actor: string; correlationId: string; causationId: string; schemaVersion: number };
 }
 
 describe('the streams API, causation and correlation (e2e)', () => {
@@ -27,6 +27,9 @@ describe('the streams API, causation and correlation (e2e)', () => {
     const old = new SqliteEventStore(join(h.dataDir, 'events.db'));
     const metadata = { actor: 'admin', correlationId: 'old', occurredAt: '2025-01-01T00:00:00.000Z', schemaVersion: 1 };
     await old.append('note-1', [{ id: '00000000-0000-4000-8000-000000000001', type: 'NoteWritten', data: { text: 'hello' }, metadata }], 'no_stream');
+    // Before identities: the one admin token acted as `admin`, workers as `worker <instance>`.
+    const byWorker = { ...metadata, actor: 'worker host-1:4242' };
+    await old.append('note-2', [{ id: '00000000-0000-4000-8000-000000000002', type: 'NoteWritten', data: { text: 'bye' }, metadata: byWorker }], 'no_stream');
     await old.close();
     await h.start();
   });
@@ -40,6 +43,11 @@ describe('the streams API, causation and correlation (e2e)', () => {
   it('serves events stored in an old shape in their current shape', async () => {
     const [note] = await served('note-1');
     expect(note).toMatchObject({ type: 'NoteWritten', data: { body: 'hello', format: 'plain' }, metadata: { schemaVersion: 2 } });
+  });
+
+  it("reads old events' actors in today's names: admin as the bootstrap token, workers with a kind", async () => {
+    expect((await served('note-1'))[0].metadata.actor).toBe('token:admin');
+    expect((await served('note-2'))[0].metadata.actor).toBe('worker:host-1:4242');
   });
 
   it("never serves the event store's own $ streams", async () => {
@@ -85,5 +93,8 @@ describe('the streams API, causation and correlation (e2e)', () => {
     const ended = jobEvents.find((e) => e.type === 'RunEnded')!;
     expect(byTheRun.map((e) => e.type)).toEqual(expect.arrayContaining(['RunStarted', 'StepStarted', 'StepCompleted', 'RunLogged', 'RunFinished']));
     for (const e of [...byTheRun, ended]) expect({ type: e.type, causationId: e.metadata.causationId }).toEqual({ type: e.type, causationId: queued.id });
+    // the request acted as the bootstrap token; the run's own events are the worker's
+    expect([requested.metadata.actor, queued.metadata.actor]).toEqual(['token:admin', 'token:admin']);
+    for (const e of [...byTheRun, ended]) expect(e.metadata.actor).toMatch(/^worker:.+/);
   });
 });

@@ -4,6 +4,9 @@ import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
+import { Caller } from '../../http/command-context.js';
+import type { Principal } from '../../identity/principal.js';
+import { allows } from '../../identity/roles.js';
 import { SluiceController } from './native.decorators.js';
 import { ReadStreamEvents } from '../../streams/streams.queries.js';
 
@@ -26,7 +29,7 @@ const EXAMPLE = {
       revision: 0,
       position: '42',
       data: { jobId: '0b6e3c55-1d6f-4f0a-9e57-3a3c2f7f4b21', name: 'Nightly' },
-      metadata: { actor: 'admin', correlationId: 'c0ffee', occurredAt: '2026-11-23T08:00:00.000Z', schemaVersion: 1 },
+      metadata: { actor: 'user:ada', correlationId: 'c0ffee', occurredAt: '2026-11-23T08:00:00.000Z', schemaVersion: 1 },
     },
   ],
   next_from: null,
@@ -38,11 +41,12 @@ export class StreamsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get(':stream/events')
-  @ApiOperation({ summary: "The full event history of one of Sluice's streams (job-<id>, run-<id>, connection-<id>, workspace-<id>), oldest first, in each event's current shape; never the event store's own `$` streams" })
+  @ApiOperation({ summary: "The full event history of one of Sluice's streams (job-<id>, run-<id>, connection-<id>, workspace-<id>; user-<id> and token-<id> for Administrators), oldest first, in each event's current shape with secrets masked; never the event store's own `$` streams" })
   @ApiAnswer(200, 'A page of events; next_from is the revision to ask for next', EXAMPLE)
-  @ApiErrors(400, 404)
-  async events(@Param('stream') stream: string, @Query() page: StreamPageDto) {
-    const { events, next } = await this.queries.execute(new ReadStreamEvents(stream, page.from ?? 0, page.limit ?? 100));
+  @ApiErrors(400, [403, 'FORBIDDEN', 'A user or token stream, asked for by someone not an Administrator'], 404)
+  async events(@Param('stream') stream: string, @Query() page: StreamPageDto, @Caller() caller: Principal) {
+    const mayReadIdentities = allows(caller.roles, 'Administrator');
+    const { events, next } = await this.queries.execute(new ReadStreamEvents(stream, page.from ?? 0, page.limit ?? 100, mayReadIdentities));
     return {
       stream,
       events: events.map(({ id, type, revision, position, data, metadata }) => ({ id, type, revision, position, data, metadata })),

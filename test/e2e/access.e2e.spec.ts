@@ -1,0 +1,80 @@
+import { Harness } from './app.harness.js';
+
+type Access = 'Public' | 'Authenticated' | 'Viewer' | 'Operator' | 'Administrator' | { role: 'Viewer' | 'Operator' | 'Administrator'; resource: string };
+type Operation = { 'x-sluice-access'?: Access; description?: string; security?: unknown[] };
+type Spec = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, Record<string, string>> } };
+
+const RANK = { Viewer: 0, Operator: 1, Administrator: 2 } as const;
+const roleOf = (access: Access) => (typeof access === 'object' ? access.role : access in RANK ? (access as keyof typeof RANK) : undefined);
+
+/** Every documented route, with its path parameters filled in (any value: the guard answers before the route looks). */
+function routes(spec: Spec) {
+  return Object.entries(spec.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({
+      name: `${method.toUpperCase()} ${path}`,
+      method: method as 'get' | 'post' | 'put' | 'delete',
+      url: path.replace(/\{[^}]+\}/g, '0b6e3c55-1d6f-4f0a-9e57-3a3c2f7f4b21'),
+      operation,
+    })),
+  );
+}
+
+describe('the access every route declares, walked over the OpenAPI spec (e2e)', () => {
+  let h: Harness;
+  let spec: Spec;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    h = await new Harness().start();
+    spec = (await h.get('/docs-json').expect(200)).body;
+    for (const role of ['Viewer', 'Operator'] as const) {
+      tokens[role] = (await h.post('/v1/tokens', { name: `walk-${role}`, roles: [role] }).expect(201)).body.token;
+    }
+  });
+  afterAll(() => h.destroy());
+
+  const as = (role: string | undefined, method: 'get' | 'post' | 'put' | 'delete', url: string) => {
+    const req = h.raw()[method](url);
+    return role ? req.set('Authorization', `Bearer ${tokens[role]}`) : req;
+  };
+
+  it('declares an access for every route and names it in the description', () => {
+    const all = routes(spec);
+    expect(all.length).toBeGreaterThan(20);
+    for (const { name, operation } of all) {
+      expect({ name, access: operation['x-sluice-access'] }).toEqual({ name, access: expect.anything() });
+      expect(operation.description).toMatch(/Needs the \w+ role|No credential needed|Any valid credential/);
+    }
+  });
+
+  it('answers 401 to a request without a credential on every route but the public ones', async () => {
+    for (const { name, method, url, operation } of routes(spec)) {
+      const res = await as(undefined, method, url);
+      if (operation['x-sluice-access'] === 'Public') expect({ name, status: res.status }).not.toEqual({ name, status: 401 });
+      else expect({ name, status: res.status, code: res.body.error?.code }).toEqual({ name, status: 401, code: 'UNAUTHORIZED' });
+    }
+  });
+
+  it('answers 403 to a Viewer and an Operator exactly where their role is too weak', async () => {
+    for (const holder of ['Viewer', 'Operator'] as const) {
+      for (const { name, method, url, operation } of routes(spec)) {
+        const needed = roleOf(operation['x-sluice-access']!);
+        const res = await as(holder, method, url);
+        const tooWeak = needed !== undefined && RANK[needed] > RANK[holder];
+        if (tooWeak) expect({ holder, name, status: res.status }).toEqual({ holder, name, status: 403 });
+        else expect({ holder, name, status: [401, 403].includes(res.status) ? res.status : 'allowed' }).toEqual({ holder, name, status: 'allowed' });
+      }
+    }
+  });
+
+  it('lists the security schemes accepted: API key header, @authtoken query, bearer (not JWT) and basic', () => {
+    expect(spec.components.securitySchemes).toEqual({
+      'x-cdata-authtoken': expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-cdata-authtoken' }),
+      '@authtoken': expect.objectContaining({ type: 'apiKey', in: 'query', name: '@authtoken' }),
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
+    });
+    expect(spec.components.securitySchemes.bearer.bearerFormat).toBeUndefined();
+    expect(spec.paths['/health'].get.security).toEqual([]);
+  });
+});
