@@ -1,9 +1,10 @@
 import { CONNECTION_UPCASTERS } from './connections/connection.upcasters.js';
 import type { AnyUpcaster } from './core/upcasters.js';
 import { LEGACY_ACTORS } from './identity/actor.upcaster.js';
+import { RUN_UPCASTERS } from './runs/run.upcasters.js';
 
 /**
  * Every upcaster Sluice knows, from every feature. An event type's current schema version is one more than
  * the highest `fromVersion` listed for it (1 when none is).
  */
-export const UPCASTERS: AnyUpcaster[] = [LEGACY_ACTORS, ...CONNECTION_UPCASTERS];
+export const UPCASTERS: AnyUpcaster[] = [LEGACY_ACTORS, ...CONNECTION_UPCASTERS, ...RUN_UPCASTERS];

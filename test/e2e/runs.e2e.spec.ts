@@ -51,7 +51,7 @@ describe('runs that move real data (e2e)', () => {
       destination_connection_id: dst,
       queries: ['REPLICATE [Accounts] SELECT * FROM [accounts]', "REPLICATE [Leads] SELECT id, email AS Email FROM leads WHERE email LIKE '%example.com'"],
     });
-    expect(run).toMatchObject({ status: 'succeeded', trigger: 'manual', requested_by: 'admin', rows_read: 5, rows_written: 5, error: null });
+    expect(run).toMatchObject({ status: 'succeeded', trigger: 'manual', requested_by: 'token:admin', rows_read: 5, rows_written: 5, error: null });
     expect(run.tasks.map((t: { status: string; rows_written: number; destination_table: string }) => [t.status, t.rows_written, t.destination_table])).toEqual([
       ['succeeded', 3, 'Accounts'],
       ['succeeded', 2, 'Leads'],
@@ -72,7 +72,7 @@ describe('runs that move real data (e2e)', () => {
     expect(history.value.map((r: { id: string }) => r.id)).toEqual([run.id]);
 
     const logs = (await h.get(`/v1/runs/${run.id}/logs`).expect(200)).body.lines.map((l: { message: string }) => l.message);
-    expect(logs[0]).toMatch(/started \(manual, requested by admin\) with 2 task/);
+    expect(logs[0]).toMatch(/started \(manual, requested by token:admin\) with 2 task/);
     expect(logs).toContainEqual(expect.stringMatching(/Task 1: read 3 rows from \[accounts\], wrote 3 rows to \[Accounts\] in \[\d+\.\d\d\] seconds/));
     expect(logs[logs.length - 1]).toMatch(/^FINISHED SUCCESSFULLY in \[\d+\.\d\d\] seconds$/);
 
