@@ -67,6 +67,36 @@ describe('the access every route declares, walked over the OpenAPI spec (e2e)', 
     }
   });
 
+  it('takes a token in x-cdata-authtoken, @authtoken or Bearer everywhere, and as a Basic password on CData routes only', async () => {
+    const token = tokens.Viewer;
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    for (const url of ['/api.rsc/v2/workspaces/default/jobs', '/v1/runs/none']) {
+      await h.raw().get(url).set('x-cdata-authtoken', token).expect((res) => expect(res.status).not.toBe(401));
+      await h.raw().get(url).query({ '@authtoken': token }).expect((res) => expect(res.status).not.toBe(401));
+      await h.raw().get(url).set('Authorization', `Bearer ${token}`).expect((res) => expect(res.status).not.toBe(401));
+    }
+    await h.raw().get('/api.rsc/v2/workspaces/default/jobs').set('Authorization', basic('anyone', token)).expect(200);
+    const refused = await h.raw().get('/v1/runs/none').set('Authorization', basic('anyone', token)).expect(401);
+    expect(refused.headers['www-authenticate']).toMatch(/Basic realm="Sluice"/);
+    expect(refused.body.error).toMatchObject({ code: 'UNAUTHORIZED' });
+    await h.raw().get('/api.rsc/v2/workspaces/default/jobs').set('x-cdata-authtoken', `${token}x`).expect(401);
+  });
+
+  it('lets a token scoped to one job use that job and nothing else', async () => {
+    const job = (await h.post('/api.rsc/v2/workspaces/scoped/jobs', { name: 'mine' }).expect(201)).body.id;
+    const other = (await h.post('/api.rsc/v2/workspaces/scoped/jobs', { name: 'theirs' }).expect(201)).body.id;
+    const token = (await h.post('/v1/tokens', { name: 'one-job', roles: ['Operator'], scope: `job:${job}` }).expect(201)).body.token;
+    const as = (req: import('supertest').Test) => req.set('Authorization', `Bearer ${token}`);
+    await as(h.raw().get(`/api.rsc/v2/jobs/${job}`)).expect(200);
+    await as(h.raw().post(`/api.rsc/v2/jobs/${job}/tasks`)).send({ query: 'REPLICATE [a]' }).expect(201);
+    for (const refused of [h.raw().get(`/api.rsc/v2/jobs/${other}`), h.raw().get('/api.rsc/v2/workspaces/scoped/jobs'), h.raw().get('/v1/runs/none')]) {
+      const res = await as(refused).expect(403);
+      expect(res.body.error.message).toMatch(/scoped to job:/);
+    }
+    // it cannot change what the job is, even its own: that needs an Administrator, not a scope
+    await as(h.raw().put(`/api.rsc/v2/jobs/${job}`)).send({ name: 'renamed' }).expect(403);
+  });
+
   it('lists the security schemes accepted: API key header, @authtoken query, bearer (not JWT) and basic', () => {
     expect(spec.components.securitySchemes).toEqual({
       'x-cdata-authtoken': expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-cdata-authtoken' }),
