@@ -7,6 +7,14 @@ export interface EventMetadata {
   occurredAt: string;
   /** The shape of `data`; events stored before versions were recorded count as 1. */
   schemaVersion: number;
+  /** The API a request came through (`cdata`, `sluice`, …) and its route; absent for the scheduler's and workers' events. */
+  via?: Via;
+}
+
+export interface Via {
+  dialect: string;
+  /** Method and route pattern, e.g. `POST /api.rsc/v2/workspaces/:workspace_id/jobs`. */
+  route: string;
 }
 
 /** What a decider returns: a past-tense fact with its payload. */

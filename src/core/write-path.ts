@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Decider } from './decider.js';
 import { DomainError } from './errors.js';
-import type { DomainEvent, NewEvent } from './events.js';
+import type { DomainEvent, NewEvent, Via } from './events.js';
 import { type EventStore, WrongExpectedRevisionError } from './event-store.js';
 import { assertStorable } from './storable.js';
 
@@ -15,6 +15,8 @@ export interface CommandContext {
   causationId?: string;
   /** Read at each append, so every event carries the time it was written. */
   clock: () => Date;
+  /** The dialect and route of the request, when a request is the cause. */
+  via?: Via;
 }
 
 export const systemClock = (): Date => new Date();
@@ -135,6 +137,7 @@ export function toNewEvent(event: DomainEvent, ctx: CommandContext, slot: string
       occurredAt: ctx.clock().toISOString(),
       // The event store every reader uses (UpcastingEventStore) stamps each type's current version on append.
       schemaVersion: 1,
+      ...(ctx.via ? { via: ctx.via } : {}),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { type CommandContext, systemClock } from '../core/write-path.js';
 import type { AuthenticatedRequest } from './auth.guard.js';
 
@@ -10,14 +10,20 @@ export function correlationIdOf(header: unknown): string {
   return typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
 }
 
-/** The command context of a request: who (set by the auth guard), its correlation id, and the clock. */
+/** Which dialect a controller speaks, for the `via` of the events its requests cause. */
+export const DIALECT = 'sluice:dialect';
+export const Dialect = (name: string) => SetMetadata(DIALECT, name);
+
+/** The command context of a request: who (set by the auth guard), its correlation id, the clock, and the dialect and route. */
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): CommandContext => {
   const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  const dialect = Reflect.getMetadata(DIALECT, context.getClass()) as string | undefined;
   return {
     actor: req.principal?.actor ?? 'anonymous',
     correlationId: correlationIdOf(req.headers['x-correlation-id']),
     commandId: randomUUID(),
     clock: systemClock,
+    ...(dialect ? { via: { dialect, route: `${req.method} ${req.baseUrl}${req.route?.path ?? req.path}` } } : {}),
   };
 });
 

@@ -13,7 +13,7 @@ interface Served {
   id: string;
   type: string;
   data: Record<string, unknown>;
-  metadata: { actor: string; correlationId: string; causationId: string; schemaVersion: number };
+  metadata: { actor: string; correlationId: string; causationId: string; schemaVersion: number; via?: { dialect: string; route: string } };
 }
 
 describe('the streams API, causation and correlation (e2e)', () => {
@@ -93,7 +93,10 @@ describe('the streams API, causation and correlation (e2e)', () => {
     const ended = jobEvents.find((e) => e.type === 'RunEnded')!;
     expect(byTheRun.map((e) => e.type)).toEqual(expect.arrayContaining(['RunStarted', 'StepStarted', 'StepCompleted', 'RunLogged', 'RunFinished']));
     for (const e of [...byTheRun, ended]) expect({ type: e.type, causationId: e.metadata.causationId }).toEqual({ type: e.type, causationId: queued.id });
-    // the request acted as the bootstrap token; the run's own events are the worker's
+    // the request acted as the bootstrap token through a CData route; the run's own events are the worker's
+    expect(created[0].metadata.via).toEqual({ dialect: 'cdata', route: 'POST /api.rsc/v2/workspaces/:workspace_id/jobs' });
+    expect(requested.metadata.via).toEqual({ dialect: 'cdata', route: 'POST /api.rsc/v2/jobs/:job_id/execute' });
+    expect(byTheRun.some((e) => e.metadata.via)).toBe(false);
     expect([requested.metadata.actor, queued.metadata.actor]).toEqual(['token:admin', 'token:admin']);
     for (const e of [...byTheRun, ended]) expect(e.metadata.actor).toMatch(/^worker:.+/);
   });

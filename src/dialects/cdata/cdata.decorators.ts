@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { type Access, Roles } from '../../http/access.js';
 import { AcceptsCredentials } from '../../http/api-docs.js';
 import { AuthGuard } from '../../http/auth.guard.js';
+import { Dialect } from '../../http/command-context.js';
 import { basic, bearer, tokenHeader, tokenQuery } from '../../http/credentials.js';
 import { JsonErrorFilter } from '../../http/error.filter.js';
 import { CaseInsensitiveBodyPipe } from '../../http/validation.js';
@@ -34,6 +35,7 @@ export const OPERATE_JOB: Access = { role: 'Operator', resource: 'job:{job_id}' 
 export const CDataController = (tag: string, access: Record<string, Access>) =>
   applyDecorators(
     ApiTags(tag),
+    Dialect('cdata'),
     AcceptsCredentials('x-cdata-authtoken', '@authtoken', 'bearer', 'basic'),
     Roles(access),
     UseGuards(guard),

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { type Access, Roles } from '../../http/access.js';
 import { AcceptsCredentials } from '../../http/api-docs.js';
 import { AuthGuard } from '../../http/auth.guard.js';
+import { Dialect } from '../../http/command-context.js';
 import { basic, bearer, tokenHeader, tokenQuery } from '../../http/credentials.js';
 import { JsonErrorFilter } from '../../http/error.filter.js';
 import { strictValidation } from '../../http/validation.js';
@@ -15,6 +16,7 @@ const guard = AuthGuard(V1_CREDENTIALS);
 export const SluiceController = (tag: string, access: Record<string, Access>) =>
   applyDecorators(
     ApiTags(tag),
+    Dialect('sluice'),
     AcceptsCredentials('x-cdata-authtoken', '@authtoken', 'bearer', 'basic'),
     Roles(access),
     UseGuards(guard),
