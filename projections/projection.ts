@@ -39,7 +39,7 @@ export class ProjectionTx {
   private current = '';
 
   constructor(
-    private readonly store: ReadStore,
+    private readonly store: Pick<ReadStore, 'getApplied'>,
     private readonly projection: Projection,
     /** Where a collection really lives: itself, or its rebuild copy. */
     private readonly physical: (collection: string) => string = (c) => c,

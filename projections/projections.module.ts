@@ -1,7 +1,9 @@
 import { type BeforeApplicationShutdown, Global, Injectable, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '../src/core/event-store.js';
+import { READ_MODEL_HISTORY } from '../src/core/read-model-history.js';
 import { READ_MODEL_PROGRESS } from '../src/core/read-model-progress.js';
 import { READ_STORE, type ReadStore } from '../src/core/read-store.js';
+import { ProjectionHistory } from './history.js';
 import { PROJECTIONS } from './index.js';
 import { ProjectionRunner } from './runner.js';
 
@@ -32,8 +34,9 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
       inject: [EVENT_STORE, READ_STORE],
     },
     { provide: READ_MODEL_PROGRESS, useExisting: ProjectionRunner },
+    { provide: READ_MODEL_HISTORY, useFactory: (events: EventStore) => new ProjectionHistory(events, PROJECTIONS), inject: [EVENT_STORE] },
     ProjectionsLifecycle,
   ],
-  exports: [ProjectionRunner, READ_MODEL_PROGRESS],
+  exports: [ProjectionRunner, READ_MODEL_PROGRESS, READ_MODEL_HISTORY],
 })
 export class ProjectionsModule {}

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Settings } from './config/settings.js';
+import { AuditModule } from './audit/audit.module.js';
 import { ConnectionsModule } from './connections/connections.module.js';
 import { CDataModule } from './dialects/cdata/cdata.module.js';
 import { NativeModule } from './dialects/native/native.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
         JobsModule,
         ConnectionsModule,
         RunsModule,
+        AuditModule,
         ExecutionModule,
         CDataModule,
         NativeModule,

@@ -3,10 +3,12 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { LOG_LEVELS, type RunDoc } from '../../runs/runs.read-model.js';
+import { DocumentAsOf } from '../../audit/audit.queries.js';
+import { LOG_LEVELS, type RunDoc, RUNS } from '../../runs/runs.read-model.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
-import type { LogLevel } from '../../runs/run.decider.js';
+import { type LogLevel, runStream } from '../../runs/run.decider.js';
 import { GetRun, RunLogs } from '../../runs/runs.queries.js';
+import { AsOfDto, moment } from './as-of.dto.js';
 import { SluiceController } from './native.decorators.js';
 
 class LogQueryDto {
@@ -94,11 +96,12 @@ export class RunsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get(':run_id')
-  @ApiOperation({ summary: 'A run with its steps and their live metrics' })
+  @ApiOperation({ summary: 'A run with its steps and their live metrics; with `as_of`, the run as it was then, folded from its stream' })
   @ApiAnswer(200, 'The run', RUN_EXAMPLE)
-  @ApiErrors(404)
-  async run(@Param('run_id') runId: string) {
-    return toRunView(await this.queries.execute(new GetRun(runId)));
+  @ApiErrors(400, 404)
+  async run(@Param('run_id') runId: string, @Query() { as_of }: AsOfDto) {
+    if (!as_of) return toRunView(await this.queries.execute(new GetRun(runId)));
+    return toRunView((await this.queries.execute(new DocumentAsOf<RunDoc>(RUNS, runId, runStream(runId), moment(as_of), 'RUN.NOT_FOUND'))).doc);
   }
 
   @Get(':run_id/logs')

@@ -1,0 +1,82 @@
+import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
+import type { Doc } from '../src/core/read-store.js';
+import { AUDIT, type AuditEntryDoc } from '../src/audit/audit.read-model.js';
+import { describeJobEvent } from '../src/audit/job-changes.js';
+import { type JobEvent, jobDecider, type JobState } from '../src/jobs/job.decider.js';
+import type { RunEvent } from '../src/runs/run.decider.js';
+import type { Projection, ProjectionTx } from './projection.js';
+
+/** The job's state as of the last event applied, to tell what the next one changed. */
+const JOB_STATES = 'audit_job_states';
+/** Each run's job and rows so far, for the entries of its run events. */
+const RUN_TOTALS = 'audit_run_totals';
+
+/** The job stream's own run gate (RunRequested/RunEnded) repeats what the run's events tell, and its claim releases are bookkeeping. */
+const UNTOLD = new Set(['RunRequested', 'RunEnded', 'JobClaimsReleased']);
+const RUN_LIFE = new Set(['RunQueued', 'RunStarted', 'RunCancelRequested', 'RunFinished']);
+
+interface JobStateDoc extends Doc {
+  state: JobState;
+}
+interface RunTotalsDoc extends Doc {
+  jobId: string;
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+/** Every change to a job and the life of each of its runs, as a timeline per job that outlives the job. */
+export const auditProjection: Projection = {
+  name: 'audit',
+  collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [JOB_STATES]: [], [RUN_TOTALS]: [] },
+  async apply(recorded: RecordedEvent, tx: ProjectionTx) {
+    if (recorded.stream.startsWith('job-')) return applyJobEvent(recorded as unknown as JobEvent & RecordedEvent, tx);
+    if (recorded.stream.startsWith('run-')) return applyRunEvent(recorded as unknown as RunEvent & RecordedEvent, tx);
+  },
+};
+
+async function applyJobEvent(event: JobEvent & RecordedEvent, tx: ProjectionTx): Promise<void> {
+  const { jobId } = event.data;
+  const before = (await tx.get<JobStateDoc>(JOB_STATES, jobId))?.state ?? jobDecider.initialState;
+  const after = jobDecider.evolve(before, event);
+  await tx.put(JOB_STATES, { id: jobId, state: after } satisfies JobStateDoc);
+  if (!UNTOLD.has(event.type)) await tx.put(AUDIT, { ...entry(event, jobId), ...describeJobEvent(before, event, after) });
+}
+
+async function applyRunEvent(event: RunEvent & RecordedEvent, tx: ProjectionTx): Promise<void> {
+  const runId = event.data.runId;
+  if (event.type === 'RunQueued') {
+    const { jobId, trigger } = event.data;
+    await tx.put(RUN_TOTALS, { id: runId, jobId, rowsRead: 0, rowsWritten: 0 } satisfies RunTotalsDoc);
+    return tx.put(AUDIT, { ...entry(event, jobId), run: { id: runId, trigger, status: 'queued' } });
+  }
+  const totals = await tx.get<RunTotalsDoc>(RUN_TOTALS, runId);
+  if (!totals) return;
+  if (event.type === 'StepCompleted' || event.type === 'StepFailed' || event.type === 'StepCancelled') {
+    const { rowsRead, rowsWritten } = event.data;
+    return tx.put(RUN_TOTALS, { ...totals, rowsRead: totals.rowsRead + rowsRead, rowsWritten: totals.rowsWritten + rowsWritten });
+  }
+  if (!RUN_LIFE.has(event.type)) return;
+  const run: AuditEntryDoc['run'] =
+    event.type === 'RunFinished'
+      ? { id: runId, status: event.data.status, rowsRead: totals.rowsRead, rowsWritten: totals.rowsWritten, durationMs: event.data.durationMs, error: event.data.error ?? null }
+      : { id: runId, status: event.type === 'RunStarted' ? 'running' : 'cancelling' };
+  await tx.put(AUDIT, { ...entry(event, totals.jobId), run });
+}
+
+function entry(recorded: RecordedEvent, jobId: string): AuditEntryDoc {
+  const { metadata } = recorded;
+  return {
+    id: recorded.id,
+    jobId,
+    position: recorded.position,
+    order: sortablePosition(recorded.position),
+    stream: recorded.stream,
+    revision: recorded.revision,
+    at: metadata.occurredAt,
+    type: recorded.type,
+    actor: metadata.actor,
+    correlationId: metadata.correlationId,
+    causationId: metadata.causationId ?? null,
+    via: metadata.via ?? null,
+  };
+}

@@ -1,0 +1,11 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsISO8601, IsOptional } from 'class-validator';
+
+export class AsOfDto {
+  @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'The state as it was at this moment (ISO 8601), folded from the log; events at exactly this time included' })
+  as_of?: string;
+}
+
+/** The moment as the log writes times (UTC, milliseconds), so comparing them is comparing strings. */
+export const moment = (asOf: string) => new Date(asOf).toISOString();
