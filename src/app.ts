@@ -16,6 +16,8 @@ export async function createApp(settings: Settings, options: { logger?: false } 
     logger: options.logger,
     bodyParser: false,
   });
+  // Sign-ins are throttled and logged by client address: behind a proxy, only a trusted one may name it.
+  if (settings.trustProxy !== undefined) app.set('trust proxy', settings.trustProxy);
   app.use(ednAnswers);
   for (const parser of bodyParsers(settings.maxBodyKb)) app.use(parser);
   app.useGlobalPipes(rejectedBodies);

@@ -29,6 +29,8 @@ export interface Settings {
   adminPassword?: string;
   /** SLUICE_AUTH_LOG_DAYS: how long sign-in records are kept. */
   authLogDays: number;
+  /** SLUICE_TRUST_PROXY: which proxies' X-Forwarded-For names the client (Express `trust proxy`); unset: none. */
+  trustProxy?: boolean | number | string;
 }
 
 /** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
@@ -54,6 +56,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...secretKeys(env, dataDir),
     adminPassword: env.SLUICE_ADMIN_PASSWORD || undefined,
     authLogDays: wholeNumber(env, 'SLUICE_AUTH_LOG_DAYS', 90, 1),
+    trustProxy: trustProxy(env.SLUICE_TRUST_PROXY),
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
   };
 }
@@ -120,4 +123,11 @@ function adminToken(fromEnv: string | undefined, dataDir: string): { adminToken:
   const file = join(dataDir, 'admin-token');
   const generated = !existsSync(file) && createOnce(file, `${randomBytes(24).toString('base64url')}\n`);
   return { adminToken: readFileSync(file, 'utf8').trim(), adminTokenGenerated: generated };
+}
+
+/** `true`, a hop count, or addresses and subnets (`loopback, 10.0.0.0/8`), as Express's `trust proxy` takes them. */
+function trustProxy(value: string | undefined): boolean | number | string | undefined {
+  if (!value) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
