@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AuthEventsController } from './auth-events.controller.js';
 import { ReadStreamEventsHandler } from '../../streams/streams.queries.js';
 import { RunsController } from './runs.controller.js';
 import { StreamsController } from './streams.controller.js';
 
-@Module({ controllers: [StreamsController, RunsController], providers: [ReadStreamEventsHandler] })
+@Module({ controllers: [StreamsController, RunsController, AuthEventsController], providers: [ReadStreamEventsHandler] })
 export class NativeModule {}
