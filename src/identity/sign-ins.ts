@@ -194,5 +194,9 @@ function record(
   more: { actor?: string; reason?: string },
 ): AuthEventDoc {
   const login = credential.kind === 'password' ? { login: credential.login } : {};
-  return { id: randomUUID(), at: at.toISOString(), outcome, ...more, ...login, way: credential.way, address };
+  return { id: recordId(), at: at.toISOString(), outcome, ...more, ...login, way: credential.way, address };
 }
+
+let recorded = 0;
+/** Unique, and increasing within an instance: records of the same millisecond list in the order they happened. */
+const recordId = () => `${(recorded++).toString(36).padStart(10, '0')}-${randomUUID()}`;
