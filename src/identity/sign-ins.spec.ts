@@ -84,6 +84,7 @@ describe('throttling failed sign-ins', () => {
     await fail(10, (i) => (i % 2 ? password(`user${i}`) : token(`wrong-${i}`)), () => '10.0.0.1');
 
     await expect(signIn(password('fresh'), '10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);
+    await expect(signIn(password('fresh'), '::ffff:10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);
     await expect(signIn(password('fresh'), '10.0.0.2', true)).resolves.toBe(TOKEN_PRINCIPAL);
   });
 
@@ -111,12 +112,13 @@ describe('throttling failed sign-ins', () => {
 
 describe('the sign-in log', () => {
   it('records failures and throttled attempts with login, way, address and reason, never the secret', async () => {
-    await fail(10, () => password('ada', 'hunter2-secret'), () => '10.0.0.1');
+    await fail(10, () => password('ada', 'hunter2-secret'), (i) => (i % 2 ? '::ffff:10.0.0.1' : '10.0.0.1'));
     await expect(signIn(password('ada', 'hunter2-secret'), '10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);
 
     const docs = await records();
     expect(docs.map((d) => d.outcome)).toEqual([...Array(10).fill('failure'), 'throttled']);
     expect(docs[0]).toEqual({ id: expect.any(String), at: '2026-11-23T08:00:00.000Z', outcome: 'failure', login: 'ada', way: 'basic', address: '10.0.0.1', reason: 'The credential is not valid' });
+    expect(docs.every((d) => d.address === '10.0.0.1')).toBe(true);
     expect(docs[10].reason).toMatch(/Too many failed sign-ins .* try again in 60 s/);
     expect(JSON.stringify(docs)).not.toContain('hunter2-secret');
   });

@@ -100,7 +100,8 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
   }
 
   /** Resolves the attempt's credential with `resolve` unless its login or address is throttled, and records it. */
-  async attempt(attempt: SignInAttempt, resolve: () => Promise<Principal>): Promise<Principal> {
+  async attempt(presented: SignInAttempt, resolve: () => Promise<Principal>): Promise<Principal> {
+    const attempt = { ...presented, address: plainAddress(presented.address) };
     const at = this.clock();
     const keys = throttleKeys(attempt);
     const [wait, by] = keys.map((key) => [this.failures.retryAfter(key.id, at.getTime()), key.says] as const).sort((a, b) => b[0] - a[0])[0];
@@ -179,6 +180,9 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
     }
   }
 }
+
+/** An IPv4 client of a dual-stack server shows as `::ffff:10.0.0.7`: counted, recorded and filtered as `10.0.0.7`. */
+const plainAddress = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 
 /** The address's key, then the login's for a password credential. */
 function throttleKeys({ credential, address }: SignInAttempt): Array<{ id: string; says: string }> {
