@@ -28,6 +28,13 @@ export class FailureWindow {
     dropOldest(this.failures);
   }
 
+  /** Takes back the failure counted for `key` at `at` (an attempt counted before it was known to succeed). */
+  forgive(key: string, at: number): void {
+    const times = this.failures.get(key);
+    const index = times?.indexOf(at) ?? -1;
+    if (index >= 0) times!.splice(index, 1);
+  }
+
   clear(key: string): void {
     this.failures.delete(key);
   }

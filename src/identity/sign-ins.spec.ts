@@ -100,6 +100,30 @@ describe('throttling failed sign-ins', () => {
     await expect(signIn(token(), '10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);
   });
 
+  it('checks at most 10 of a burst of attempts made at once', async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    const burst = Array.from({ length: 15 }, (_, i) =>
+      signIns.attempt({ credential: password(`user${i}`), address: '10.0.0.1' }, async () => {
+        resolved++;
+        await answered;
+        throw new DomainError('UNAUTHORIZED', 'The credential is not valid');
+      }),
+    );
+    answer();
+    const outcomes = await Promise.all(burst.map((p) => p.catch((e: DomainError) => e.code)));
+
+    expect(resolved).toBe(10);
+    expect(outcomes.filter((code) => code === 'AUTH.THROTTLED')).toHaveLength(5);
+  });
+
+  it('does not hold an attempt that succeeded against the address', async () => {
+    await fail(9, () => token('wrong'), () => '10.0.0.1');
+    for (let i = 0; i < 5; i++) await expect(signIn(token(), '10.0.0.1', true)).resolves.toBe(TOKEN_PRINCIPAL);
+    await fail(1, () => token('wrong'), () => '10.0.0.1');
+    await expect(signIn(token(), '10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);
+  });
+
   it('lets errors other than a wrong credential through without counting them', async () => {
     for (let i = 0; i < 12; i++) {
       const down = signIns.attempt({ credential: token(), address: '10.0.0.1' }, () => Promise.reject(new Error('store down')));

@@ -103,24 +103,32 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
   async attempt(presented: SignInAttempt, resolve: () => Promise<Principal>): Promise<Principal> {
     const attempt = { ...presented, address: plainAddress(presented.address) };
     const at = this.clock();
+    const now = at.getTime();
     const keys = throttleKeys(attempt);
-    const [wait, by] = keys.map((key) => [this.failures.retryAfter(key.id, at.getTime()), key.says] as const).sort((a, b) => b[0] - a[0])[0];
+    const [wait, by] = keys.map((key) => [this.failures.retryAfter(key.id, now), key.says] as const).sort((a, b) => b[0] - a[0])[0];
     if (wait > 0) {
       const reason = `Too many failed sign-ins ${by}; try again in ${wait} s`;
       await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'throttled', { reason }) }]);
       throw new ThrottledError(reason, wait);
     }
+    // Counted as a failure until it succeeds, so a burst of attempts at once cannot get past the limit together.
+    for (const key of keys) this.failures.fail(key.id, now);
     let principal: Principal;
     try {
       principal = await resolve();
     } catch (error) {
-      if (!(error instanceof DomainError && error.code === 'UNAUTHORIZED')) throw error;
-      for (const key of keys) this.failures.fail(key.id, at.getTime());
-      await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'failure', { reason: error.message }) }]);
+      if (error instanceof DomainError && error.code === 'UNAUTHORIZED') {
+        await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'failure', { reason: error.message }) }]);
+      } else {
+        for (const key of keys) this.failures.forgive(key.id, now);
+      }
       throw error;
     }
-    // Only the login's count: an address shared by many (a NAT, a proxy) keeps the failures it had.
-    if (keys.length > 1) this.failures.clear(keys[1].id);
+    // The login's count starts again; an address shared by many (a NAT, a proxy) keeps the failures it had.
+    for (const key of keys) {
+      if (key.login) this.failures.clear(key.id);
+      else this.failures.forgive(key.id, now);
+    }
     await this.recordSuccess(attempt, principal, at);
     return principal;
   }
@@ -184,10 +192,10 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
 /** An IPv4 client of a dual-stack server shows as `::ffff:10.0.0.7`: counted, recorded and filtered as `10.0.0.7`. */
 const plainAddress = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 
-/** The address's key, then the login's for a password credential. */
-function throttleKeys({ credential, address }: SignInAttempt): Array<{ id: string; says: string }> {
-  const keys = [{ id: `address:${address}`, says: `from ${address}` }];
-  if (credential.kind === 'password') keys.push({ id: `login:${credential.login.toLowerCase()}`, says: `for login ${credential.login}` });
+/** The address's key, and the login's for a password credential. */
+function throttleKeys({ credential, address }: SignInAttempt): Array<{ id: string; says: string; login?: true }> {
+  const keys: Array<{ id: string; says: string; login?: true }> = [{ id: `address:${address}`, says: `from ${address}` }];
+  if (credential.kind === 'password') keys.push({ id: `login:${credential.login.toLowerCase()}`, says: `for login ${credential.login}`, login: true });
   return keys;
 }
 
