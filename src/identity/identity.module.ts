@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { IdentityService } from './identity.service.js';
+import { SignIns } from './sign-ins.js';
 
 @Global()
-@Module({ providers: [IdentityService], exports: [IdentityService] })
+@Module({ providers: [IdentityService, SignIns], exports: [IdentityService, SignIns] })
 export class IdentityModule {}

@@ -1,0 +1,78 @@
+/** How many keys each in-memory table keeps at most, so a flood of made-up logins cannot grow it without end. */
+const MAX_KEYS = 100_000;
+
+/**
+ * Failures per key in a sliding window: a key with `limit` failures in the last `windowMs` is refused
+ * until the oldest of them ages out. Attempts refused here do not count, so Retry-After stays true.
+ */
+export class FailureWindow {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Whole seconds until `key` may try again (at least 1), or 0 when it may now. */
+  retryAfter(key: string, now: number): number {
+    const recent = this.recent(key, now);
+    if (recent.length < this.limit) return 0;
+    return Math.max(1, Math.ceil((recent[recent.length - this.limit] + this.windowMs - now) / 1000));
+  }
+
+  fail(key: string, now: number): void {
+    const recent = [...this.recent(key, now), now].slice(-this.limit);
+    this.failures.delete(key); // re-inserted last: the map's order is then the order of last failure
+    this.failures.set(key, recent);
+    if (this.failures.size > MAX_KEYS) this.sweep(now);
+    dropOldest(this.failures);
+  }
+
+  /** Takes back the failure counted for `key` at `at` (an attempt counted before it was known to succeed). */
+  forgive(key: string, at: number): void {
+    const times = this.failures.get(key);
+    const index = times?.indexOf(at) ?? -1;
+    if (index >= 0) times!.splice(index, 1);
+  }
+
+  clear(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** Forgets keys whose failures have all aged out. */
+  sweep(now: number): void {
+    for (const [key, times] of this.failures) if (!times.some((t) => t > now - this.windowMs)) this.failures.delete(key);
+  }
+
+  private recent(key: string, now: number): number[] {
+    return (this.failures.get(key) ?? []).filter((t) => t > now - this.windowMs);
+  }
+}
+
+/** Keys seen within the last `everyMs`: `claim` answers true at most once per key in that time. */
+export class RecentKeys {
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly everyMs: number) {}
+
+  claim(key: string, now: number): boolean {
+    const last = this.seen.get(key);
+    if (last !== undefined && now - last < this.everyMs) return false;
+    this.seen.delete(key);
+    this.seen.set(key, now);
+    if (this.seen.size > MAX_KEYS) this.sweep(now);
+    dropOldest(this.seen);
+    return true;
+  }
+
+  sweep(now: number): void {
+    for (const [key, last] of this.seen) if (now - last >= this.everyMs) this.seen.delete(key);
+  }
+}
+
+function dropOldest(map: Map<string, unknown>): void {
+  for (const key of map.keys()) {
+    if (map.size <= MAX_KEYS) return;
+    map.delete(key);
+  }
+}

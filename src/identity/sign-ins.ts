@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import type { Settings } from '../config/settings.js';
+import { SETTINGS } from '../config/settings.js';
+import { DomainError, ThrottledError } from '../core/errors.js';
+import { type Doc, type DocWrite, type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
+import { systemClock } from '../core/write-path.js';
+import { FailureWindow, RecentKeys } from './failure-window.js';
+import type { Principal, SignInAttempt } from './principal.js';
+
+export const AUTH_EVENTS = 'auth_events';
+/** When each token was last used: `{id: <token id>, lastUsedAt}`, written with the coalesced success records. */
+export const TOKEN_USE = 'token_use';
+/** Overrides the clock SignIns reads (tests). */
+export const SIGN_IN_CLOCK = Symbol('SignInClock');
+
+export const SIGN_IN_OUTCOMES = ['success', 'failure', 'throttled'] as const;
+export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
+
+/** One sign-in record. Never holds a password or a token. */
+export interface AuthEventDoc extends Doc {
+  at: string;
+  outcome: SignInOutcome;
+  /** The principal's actor, on success. */
+  actor?: string;
+  /** The login presented, for password credentials. */
+  login?: string;
+  /** How the credential was presented (`x-cdata-authtoken`, `bearer`, `basic`, …). */
+  way: string;
+  address: string;
+  /** Why a failure failed or a throttled attempt was refused. */
+  reason?: string;
+}
+
+export interface TokenUseDoc extends Doc {
+  lastUsedAt: string;
+}
+
+export interface AuthEventQuery {
+  outcome?: SignInOutcome;
+  actor?: string;
+  login?: string;
+  address?: string;
+  /** ISO 8601: records at or after. */
+  since?: string;
+  /** ISO 8601: records at or before. */
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** Failed sign-ins a login or an address may have within the window before it is refused. */
+export const MAX_FAILURES = 10;
+export const FAILURE_WINDOW_MS = 60_000;
+/** A busy token would write a record per request: successes are recorded at most this often per actor, address and way. */
+const SUCCESS_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = 3_600_000;
+const PRUNE_BATCH = 500;
+const DAY_MS = 86_400_000;
+
+/**
+ * Every sign-in goes through here: refused while its login or address has too many recent failures
+ * (before the credential is checked), then recorded. Throttle and coalescing live in this instance's memory.
+ */
+@Injectable()
+export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('SignIns');
+  private readonly failures = new FailureWindow(MAX_FAILURES, FAILURE_WINDOW_MS);
+  private readonly successes = new RecentKeys(SUCCESS_EVERY_MS);
+  private timer?: NodeJS.Timeout;
+  private pruning?: Promise<void>;
+
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    @Inject(SETTINGS) private readonly settings: Pick<Settings, 'authLogDays'>,
+    @Optional() @Inject(SIGN_IN_CLOCK) private readonly clock: () => Date = systemClock,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.store.ensureCollection(AUTH_EVENTS, [{ fields: ['at'] }]);
+    await this.store.ensureCollection(TOKEN_USE, []);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.housekeeping();
+    this.timer = setInterval(() => void this.housekeeping(), PRUNE_EVERY_MS).unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.pruning;
+  }
+
+  /** Resolves the attempt's credential with `resolve` unless its login or address is throttled, and records it. */
+  async attempt(presented: SignInAttempt, resolve: () => Promise<Principal>): Promise<Principal> {
+    const attempt = { ...presented, address: plainAddress(presented.address) };
+    const at = this.clock();
+    const now = at.getTime();
+    const keys = throttleKeys(attempt);
+    const [wait, by] = keys.map((key) => [this.failures.retryAfter(key.id, now), key.says] as const).sort((a, b) => b[0] - a[0])[0];
+    if (wait > 0) {
+      const reason = `Too many failed sign-ins ${by}; try again in ${wait} s`;
+      await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'throttled', { reason }) }]);
+      throw new ThrottledError(reason, wait);
+    }
+    // Counted as a failure until it succeeds, so a burst of attempts at once cannot get past the limit together.
+    for (const key of keys) this.failures.fail(key.id, now);
+    let principal: Principal;
+    try {
+      principal = await resolve();
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'UNAUTHORIZED') {
+        await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'failure', { reason: error.message }) }]);
+      } else {
+        for (const key of keys) this.failures.forgive(key.id, now);
+      }
+      throw error;
+    }
+    // The login's count starts again; an address shared by many (a NAT, a proxy) keeps the failures it had.
+    for (const key of keys) {
+      if (key.login) this.failures.clear(key.id);
+      else this.failures.forgive(key.id, now);
+    }
+    await this.recordSuccess(attempt, principal, at);
+    return principal;
+  }
+
+  /** Sign-in records, newest first. */
+  list(query: AuthEventQuery): Promise<Page<AuthEventDoc>> {
+    const filter: Filter = {};
+    for (const field of ['outcome', 'actor', 'login', 'address'] as const) {
+      if (query[field] !== undefined) filter[field] = query[field];
+    }
+    if (query.since || query.until) {
+      const iso = (time: string) => new Date(time).toISOString();
+      filter.at = { ...(query.since && { $gte: iso(query.since) }), ...(query.until && { $lte: iso(query.until) }) };
+    }
+    return this.store.find<AuthEventDoc>(AUTH_EVENTS, { filter, sort: { field: 'at', order: -1 }, limit: query.limit, cursor: query.cursor });
+  }
+
+  /** Deletes the records older than SLUICE_AUTH_LOG_DAYS, a batch at a time; answers how many went. */
+  async prune(): Promise<number> {
+    const cutoff = new Date(this.clock().getTime() - this.settings.authLogDays * DAY_MS).toISOString();
+    let removed = 0;
+    for (;;) {
+      const { items } = await this.store.find(AUTH_EVENTS, { filter: { at: { $lt: cutoff } }, sort: { field: 'at', order: 1 }, limit: PRUNE_BATCH });
+      if (!items.length) return removed;
+      await this.store.write(items.map((doc) => ({ collection: AUTH_EVENTS, op: 'delete', id: doc.id })));
+      removed += items.length;
+    }
+  }
+
+  /** Never throws: a read store that cannot delete now is tried again in an hour. */
+  private housekeeping(): Promise<void> {
+    const now = this.clock().getTime();
+    this.failures.sweep(now);
+    this.successes.sweep(now);
+    this.pruning ??= this.prune()
+      .then((removed) => {
+        if (removed) this.logger.log(`Deleted ${removed} sign-in record(s) older than ${this.settings.authLogDays} days (SLUICE_AUTH_LOG_DAYS)`);
+      })
+      .catch((error) => this.logger.warn(`Could not delete old sign-in records: ${(error as Error).message}`))
+      .finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
+
+  private async recordSuccess(attempt: SignInAttempt, principal: Principal, at: Date): Promise<void> {
+    if (!this.successes.claim(`${principal.actor}\n${attempt.address}\n${attempt.credential.way}`, at.getTime())) return;
+    const writes: DocWrite[] = [{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'success', { actor: principal.actor }) }];
+    if (principal.kind === 'token') writes.push({ collection: TOKEN_USE, op: 'upsert', doc: { id: principal.id, lastUsedAt: at.toISOString() } });
+    await this.record(writes);
+  }
+
+  /** A sign-in answers the same whether or not its record could be written. */
+  private async record(writes: DocWrite[]): Promise<void> {
+    try {
+      await this.store.write(writes);
+    } catch (error) {
+      this.logger.warn(`Could not record a sign-in: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** An IPv4 client of a dual-stack server shows as `::ffff:10.0.0.7`: counted, recorded and filtered as `10.0.0.7`. */
+const plainAddress = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+
+/** The address's key, and the login's for a password credential. */
+function throttleKeys({ credential, address }: SignInAttempt): Array<{ id: string; says: string; login?: true }> {
+  const keys: Array<{ id: string; says: string; login?: true }> = [{ id: `address:${address}`, says: `from ${address}` }];
+  if (credential.kind === 'password') keys.push({ id: `login:${credential.login.toLowerCase()}`, says: `for login ${credential.login}`, login: true });
+  return keys;
+}
+
+function record(
+  { credential, address }: SignInAttempt,
+  at: Date,
+  outcome: SignInOutcome,
+  more: { actor?: string; reason?: string },
+): AuthEventDoc {
+  const login = credential.kind === 'password' ? { login: credential.login } : {};
+  return { id: recordId(), at: at.toISOString(), outcome, ...more, ...login, way: credential.way, address };
+}
+
+let recorded = 0;
+/** Unique, and increasing within an instance: records of the same millisecond list in the order they happened. */
+const recordId = () => `${(recorded++).toString(36).padStart(10, '0')}-${randomUUID()}`;
