@@ -93,3 +93,21 @@ describe('GET /v1/auth-events', () => {
     expect((await list('?address=10.0.0.1')).events.map((e) => e.at)).toEqual([recent.at]);
   });
 });
+
+describe('the client address behind a proxy', () => {
+  const h = new Harness();
+  afterAll(() => h.destroy());
+
+  const addressOfLastFailure = async () => {
+    await h.raw().get('/v1/auth-events').set('x-cdata-authtoken', 'wrong').set('x-forwarded-for', '203.0.113.9').expect(401);
+    return (await h.get('/v1/auth-events?outcome=failure&limit=1').expect(200)).body.events[0].address;
+  };
+
+  it('ignores X-Forwarded-For unless SLUICE_TRUST_PROXY trusts the proxy, then takes the client from it', async () => {
+    await h.start();
+    expect(await addressOfLastFailure()).toBe('127.0.0.1');
+    await h.stop();
+    await h.start({ SLUICE_TRUST_PROXY: 'loopback' });
+    expect(await addressOfLastFailure()).toBe('203.0.113.9');
+  });
+});
