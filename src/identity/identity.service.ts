@@ -42,7 +42,8 @@ export class IdentityService {
 
   /** The principal the credential belongs to; UNAUTHORIZED when it belongs to none, ThrottledError after too many failures. */
   async authenticate(attempt: SignInAttempt): Promise<Principal> {
-    // The sign-in log and throttling (SignIns, src/identity/sign-ins.ts) wrap this once they are merged:
+    // Throttling and the sign-in log wrap this once SignIns (src/identity/sign-ins.ts) is merged: inject it here
+    // (and provide it in IdentityModule), then:
     // return this.signIns.attempt(attempt, () => this.resolve(attempt.credential));
     return this.resolve(attempt.credential);
   }

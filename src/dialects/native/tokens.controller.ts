@@ -79,7 +79,7 @@ export class TokensController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a token: the next request with it, on any instance, is a 401' })
   @ApiAnswer(204, 'Revoked', null)
-  @ApiErrors([404, 'TOKEN.NOT_FOUND', 'No such token'])
+  @ApiErrors([404, 'TOKEN.NOT_FOUND', 'No such token'], [409, 'CONCURRENCY.CONFLICT', 'A concurrent change; try again'])
   async revoke(@Param('id') id: string, @Ctx() ctx: CommandContext) {
     const { position } = await this.commands.execute(new RevokeToken(id, ctx));
     await this.queries.execute(new GetToken(id, position));

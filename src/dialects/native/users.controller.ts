@@ -16,7 +16,7 @@ import { SluiceController } from './native.decorators.js';
 import { PageQueryDto } from './page-query.dto.js';
 
 const sent = ValidateIf((_, value) => value !== undefined);
-const Password = () => Length(PASSWORD_LENGTH.min, PASSWORD_LENGTH.max, { message: `$property must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters long` });
+const PasswordLength = () => Length(PASSWORD_LENGTH.min, PASSWORD_LENGTH.max, { message: `$property must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters long` });
 const ROLES_DOC = 'Viewer reads; Operator also changes tasks, runs, executes, cancels and uploads; Administrator does everything, users and tokens included';
 
 export class CreateUserDto {
@@ -24,7 +24,7 @@ export class CreateUserDto {
   @ApiProperty({ description: 'Unique whatever its case; `admin` is the user SLUICE_ADMIN_PASSWORD manages', example: 'ada', pattern: LOGIN.source })
   login: string;
 
-  @IsString() @Password()
+  @IsString() @PasswordLength()
   @ApiProperty({ description: 'Stored only as a scrypt hash, never answered', minLength: PASSWORD_LENGTH.min, maxLength: PASSWORD_LENGTH.max, example: 'correct horse battery staple' })
   password: string;
 
@@ -34,7 +34,7 @@ export class CreateUserDto {
 }
 
 export class UpdateUserDto {
-  @sent @IsString() @Password()
+  @sent @IsString() @PasswordLength()
   @ApiPropertyOptional({ description: 'A new password', minLength: PASSWORD_LENGTH.min, maxLength: PASSWORD_LENGTH.max })
   password?: string;
 
@@ -106,7 +106,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Disable a user: it can no longer sign in, its history stays, and GET still shows it (disabled)' })
   @ApiAnswer(204, 'Disabled', null)
-  @ApiErrors([404, 'USER.NOT_FOUND', 'No such user'])
+  @ApiErrors([404, 'USER.NOT_FOUND', 'No such user'], [409, 'CONCURRENCY.CONFLICT', 'A concurrent change; try again'])
   async disable(@Param('id') id: string, @Ctx() ctx: CommandContext) {
     const { position } = await this.commands.execute(new ChangeUser(id, { disabled: true }, ctx));
     await this.queries.execute(new GetUser(id, position));
