@@ -92,7 +92,10 @@ export class ListTokensHandler implements IQueryHandler<ListTokens> {
   async execute({ limit, cursor }: ListTokens): Promise<Page<TokenWithUse>> {
     const page = await this.store.find<TokenDoc>(TOKENS, { sort: { field: 'createdAt', order: 1 }, limit, cursor });
     // The sign-in log creates it too; until it has, there is nothing to read.
-    await (this.useCollection ??= this.store.ensureCollection(TOKEN_USE, []));
+    await (this.useCollection ??= this.store.ensureCollection(TOKEN_USE, []).catch((error: unknown) => {
+      this.useCollection = undefined;
+      throw error;
+    }));
     const ids = page.items.map((t) => t.id);
     const uses = ids.length ? (await this.store.find<TokenUseDoc>(TOKEN_USE, { filter: { id: { $in: ids } }, limit: ids.length })).items : [];
     const lastUsed = new Map(uses.map((u) => [u.id, u.lastUsedAt]));

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EVENT_STORE, type EventStore } from '../../src/core/event-store.js';
+import { READ_STORE, type ReadStore } from '../../src/core/read-store.js';
 import { toNewEvent } from '../../src/core/write-path.js';
 import { Harness, TOKEN } from './app.harness.js';
 
@@ -53,6 +54,21 @@ describe('users, tokens and who acts (e2e)', () => {
     expect(listed.body.users.map((u: { login: string }) => u.login)).toContain('ada');
   });
 
+  it('pages users with limit and next_cursor', async () => {
+    await user('page-1', ['Viewer']);
+    await user('page-2', ['Viewer']);
+    const logins: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { users: Array<{ login: string }>; next_cursor: string | null } } = await h.get(`/v1/users?limit=1${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      expect(page.body.users.length).toBeLessThanOrEqual(1);
+      logins.push(...page.body.users.map((u) => u.login));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(logins).toEqual(expect.arrayContaining(['page-1', 'page-2']));
+    expect(new Set(logins).size).toBe(logins.length);
+  });
+
   it('refuses a taken login whatever its case, a short password and unknown roles', async () => {
     await user('bea', ['Viewer']);
     expect((await h.post('/v1/users', { login: 'BEA', password: 'long enough', roles: ['Viewer'] }).expect(409)).body.error.code).toBe('USER.LOGIN_TAKEN');
@@ -104,6 +120,10 @@ describe('users, tokens and who acts (e2e)', () => {
     expect(row).toEqual({ id: created.id, name: 'loader', roles: ['Operator'], scope: null, expires_at: null, created_at: created.created_at, created_by: 'token:admin', last_used_at: null, revoked: false });
     const hash = createHash('sha256').update(secret).digest('hex');
     expect(JSON.stringify(listed.body)).not.toContain(secret);
+    // The sign-in log records each token's last use in token_use; the list shows it.
+    await h.app.get<ReadStore>(READ_STORE).write([{ collection: 'token_use', op: 'upsert', doc: { id: created.id, lastUsedAt: '2026-11-25T07:00:00.000Z' } }]);
+    const used = (await h.get('/v1/tokens').expect(200)).body.tokens.find((t: { id: string }) => t.id === created.id);
+    expect(used.last_used_at).toBe('2026-11-25T07:00:00.000Z');
     expect(JSON.stringify(listed.body)).not.toContain(hash);
     // The event keeps only the hash (masked in /v1/streams by the streams query).
     expect(JSON.stringify((await h.get(`/v1/streams/token-${created.id}/events`).expect(200)).body)).not.toContain(secret);
@@ -120,6 +140,18 @@ describe('users, tokens and who acts (e2e)', () => {
     const past = await h.post('/v1/tokens', { name: 'late', roles: ['Viewer'], expires_at: '2020-01-01T00:00:00Z' }).expect(400);
     expect(past.body.error.field).toBe('expires_at');
     await h.post('/v1/tokens', { name: 'empty', roles: [] }).expect(400);
+  });
+
+  it("carries a token's scope to every route: the one job it is scoped to, and no other", async () => {
+    const mine = (await h.post(`${V2}/workspaces/w/jobs`, { name: 'scoped-one' }).expect(201)).body;
+    const other = (await h.post(`${V2}/workspaces/w/jobs`, { name: 'scoped-other' }).expect(201)).body;
+    const scoped = await token('job-reader', ['Viewer'], { scope: `job:${mine.id}` });
+    expect(scoped.scope).toBe(`job:${mine.id}`);
+    await h.raw().get(`${V2}/jobs/${mine.id}`).set('x-cdata-authtoken', scoped.token).expect(200);
+    await h.raw().get(`${V2}/jobs/${other.id}`).set('x-cdata-authtoken', scoped.token).expect(403);
+    await h.raw().get(`${V2}/workspaces/w/jobs`).set('x-cdata-authtoken', scoped.token).expect(403);
+    expect((await h.raw().get('/v1/me').set('x-cdata-authtoken', scoped.token).expect(200)).body.scope).toBe(`job:${mine.id}`);
+    await h.post('/v1/tokens', { name: 'bad-scope', roles: ['Viewer'], scope: 'everything' }).expect(400);
   });
 
   it('answers 401 on the very next request with a revoked token, and keeps its name taken', async () => {
