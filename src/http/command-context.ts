@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { type CommandContext, systemClock } from '../core/write-path.js';
+import { DomainError } from '../core/errors.js';
+import type { Principal } from '../identity/principal.js';
 import type { AuthenticatedRequest } from './auth.guard.js';
 
 /** A caller's correlation id is kept only when it is short and plain enough to log and search for safely. */
@@ -27,5 +29,9 @@ export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext):
   };
 });
 
-/** The principal a request acts as, set by the auth guard (undefined only on public routes). */
-export const Caller = createParamDecorator((_: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<AuthenticatedRequest>().principal);
+/** The principal the auth guard resolved for this request (routes that are not Public always have one). */
+export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {
+  const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  if (!principal) throw new DomainError('UNAUTHORIZED', 'A credential is required');
+  return principal;
+});

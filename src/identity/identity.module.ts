@@ -1,7 +1,26 @@
 import { Global, Module } from '@nestjs/common';
+import { AdminBootstrap } from './admin-bootstrap.js';
+import { GetTokenHandler, GetUserHandler, ListTokensHandler, ListUsersHandler } from './identity.queries.js';
 import { IdentityService } from './identity.service.js';
 import { SignIns } from './sign-ins.js';
+import { CreateTokenHandler, RevokeTokenHandler } from './tokens.commands.js';
+import { ChangeUserHandler, CreateUserHandler } from './users.commands.js';
 
 @Global()
-@Module({ providers: [IdentityService, SignIns], exports: [IdentityService, SignIns] })
+@Module({
+  providers: [
+    IdentityService,
+    SignIns,
+    AdminBootstrap,
+    CreateUserHandler,
+    ChangeUserHandler,
+    CreateTokenHandler,
+    RevokeTokenHandler,
+    GetUserHandler,
+    ListUsersHandler,
+    GetTokenHandler,
+    ListTokensHandler,
+  ],
+  exports: [IdentityService, SignIns],
+})
 export class IdentityModule {}

@@ -1,8 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
-import { sameSecret } from './hashing.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { loadState } from '../core/write-path.js';
+import { sameHash, sameSecret, sha256Hex } from './hashing.js';
+import { PasswordChecks } from './password-checks.js';
 import type { Credential, Principal, SignInAttempt } from './principal.js';
+import { tokenDecider, tokenHashStream, tokenRefusal, tokenStream } from './token.decider.js';
+import { currentOwner } from './unique-claims.js';
+import { LOGIN, loginStream, userDecider, userStream } from './user.decider.js';
 import { SignIns } from './sign-ins.js';
 
 /** The bootstrap credential: SLUICE_ADMIN_TOKEN or the generated one. */
@@ -14,11 +20,25 @@ export const BOOTSTRAP_TOKEN: Omit<Principal, 'roles'> & { roles: ['Administrato
   roles: ['Administrator'],
 };
 
-/** Resolves every dialect's credentials to a principal. SKELETON: only the bootstrap token so far. */
+const unauthorized = (message: string) => new DomainError('UNAUTHORIZED', message);
+
+/** A refused credential is undefined; any other failure (a store that is down) stays a failure. */
+const unlessUnauthorized = (error: unknown): undefined => {
+  if (error instanceof DomainError && error.code === 'UNAUTHORIZED') return undefined;
+  throw error;
+};
+
+/**
+ * Resolves every dialect's credentials to a principal, from the users' and tokens' own streams (never a read
+ * model), so a revoke or a disable holds on the very next request on every instance.
+ */
 @Injectable()
 export class IdentityService {
+  private readonly passwords = new PasswordChecks();
+
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly signIns: SignIns,
   ) {}
 
@@ -27,9 +47,40 @@ export class IdentityService {
     return this.signIns.attempt(attempt, () => this.resolve(attempt.credential));
   }
 
-  private async resolve(credential: Credential): Promise<Principal> {
-    const token = credential.kind === 'token' ? credential.token : credential.tokenAsPassword ? credential.password : undefined;
-    if (token !== undefined && sameSecret(token, this.settings.adminToken)) return BOOTSTRAP_TOKEN;
-    throw new DomainError('UNAUTHORIZED', 'The credential is not valid');
+  async resolve(credential: Credential): Promise<Principal> {
+    if (credential.kind === 'token') return this.tokenPrincipal(credential.token);
+    if (credential.tokenAsPassword) {
+      // Tried before the login: a token costs two small reads, a password check a KDF, and Basic comes with every request.
+      const principal = await this.tokenPrincipal(credential.password).catch(unlessUnauthorized);
+      if (principal) return principal;
+    }
+    return this.userPrincipal(credential.login, credential.password);
+  }
+
+  private async tokenPrincipal(token: string): Promise<Principal> {
+    if (sameSecret(token, this.settings.adminToken)) return BOOTSTRAP_TOKEN;
+    const tokenHash = sha256Hex(token);
+    const tokenId = await currentOwner(this.store, { stream: tokenHashStream(tokenHash), ownerOf: (e) => (e.data as { tokenId: string }).tokenId });
+    if (!tokenId) throw unauthorized('The token is not valid');
+    const { state } = await loadState(this.store, tokenStream(tokenId), tokenDecider);
+    const refusal = tokenRefusal(state, new Date());
+    if (refusal || state.status !== 'active' || !sameHash(state.tokenHash, tokenHash)) throw unauthorized(refusal ?? 'The token is not valid');
+    const { name, roles, scope, expiresAt } = state;
+    return { actor: `token:${name}`, kind: 'token', id: tokenId, name, roles, ...(scope ? { scope } : {}), ...(expiresAt ? { expiresAt } : {}) };
+  }
+
+  private async userPrincipal(login: string, password: string): Promise<Principal> {
+    const refused = unauthorized('The login or password is not valid');
+    const userId = LOGIN.test(login)
+      ? await currentOwner(this.store, { stream: loginStream(login), ownerOf: (e) => (e.data as { userId: string }).userId })
+      : undefined;
+    const { state } = userId ? await loadState(this.store, userStream(userId), userDecider) : { state: userDecider.initialState };
+    if (state.status !== 'active') {
+      await this.passwords.burn(password);
+      throw refused;
+    }
+    if (!(await this.passwords.verify(state.userId, password, state.passwordHash))) throw refused;
+    if (state.disabled) throw unauthorized(`The user ${state.login} is disabled`);
+    return { actor: `user:${state.login}`, kind: 'user', id: state.userId, name: state.login, roles: state.roles };
   }
 }

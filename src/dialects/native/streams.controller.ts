@@ -4,7 +4,7 @@ import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
-import { Caller } from '../../http/command-context.js';
+import { CurrentPrincipal } from '../../http/command-context.js';
 import type { Principal } from '../../identity/principal.js';
 import { allows } from '../../identity/roles.js';
 import { SluiceController } from './native.decorators.js';
@@ -44,7 +44,7 @@ export class StreamsController {
   @ApiOperation({ summary: "The full event history of one of Sluice's streams (job-<id>, run-<id>, connection-<id>, workspace-<id>; user-<id> and token-<id> for Administrators), oldest first, in each event's current shape with secrets masked; never the event store's own `$` streams" })
   @ApiAnswer(200, 'A page of events; next_from is the revision to ask for next', EXAMPLE)
   @ApiErrors(400, [403, 'FORBIDDEN', 'A user or token stream, asked for by someone not an Administrator'], 404)
-  async events(@Param('stream') stream: string, @Query() page: StreamPageDto, @Caller() caller: Principal) {
+  async events(@Param('stream') stream: string, @Query() page: StreamPageDto, @CurrentPrincipal() caller: Principal) {
     const mayReadIdentities = allows(caller.roles, 'Administrator');
     const { events, next } = await this.queries.execute(new ReadStreamEvents(stream, page.from ?? 0, page.limit ?? 100, mayReadIdentities));
     return {
