@@ -43,8 +43,8 @@ describe('GET /v1/auth-events', () => {
     expect(events.map(({ outcome, actor, login, way, reason }) => ({ outcome, actor, login, way, reason }))).toEqual([
       { outcome: 'success', actor: 'token:admin', login: null, way: 'x-cdata-authtoken', reason: null },
       { outcome: 'success', actor: 'token:admin', login: null, way: '@authtoken', reason: null },
-      { outcome: 'failure', actor: null, login: 'ada', way: 'basic', reason: 'The credential is not valid' },
-      { outcome: 'failure', actor: null, login: null, way: 'x-cdata-authtoken', reason: 'The credential is not valid' },
+      { outcome: 'failure', actor: null, login: 'ada', way: 'basic', reason: 'The login or password is not valid' },
+      { outcome: 'failure', actor: null, login: null, way: 'x-cdata-authtoken', reason: 'The token is not valid' },
     ]);
     for (const event of events) {
       expect(event.address).toBe('127.0.0.1');
