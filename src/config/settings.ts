@@ -119,10 +119,13 @@ function writableDir(dir: string): string {
 
 /** SLUICE_ADMIN_TOKEN, or one generated at the first start and kept in the data dir. */
 function adminToken(fromEnv: string | undefined, dataDir: string): { adminToken: string; adminTokenGenerated: boolean } {
-  if (fromEnv) return { adminToken: fromEnv, adminTokenGenerated: false };
+  if (fromEnv?.trim()) return { adminToken: fromEnv, adminTokenGenerated: false };
   const file = join(dataDir, 'admin-token');
   const generated = !existsSync(file) && createOnce(file, `${randomBytes(24).toString('base64url')}\n`);
-  return { adminToken: readFileSync(file, 'utf8').trim(), adminTokenGenerated: generated };
+  const token = readFileSync(file, 'utf8').trim();
+  // An empty token would let an empty credential through: refuse to start instead.
+  if (!token) throw new Error(`${file} is empty: delete it to have a new admin token generated, or set SLUICE_ADMIN_TOKEN`);
+  return { adminToken: token, adminTokenGenerated: generated };
 }
 
 /** `true`, a hop count, or addresses and subnets (`loopback, 10.0.0.0/8`), as Express's `trust proxy` takes them. */

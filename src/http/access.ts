@@ -41,6 +41,6 @@ export const roleOf = (access: Access): Role | undefined =>
 export function describeAccess(access: Access): string {
   if (access === 'Public') return 'No credential needed.';
   if (access === 'Authenticated') return 'Any valid credential (scoped tokens too).';
-  if (typeof access === 'object') return `Needs the ${access.role} role, or a token scoped to ${access.resource}.`;
+  if (typeof access === 'object') return `Needs the ${access.role} role; a token with it that is scoped to ${access.resource} may use it for that resource only.`;
   return `Needs the ${access} role.`;
 }

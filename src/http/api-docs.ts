@@ -57,7 +57,7 @@ export const SECURITY_SCHEMES = {
   'x-cdata-authtoken': { type: 'apiKey', in: 'header', name: 'x-cdata-authtoken', description: 'An API token (or the bootstrap admin token)' },
   '@authtoken': { type: 'apiKey', in: 'query', name: '@authtoken', description: 'An API token as a query parameter' },
   bearer: { type: 'http', scheme: 'bearer', description: 'An API token as Authorization: Bearer' },
-  basic: { type: 'http', scheme: 'basic', description: "A user's login and password" },
+  basic: { type: 'http', scheme: 'basic', description: "A user's login and password; on CData routes also any name with a token as the password" },
 } as const;
 
 /** The security schemes a controller accepts, each one alternative. */

@@ -4,7 +4,7 @@ import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { type CommandContext, decideAndAppend, loadState, systemClock } from '../core/write-path.js';
-import { hashPassword, verifyPassword } from './hashing.js';
+import { checkPasswordLength, hashPassword, verifyPassword } from './hashing.js';
 import { currentOwner } from './unique-claims.js';
 import { CreateUser, createUser, uniqueLogin } from './users.commands.js';
 import { userDecider, userStream } from './user.decider.js';
@@ -18,6 +18,7 @@ const MAX_ATTEMPTS = 5;
  * one that loses the login reads the winner's user and checks that one instead.
  */
 export async function ensureAdminUser(store: EventStore, password: string, ctx: CommandContext): Promise<'created' | 'updated' | 'unchanged'> {
+  checkPasswordLength(password);
   for (let attempt = 1; ; attempt++) {
     const userId = await currentOwner(store, uniqueLogin(ADMIN_LOGIN));
     const { state } = userId ? await loadState(store, userStream(userId), userDecider) : { state: userDecider.initialState };

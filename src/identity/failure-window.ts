@@ -65,6 +65,12 @@ export class RecentKeys {
     return true;
   }
 
+  /** Whether `key` was claimed within the last `everyMs`. */
+  has(key: string, now: number): boolean {
+    const last = this.seen.get(key);
+    return last !== undefined && now - last < this.everyMs;
+  }
+
   sweep(now: number): void {
     for (const [key, last] of this.seen) if (now - last >= this.everyMs) this.seen.delete(key);
   }

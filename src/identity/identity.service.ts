@@ -50,14 +50,17 @@ export class IdentityService {
   async resolve(credential: Credential): Promise<Principal> {
     if (credential.kind === 'token') return this.tokenPrincipal(credential.token);
     if (credential.tokenAsPassword) {
-      // Tried before the login: a token costs two small reads, a password check a KDF, and Basic comes with every request.
-      const principal = await this.tokenPrincipal(credential.password).catch(unlessUnauthorized);
+      // Tried before the login: a token costs two small reads, a password check a KDF, and Basic comes with every
+      // request. `curl -u <token>:` puts the token where the login goes: taken too.
+      const principal = await this.tokenPrincipal(credential.password || credential.login).catch(unlessUnauthorized);
       if (principal) return principal;
     }
+    if (!credential.password) throw unauthorized('The login or password is not valid');
     return this.userPrincipal(credential.login, credential.password);
   }
 
   private async tokenPrincipal(token: string): Promise<Principal> {
+    if (!token) throw unauthorized('The token is empty');
     if (sameSecret(token, this.settings.adminToken)) return BOOTSTRAP_TOKEN;
     const tokenHash = sha256Hex(token);
     const tokenId = await currentOwner(this.store, { stream: tokenHashStream(tokenHash), ownerOf: (e) => (e.data as { tokenId: string }).tokenId });

@@ -101,6 +101,26 @@ describe('throttling failed sign-ins', () => {
     await expect(signIn(token(), '10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);
   });
 
+  it("does not clear a login's count when a token sent as its Basic password signs in", async () => {
+    await fail(9, () => password('admin'), (i) => `10.0.1.${i}`);
+    await signIn(password('admin', 'slc_a-token'), '10.0.9.9', true, TOKEN_PRINCIPAL);
+    await fail(1, () => password('admin'), () => '10.0.1.20');
+    await expect(signIn(password('admin', 'right'), '10.0.2.1', true, USER_PRINCIPAL)).rejects.toThrow(/for login admin/);
+  });
+
+  it('keeps a login open from an address its user signed in from, while strangers are throttled on it', async () => {
+    await signIn(password('ada', 'right'), '10.0.7.7', true, USER_PRINCIPAL);
+    await fail(10, () => password('ada'), (i) => `10.0.1.${i}`);
+    await expect(signIn(password('ada', 'right'), '10.0.2.1', true, USER_PRINCIPAL)).rejects.toBeInstanceOf(ThrottledError);
+    await expect(signIn(password('ada', 'right'), '10.0.7.7', true, USER_PRINCIPAL)).resolves.toBe(USER_PRINCIPAL);
+  });
+
+  it('counts an IPv6 client by its /64, so changing address within it gains nothing', async () => {
+    await fail(10, (i) => token(`wrong-${i}`), (i) => `2001:db8:0:7::${i + 1}`);
+    await expect(signIn(token(), '2001:db8:0:7:ffff:1:2:3', true)).rejects.toThrow(/from 2001:db8:0:7::\/64/);
+    await expect(signIn(token(), '2001:db8:0:8::1', true)).resolves.toBe(TOKEN_PRINCIPAL);
+  });
+
   it('checks at most 10 of a burst of attempts made at once', async () => {
     let answer!: () => void;
     const answered = new Promise<void>((r) => (answer = r));
@@ -136,6 +156,21 @@ describe('throttling failed sign-ins', () => {
 });
 
 describe('the sign-in log', () => {
+  it('writes one record per throttled key and minute, however many attempts a flood makes', async () => {
+    await fail(10, (i) => token(`wrong-${i}`), () => '10.0.0.1');
+    for (let i = 0; i < 50; i++) await expect(signIn(token(), '10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);
+    expect((await records()).filter((r) => r.outcome === 'throttled')).toHaveLength(1);
+  });
+
+  it('never records a token typed where the login goes, nor a login no user could have', async () => {
+    await fail(1, () => password('slc_AAAAsecretTokenText', ''), () => '10.0.0.1');
+    await fail(1, () => password(`${'x'.repeat(5000)}`), () => '10.0.0.1');
+    const text = JSON.stringify(await records());
+    expect(text).not.toContain('secretTokenText');
+    expect(text).not.toContain('xxxxxxxxxx');
+    expect((await records()).map((r) => r.login)).toEqual(['(not a login)', '(not a login)']);
+  });
+
   it('records failures and throttled attempts with login, way, address and reason, never the secret', async () => {
     await fail(10, () => password('ada', 'hunter2-secret'), (i) => (i % 2 ? '::ffff:10.0.0.1' : '10.0.0.1'));
     await expect(signIn(password('ada', 'hunter2-secret'), '10.0.0.1', true)).rejects.toBeInstanceOf(ThrottledError);

@@ -15,6 +15,7 @@ import { type Doc, type DocWrite, type Filter, type Page, READ_STORE, type ReadS
 import { systemClock } from '../core/write-path.js';
 import { FailureWindow, RecentKeys } from './failure-window.js';
 import type { Principal, SignInAttempt } from './principal.js';
+import { LOGIN } from './user.decider.js';
 
 export const AUTH_EVENTS = 'auth_events';
 /** When each token was last used: `{id: <token id>, lastUsedAt}`, written with the coalesced success records. */
@@ -63,6 +64,8 @@ export const FAILURE_WINDOW_MS = 60_000;
 /** A busy token would write a record per request: successes are recorded at most this often per actor, address and way. */
 const SUCCESS_EVERY_MS = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** An address a user signed in from stays exempt from that login's throttle this long: strangers cannot lock them out. */
+const KNOWN_ADDRESS_MS = 86_400_000;
 const PRUNE_BATCH = 500;
 const DAY_MS = 86_400_000;
 
@@ -75,6 +78,9 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
   private readonly logger = new Logger('SignIns');
   private readonly failures = new FailureWindow(MAX_FAILURES, FAILURE_WINDOW_MS);
   private readonly successes = new RecentKeys(SUCCESS_EVERY_MS);
+  /** A flood of throttled attempts writes one record per key and window, not one per attempt. */
+  private readonly throttledRecords = new RecentKeys(FAILURE_WINDOW_MS);
+  private readonly knownAddresses = new RecentKeys(KNOWN_ADDRESS_MS);
   private timer?: NodeJS.Timeout;
   private pruning?: Promise<void>;
 
@@ -104,11 +110,11 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
     const attempt = { ...presented, address: plainAddress(presented.address) };
     const at = this.clock();
     const now = at.getTime();
-    const keys = throttleKeys(attempt);
-    const [wait, by] = keys.map((key) => [this.failures.retryAfter(key.id, now), key.says] as const).sort((a, b) => b[0] - a[0])[0];
+    const keys = throttleKeys(attempt).filter((key) => !key.login || !this.knownAddresses.has(`${key.id}\n${attempt.address}`, now));
+    const [wait, by, id] = keys.map((key) => [this.failures.retryAfter(key.id, now), key.says, key.id] as const).sort((a, b) => b[0] - a[0])[0];
     if (wait > 0) {
       const reason = `Too many failed sign-ins ${by}; try again in ${wait} s`;
-      await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'throttled', { reason }) }]);
+      if (this.throttledRecords.claim(id, now)) await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'throttled', { reason }) }]);
       throw new ThrottledError(reason, wait);
     }
     // Counted as a failure until it succeeds, so a burst of attempts at once cannot get past the limit together.
@@ -124,11 +130,15 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
       }
       throw error;
     }
-    // The login's count starts again; an address shared by many (a NAT, a proxy) keeps the failures it had.
+    // Only the login's own password clears its count (a token sent as a Basic password under that login does
+    // not), and the address it came from is known for a day. An address shared by many (a NAT, a proxy) keeps
+    // the failures it had.
+    const signedInAs = principal.kind === 'user' ? `login:${principal.name.toLowerCase()}` : undefined;
     for (const key of keys) {
-      if (key.login) this.failures.clear(key.id);
+      if (key.id === signedInAs) this.failures.clear(key.id);
       else this.failures.forgive(key.id, now);
     }
+    if (signedInAs) this.knownAddresses.claim(`${signedInAs}\n${attempt.address}`, now);
     await this.recordSuccess(attempt, principal, at);
     return principal;
   }
@@ -163,6 +173,8 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
     const now = this.clock().getTime();
     this.failures.sweep(now);
     this.successes.sweep(now);
+    this.throttledRecords.sweep(now);
+    this.knownAddresses.sweep(now);
     this.pruning ??= this.prune()
       .then((removed) => {
         if (removed) this.logger.log(`Deleted ${removed} sign-in record(s) older than ${this.settings.authLogDays} days (SLUICE_AUTH_LOG_DAYS)`);
@@ -192,11 +204,29 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
 /** An IPv4 client of a dual-stack server shows as `::ffff:10.0.0.7`: counted, recorded and filtered as `10.0.0.7`. */
 const plainAddress = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 
-/** The address's key, and the login's for a password credential. */
+/** A token mistyped into the login field (`curl -u <token>:`) must not be recorded: such a login is never shown. */
+const loginOf = (credential: SignInAttempt['credential']) =>
+  credential.kind === 'password' && LOGIN.test(credential.login) && !credential.login.startsWith('slc_') ? credential.login : undefined;
+
+/**
+ * The address's key, and the login's for a password credential whose login could be one. An IPv6 client is
+ * counted by its /64, the block one host is usually given, or it could change address at every attempt.
+ */
 function throttleKeys({ credential, address }: SignInAttempt): Array<{ id: string; says: string; login?: true }> {
-  const keys: Array<{ id: string; says: string; login?: true }> = [{ id: `address:${address}`, says: `from ${address}` }];
-  if (credential.kind === 'password') keys.push({ id: `login:${credential.login.toLowerCase()}`, says: `for login ${credential.login}`, login: true });
+  const block = address.includes(':') ? ipv6Block(address) : address;
+  const keys: Array<{ id: string; says: string; login?: true }> = [{ id: `address:${block}`, says: `from ${block}` }];
+  const login = loginOf(credential);
+  if (login) keys.push({ id: `login:${login.toLowerCase()}`, says: `for login ${login}`, login: true });
   return keys;
+}
+
+/** `2001:db8:1:2::7` → `2001:db8:1:2::/64`. */
+function ipv6Block(address: string): string {
+  const [head, tail] = address.replace(/%.*$/, '').split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
 }
 
 function record(
@@ -205,8 +235,9 @@ function record(
   outcome: SignInOutcome,
   more: { actor?: string; reason?: string },
 ): AuthEventDoc {
-  const login = credential.kind === 'password' ? { login: credential.login } : {};
-  return { id: recordId(), at: at.toISOString(), outcome, ...more, ...login, way: credential.way, address };
+  const login = loginOf(credential);
+  const presented = credential.kind === 'password' ? { login: login ?? '(not a login)' } : {};
+  return { id: recordId(), at: at.toISOString(), outcome, ...more, ...presented, way: credential.way, address };
 }
 
 let recorded = 0;

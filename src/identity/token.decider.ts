@@ -65,10 +65,9 @@ export const tokenDecider: Decider<TokenState, TokenCommand, TokenEvent> = {
         return state.status === 'active' ? { ...state, status: 'revoked' } : state;
       case 'TokenAbandoned':
         return state.status === 'none' ? { status: 'abandoned' } : state;
-      default: {
-        const _exhaustive: never = event;
-        return _exhaustive;
-      }
+      default:
+        // An event of another kind (its stream was not this decider's): it changes nothing here.
+        return state;
     }
   },
 };

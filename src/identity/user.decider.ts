@@ -75,10 +75,9 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return state.status === 'active' ? { ...state, disabled: false } : state;
       case 'UserAbandoned':
         return state.status === 'none' ? { status: 'abandoned' } : state;
-      default: {
-        const _exhaustive: never = event;
-        return _exhaustive;
-      }
+      default:
+        // An event of another kind (its stream was not this decider's): it changes nothing here.
+        return state;
     }
   },
 };

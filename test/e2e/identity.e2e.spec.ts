@@ -193,13 +193,43 @@ describe('users, tokens and who acts (e2e)', () => {
     const ops = (await token('ops-bot', ['Administrator'])).token;
     const byToken = (await h.raw().post(`${V2}/workspaces/w/jobs`).set('authorization', `Bearer ${ops}`).send({ name: 'by-bot' }).expect(201)).body;
     await h.raw().put(`${V2}/jobs/${byUser.id}`).set('x-cdata-authtoken', ops).send({ name: 'by-eve-renamed' }).expect(200);
-    await h.post(`${V2}/workspaces/w/jobs`, { name: 'by-admin' }).expect(201);
+    const byAdmin = (await h.post(`${V2}/workspaces/w/jobs`, { name: 'by-admin' }).expect(201)).body;
+    // a token as the Basic password (CData), in the query, and scoped to one job
+    await h.raw().put(`${V2}/jobs/${byAdmin.id}`).set('authorization', basic('anyone', ops)).send({ name: 'by-admin-2' }).expect(200);
+    await h.raw().put(`${V2}/jobs/${byAdmin.id}?@authtoken=${encodeURIComponent(ops)}`).send({ name: 'by-admin-3' }).expect(200);
+    const scoped = (await token('one-job', ['Operator'], { scope: `job:${byAdmin.id}` })).token;
+    await h.raw().post(`${V2}/jobs/${byAdmin.id}/tasks`).set('authorization', `Bearer ${scoped}`).send({ query: 'REPLICATE [t]' }).expect(201);
 
     expect(await actorsOf(`job-${byUser.id}`)).toEqual(['user:eve', 'token:ops-bot']);
     expect(await actorsOf(`job-${byToken.id}`)).toEqual(['token:ops-bot']);
+    expect(await actorsOf(`job-${byAdmin.id}`)).toEqual(['token:admin', 'token:ops-bot', 'token:ops-bot', 'token:one-job']);
     const eventsText = JSON.stringify((await h.get(`/v1/streams/job-${byUser.id}/events`).expect(200)).body);
     expect(eventsText).not.toContain(eve.password);
     expect(eventsText).not.toContain(ops);
+  });
+});
+
+describe('credentials that must never work (e2e)', () => {
+  let h: Harness;
+  beforeAll(async () => (h = await new Harness().start()));
+  afterAll(() => h.destroy());
+
+  it('refuses an empty Basic password or token, and ids that are not ids', async () => {
+    await h.raw().get(`${V2}/workspaces/w/jobs`).set('authorization', basic('x', '')).expect(401);
+    await h.raw().get(`${V2}/workspaces/w/jobs`).set('authorization', basic('', '')).expect(401);
+    const victim = (await h.post('/v1/tokens', { name: 'victim', roles: ['Viewer'] }).expect(201)).body;
+    // `name-victim` would be the stream token-name-victim, which keeps the name taken
+    await h.delete('/v1/tokens/name-victim').expect(404);
+    await h.delete(`/v1/users/${'..%2F'}x`).expect(404);
+    await h.post('/v1/tokens', { name: 'victim', roles: ['Administrator'] }).expect(409);
+    await h.raw().get('/v1/me').set('authorization', `Bearer ${victim.token}`).expect(200);
+  });
+
+  it('will not start with an empty admin-token file', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { loadSettings } = await import('../../src/config/settings.js');
+    writeFileSync(`${h.dataDir}/admin-token`, '\n');
+    expect(() => loadSettings({ SLUICE_DATA_DIR: h.dataDir })).toThrow(/admin-token is empty/);
   });
 });
 

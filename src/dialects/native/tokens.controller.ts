@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayNotEmpty, IsArray, IsIn, IsISO8601, IsString, Matches, ValidateIf } from 'class-validator';
@@ -10,6 +10,7 @@ import { GetToken, ListTokens, type TokenWithUse } from '../../identity/identity
 import { ROLES, type Role } from '../../identity/roles.js';
 import { SCOPE, TOKEN_NAME } from '../../identity/token.decider.js';
 import { CreateToken, RevokeToken } from '../../identity/tokens.commands.js';
+import { IdParam } from './id-param.js';
 import { SluiceController } from './native.decorators.js';
 import { PageQueryDto } from './page-query.dto.js';
 
@@ -80,7 +81,7 @@ export class TokensController {
   @ApiOperation({ summary: 'Revoke a token: the next request with it, on any instance, is a 401' })
   @ApiAnswer(204, 'Revoked', null)
   @ApiErrors([404, 'TOKEN.NOT_FOUND', 'No such token'], [409, 'CONCURRENCY.CONFLICT', 'A concurrent change; try again'])
-  async revoke(@Param('id') id: string, @Ctx() ctx: CommandContext) {
+  async revoke(@IdParam('id', 'TOKEN.NOT_FOUND') id: string, @Ctx() ctx: CommandContext) {
     const { position } = await this.commands.execute(new RevokeToken(id, ctx));
     await this.queries.execute(new GetToken(id, position));
   }

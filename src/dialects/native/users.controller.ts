@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayNotEmpty, IsArray, IsBoolean, IsIn, IsString, Length, Matches, ValidateIf } from 'class-validator';
@@ -12,6 +12,7 @@ import type { UserDoc } from '../../identity/identity.read-model.js';
 import { ROLES, type Role } from '../../identity/roles.js';
 import { LOGIN } from '../../identity/user.decider.js';
 import { ChangeUser, CreateUser } from '../../identity/users.commands.js';
+import { IdParam } from './id-param.js';
 import { SluiceController } from './native.decorators.js';
 import { PageQueryDto } from './page-query.dto.js';
 
@@ -89,7 +90,7 @@ export class UsersController {
   @ApiOperation({ summary: 'A user' })
   @ApiAnswer(200, 'The user', USER_EXAMPLE)
   @ApiErrors([404, 'USER.NOT_FOUND', 'No such user'])
-  async get(@Param('id') id: string) {
+  async get(@IdParam('id', 'USER.NOT_FOUND') id: string) {
     return toUserView(await this.queries.execute(new GetUser(id)));
   }
 
@@ -97,7 +98,7 @@ export class UsersController {
   @ApiOperation({ summary: "Change a user's password, roles or whether it is disabled; only what is sent changes" })
   @ApiAnswer(200, 'The user', USER_EXAMPLE)
   @ApiErrors(400, [404, 'USER.NOT_FOUND', 'No such user'], [409, 'CONCURRENCY.CONFLICT', 'A concurrent change; try again'])
-  async update(@Param('id') id: string, @Body() dto: UpdateUserDto, @Ctx() ctx: CommandContext) {
+  async update(@IdParam('id', 'USER.NOT_FOUND') id: string, @Body() dto: UpdateUserDto, @Ctx() ctx: CommandContext) {
     const { position } = await this.commands.execute(new ChangeUser(id, dto, ctx));
     return toUserView(await this.queries.execute(new GetUser(id, position)));
   }
@@ -107,7 +108,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Disable a user: it can no longer sign in, its history stays, and GET still shows it (disabled)' })
   @ApiAnswer(204, 'Disabled', null)
   @ApiErrors([404, 'USER.NOT_FOUND', 'No such user'], [409, 'CONCURRENCY.CONFLICT', 'A concurrent change; try again'])
-  async disable(@Param('id') id: string, @Ctx() ctx: CommandContext) {
+  async disable(@IdParam('id', 'USER.NOT_FOUND') id: string, @Ctx() ctx: CommandContext) {
     const { position } = await this.commands.execute(new ChangeUser(id, { disabled: true }, ctx));
     await this.queries.execute(new GetUser(id, position));
   }
