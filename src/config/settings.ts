@@ -29,6 +29,8 @@ export interface Settings {
   adminPassword?: string;
   /** SLUICE_AUTH_LOG_DAYS: how long sign-in records are kept. */
   authLogDays: number;
+  /** SLUICE_SSE_KEEPALIVE_MS: how long a live tail may stay silent before a `: keep-alive` comment is sent. */
+  sseKeepAliveMs: number;
 }
 
 /** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
@@ -55,6 +57,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     adminPassword: env.SLUICE_ADMIN_PASSWORD || undefined,
     authLogDays: wholeNumber(env, 'SLUICE_AUTH_LOG_DAYS', 90, 1),
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
+    sseKeepAliveMs: wholeNumber(env, 'SLUICE_SSE_KEEPALIVE_MS', 15_000, 100),
   };
 }
 
