@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { EVENT_STORE, type EventStore } from '../../src/core/event-store.js';
 import type { RecordedEvent } from '../../src/core/events.js';
 import { READ_STORE, type ReadStore } from '../../src/core/read-store.js';
@@ -13,11 +12,6 @@ import { SseClient } from './sse-client.js';
 
 const V2 = '/api.rsc/v2';
 const AUTH = { 'x-cdata-authtoken': TOKEN };
-
-async function listening(h: Harness): Promise<string> {
-  await h.app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(h.app.getHttpServer().address() as AddressInfo).port}`;
-}
 
 /** A run written straight into the log, so the test decides when each line and the end are appended. */
 class ScriptedRun {
@@ -68,7 +62,7 @@ describe('live tails over Server-Sent Events, log lines appended by the test (e2
 
   beforeAll(async () => {
     h = await new Harness().start({ SLUICE_WORKERS: '0', SLUICE_SSE_KEEPALIVE_MS: '300' });
-    url = await listening(h);
+    url = h.url;
     events = h.app.get<EventStore>(EVENT_STORE);
     reads = h.app.get<ReadStore>(READ_STORE);
   });
@@ -184,7 +178,7 @@ describe('live tails of real runs (e2e)', () => {
 
   beforeAll(async () => {
     h = await new Harness().start({ SLUICE_WORKERS: '1' });
-    url = await listening(h);
+    url = h.url;
     const dir = join(h.files, 'in');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'small.csv'), 'id,name\n1,a\n2,b\n3,c\n');
