@@ -9,8 +9,16 @@ import { backlogThenLive, type TailMessage } from './tail.js';
 
 const PAGE = 1000;
 
-/** A run event as the tail shows it: a log line (shaped like GET /v1/runs/{id}/logs lines), the end, or nothing. */
+/** Every open tail of a run is handed the same live event: it is converted once, for all of them. */
+const converted = new WeakMap<RecordedEvent, TailMessage | undefined>();
+
 function toMessage(recorded: RecordedEvent): TailMessage | undefined {
+  if (!converted.has(recorded)) converted.set(recorded, convert(recorded));
+  return converted.get(recorded);
+}
+
+/** A run event as the tail shows it: a log line (shaped like GET /v1/runs/{id}/logs lines), the end, or nothing. */
+function convert(recorded: RecordedEvent): TailMessage | undefined {
   const event = recorded as unknown as RunEvent & RecordedEvent;
   if (event.type === 'RunLogged') {
     const { level, message, taskId } = event.data;

@@ -34,6 +34,14 @@ const LAST_EVENT_ID = { name: 'Last-Event-ID', required: false, description: 'Re
 const eventStream = (description: string, example: string) =>
   ApiResponse({ status: 200, description, content: { 'text/event-stream': { schema: { type: 'string' }, example } } });
 
+/** A message shared by many streams (a live line, a status change) is serialized once. */
+const serialized = new WeakMap<TailMessage, MessageEvent>();
+function toEvent(m: TailMessage): MessageEvent {
+  let event = serialized.get(m);
+  if (!event) serialized.set(m, (event = { id: m.position, type: m.event, data: JSON.stringify(m.data) }));
+  return event;
+}
+
 /** The Last-Event-ID header, or else the last_event_id query parameter. */
 function resumeAfter(header: string | undefined, query: string | undefined): string | undefined {
   if (header !== undefined && header !== '' && !POSITION.test(header)) throw new DomainError('VALIDATION', `Last-Event-ID ${POSITION_MESSAGE}`, 'Last-Event-ID');
@@ -121,7 +129,7 @@ export class TailsController implements BeforeApplicationShutdown {
 
   private sse(messages: Observable<TailMessage>): Observable<MessageEvent> {
     return messages.pipe(
-      map((m): MessageEvent => ({ id: m.position, type: m.event, data: JSON.stringify(m.data) })),
+      map(toEvent),
       keepAlive<MessageEvent>(this.settings.sseKeepAliveMs, { comment: 'keep-alive' }),
     );
   }
