@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { eventBenchmarks, type Row } from './events.bench.js';
 import { replicateBenchmark } from './replicate.bench.js';
+import { tailsBenchmark } from './tails.bench.js';
 
 /** `npm run bench`: Sluice's path beside the same work done directly on the engine below it (the ceiling). */
 const rows: Row[] = [];
@@ -8,6 +9,8 @@ console.log('Event store and projections, embedded SQLite (100k events)…');
 rows.push(...(await eventBenchmarks()));
 console.log('Replication through a job, embedded stores…');
 rows.push(...(await replicateBenchmark()));
+console.log('Live tails: 200 SSE clients on one busy run…');
+rows.push(...(await tailsBenchmark()));
 console.table(
   rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
 );

@@ -31,6 +31,8 @@ export interface Settings {
   authLogDays: number;
   /** SLUICE_TRUST_PROXY: which proxies' X-Forwarded-For names the client (Express `trust proxy`); unset: none. */
   trustProxy?: boolean | number | string;
+  /** SLUICE_SSE_KEEPALIVE_MS: how long a live tail may stay silent before a `: keep-alive` comment is sent. */
+  sseKeepAliveMs: number;
 }
 
 /** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
@@ -58,6 +60,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     authLogDays: wholeNumber(env, 'SLUICE_AUTH_LOG_DAYS', 90, 1),
     trustProxy: trustProxy(env.SLUICE_TRUST_PROXY),
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
+    sseKeepAliveMs: wholeNumber(env, 'SLUICE_SSE_KEEPALIVE_MS', 15_000, 100),
   };
 }
 

@@ -1,12 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import superagent from 'superagent';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadSettings } from '../../src/config/settings.js';
 
 export const TOKEN = 'test-admin-token';
+
+// A live tail never ends: supertest answers a request to one at its headers instead of waiting for its end
+// (and the app listens, so supertest does not wait for the connection to close either).
+superagent.parse['text/event-stream'] = (_res, done) => done(null, {} as never);
 
 /** The real app on a temp data dir (embedded stores), with a supertest agent that sends the admin token. */
 export class Harness {
@@ -24,8 +30,13 @@ export class Harness {
   async start(env: Record<string, string> = {}): Promise<this> {
     const settings = loadSettings({ SLUICE_DATA_DIR: this.dataDir, SLUICE_ADMIN_TOKEN: TOKEN, ...env });
     this.app = await createApp(settings, { logger: false });
-    await this.app.init();
+    await this.app.listen(0, '127.0.0.1');
     return this;
+  }
+
+  /** Where the app listens, for clients other than supertest (e.g. a live tail's). */
+  get url(): string {
+    return `http://127.0.0.1:${(this.app.getHttpServer().address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

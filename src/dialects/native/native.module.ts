@@ -6,11 +6,24 @@ import { JobsController } from './jobs.controller.js';
 import { MeController } from './me.controller.js';
 import { RunsController } from './runs.controller.js';
 import { StreamsController } from './streams.controller.js';
+import { TailsController } from './tails.controller.js';
 import { TokensController } from './tokens.controller.js';
 import { UsersController } from './users.controller.js';
+import { TailsModule } from '../../tails/tails.module.js';
 
 @Module({
-  controllers: [StreamsController, RunsController, JobsController, ConnectionsController, AuthEventsController, UsersController, TokensController, MeController],
+  imports: [TailsModule],
+  controllers: [
+    StreamsController,
+    RunsController,
+    JobsController,
+    ConnectionsController,
+    AuthEventsController,
+    UsersController,
+    TokensController,
+    MeController,
+    TailsController,
+  ],
   providers: [ReadStreamEventsHandler],
 })
 export class NativeModule {}
