@@ -11,9 +11,12 @@ import {
   type Lease,
   type Page,
   type ReadStore,
+  type Filter as StoreFilter,
+  cursorAfter,
   decodeCursor,
-  encodeCursor,
-  fieldValue,
+  excludesNull,
+  sortKeys,
+  textWords,
 } from '../../core/read-store.js';
 import { cursorFilter } from './cursor.js';
 
@@ -55,9 +58,9 @@ export class MongoReadStore implements ReadStore {
       if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
     });
     for (const index of indexes) {
-      await this.db.collection(physical).createIndex(Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, 1])), {
-        unique: index.unique ?? false,
-      });
+      const keys = Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, index.text ? ('text' as const) : 1]));
+      // Language "none": no stemming and no stop words, so a word matches itself only, as on the embedded store.
+      await this.db.collection(physical).createIndex(keys, index.text ? { default_language: 'none' } : { unique: index.unique ?? false });
     }
   }
 
@@ -80,24 +83,23 @@ export class MongoReadStore implements ReadStore {
   }
 
   async find<T extends Doc>(collection: string, query: FindQuery = {}): Promise<Page<T>> {
-    const sortField = query.sort?.field ?? 'id';
-    const mongoField = sortField === 'id' ? '_id' : sortField;
-    const order = query.sort?.order ?? 1;
-    const filter: Document = { ...renameId(query.filter ?? {}) };
+    const keys = sortKeys(query.sort);
+    const given = query.filter ?? {};
+    const filter = toMongoFilter(given);
     if (query.cursor) {
-      const [value, id] = decodeCursor(query.cursor);
-      filter.$and = [cursorFilter(mongoField, order, value, id)];
+      const values = decodeCursor(query.cursor, keys.length);
+      const mongoKeys = keys.map((k) => ({ field: mongoName(k.field), order: k.order, nullable: k.field !== 'id' && !excludesNull(given[k.field]) }));
+      filter.$and = [...(filter.$and ?? []), cursorFilter(mongoKeys, values)];
     }
     const limit = query.limit;
     let cursor = this.db
       .collection(await this.physical(collection))
       .find(filter)
-      .sort({ [mongoField]: order, ...(mongoField === '_id' ? {} : { _id: order }) });
+      .sort(Object.fromEntries(keys.map((k) => [mongoName(k.field), k.order])));
     if (limit !== undefined) cursor = cursor.limit(limit + 1);
     const docs = (await cursor.toArray()).map((d) => fromMongo<T>(d));
     const items = limit === undefined ? docs : docs.slice(0, limit);
-    const last = items[items.length - 1];
-    const next = limit !== undefined && docs.length > limit ? encodeCursor([fieldValue(last, sortField) ?? null, last.id]) : undefined;
+    const next = limit !== undefined && docs.length > limit ? cursorAfter(items[items.length - 1], keys) : undefined;
     return { items, next };
   }
 
@@ -269,8 +271,28 @@ function fromMongo<T extends Doc>(doc: Document): T {
   return { id: String(_id), ...rest } as T;
 }
 
-function renameId(filter: Record<string, unknown>): Record<string, unknown> {
-  if (!('id' in filter)) return filter;
-  const { id, ...rest } = filter;
-  return { _id: id, ...rest };
+const mongoName = (field: string) => (field === 'id' ? '_id' : field);
+
+/**
+ * The filter in MongoDB's terms: id is _id, and a `$text` condition becomes the collection's $text search
+ * (any of the words, through the text index) narrowed by one whole-word, case-insensitive match per word,
+ * so every word must appear in that field as it must on the embedded store.
+ */
+function toMongoFilter(filter: StoreFilter): Document {
+  const out: Document = {};
+  const and: Document[] = [];
+  for (const [field, condition] of Object.entries(filter)) {
+    if (condition === null || typeof condition !== 'object' || condition.$text === undefined) {
+      out[mongoName(field)] = condition;
+      continue;
+    }
+    const { $text: text, ...rest } = condition;
+    const words = textWords(text);
+    if (words.length === 0) return { _id: { $in: [] } };
+    out.$text = { $search: words.join(' '), $caseSensitive: false };
+    for (const word of words) and.push({ [field]: { $regex: `(?<![\\p{L}\\p{N}])${word}(?![\\p{L}\\p{N}])`, $options: 'i' } });
+    if (Object.keys(rest).length) and.push({ [field]: rest });
+  }
+  if (and.length) out.$and = and;
+  return out;
 }
