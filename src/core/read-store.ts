@@ -17,8 +17,8 @@ export type FieldCondition =
       $lt?: unknown;
       $ne?: unknown;
       /**
-       * Words that must all appear in the field, each as a whole word, case-insensitive; anything but letters
-       * and digits separates words. The field must be covered by the collection's text index.
+       * Words that must all appear in the field, each as a whole word, case-insensitive (see textWords);
+       * no words match nothing. The field must be covered by the collection's text index.
        */
       $text?: string;
     };
@@ -145,9 +145,12 @@ export function cursorAfter(doc: Doc, keys: SortKey[]): string {
   return encodeCursor(keys.map((k) => fieldValue(doc, k.field) ?? null));
 }
 
-/** The words a `$text` condition asks for: runs of letters and digits, lower-cased. */
+/**
+ * The words a `$text` condition asks for: runs of letters, digits and underscores (so `accounts_2024` is one
+ * word, as MongoDB's text index has it), lower-cased.
+ */
 export function textWords(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
 }
 
 /**

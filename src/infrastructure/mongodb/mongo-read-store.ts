@@ -290,7 +290,7 @@ function toMongoFilter(filter: StoreFilter): Document {
     const words = textWords(text);
     if (words.length === 0) return { _id: { $in: [] } };
     out.$text = { $search: words.join(' '), $caseSensitive: false };
-    for (const word of words) and.push({ [field]: { $regex: `(?<![\\p{L}\\p{N}])${word}(?![\\p{L}\\p{N}])`, $options: 'i' } });
+    for (const word of words) and.push({ [field]: { $regex: `(?<![\\p{L}\\p{N}_])${word}(?![\\p{L}\\p{N}_])`, $options: 'i' } });
     if (Object.keys(rest).length) and.push({ [field]: rest });
   }
   if (and.length) out.$and = and;

@@ -65,7 +65,7 @@ export class SqliteReadStore implements ReadStore {
     if (this.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(fts)) return;
     const names = fields.map((f) => `"${f}"`).join(', ');
     const values = (row: 'new' | 'old') => fields.map((f) => `json_extract(${row}.doc, '$.${f}')`).join(', ');
-    this.db.exec(`CREATE VIRTUAL TABLE ${fts} USING fts5(${names}, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0')`);
+    this.db.exec(`CREATE VIRTUAL TABLE ${fts} USING fts5(${names}, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0 tokenchars '_'")`);
     this.db.exec(`CREATE TRIGGER ${t}__fts_insert AFTER INSERT ON ${t} BEGIN INSERT INTO ${fts} (rowid, ${names}) VALUES (new.rowid, ${values('new')}); END`);
     this.db.exec(
       `CREATE TRIGGER ${t}__fts_update AFTER UPDATE ON ${t} BEGIN DELETE FROM ${fts} WHERE rowid = old.rowid; ` +
