@@ -2,7 +2,8 @@ import { type BeforeApplicationShutdown, Global, Injectable, Module, type OnAppl
 import { EVENT_STORE, type EventStore } from '../src/core/event-store.js';
 import { READ_MODEL_PROGRESS } from '../src/core/read-model-progress.js';
 import { READ_STORE, type ReadStore } from '../src/core/read-store.js';
-import { PROJECTIONS } from './index.js';
+import { SETTINGS, type Settings } from '../src/config/settings.js';
+import { projectionsFor } from './index.js';
 import { ProjectionRunner } from './runner.js';
 
 /** Read-model collections exist before anything starts; projections follow the log while the app runs. */
@@ -28,8 +29,8 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
   providers: [
     {
       provide: ProjectionRunner,
-      useFactory: (events: EventStore, reads: ReadStore) => new ProjectionRunner(events, reads, PROJECTIONS),
-      inject: [EVENT_STORE, READ_STORE],
+      useFactory: (events: EventStore, reads: ReadStore, settings: Settings) => new ProjectionRunner(events, reads, projectionsFor(settings)),
+      inject: [EVENT_STORE, READ_STORE, SETTINGS],
     },
     { provide: READ_MODEL_PROGRESS, useExisting: ProjectionRunner },
     ProjectionsLifecycle,

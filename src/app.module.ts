@@ -11,6 +11,7 @@ import { UPCASTERS } from './event-schemas.js';
 import { StoresModule } from './infrastructure/stores.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LogsModule } from './logs/logs.module.js';
 import { RunsModule } from './runs/runs.module.js';
 
 @Module({})
@@ -26,6 +27,7 @@ export class AppModule {
         JobsModule,
         ConnectionsModule,
         RunsModule,
+        LogsModule,
         ExecutionModule,
         CDataModule,
         NativeModule,

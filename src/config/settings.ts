@@ -29,6 +29,8 @@ export interface Settings {
   adminPassword?: string;
   /** SLUICE_AUTH_LOG_DAYS: how long sign-in records are kept. */
   authLogDays: number;
+  /** SLUICE_LOG_RETENTION_DAYS: log lines older than this leave the read model (the events stay); unset: kept forever. */
+  logRetentionDays?: number;
 }
 
 /** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
@@ -55,6 +57,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     adminPassword: env.SLUICE_ADMIN_PASSWORD || undefined,
     authLogDays: wholeNumber(env, 'SLUICE_AUTH_LOG_DAYS', 90, 1),
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
+    logRetentionDays: env.SLUICE_LOG_RETENTION_DAYS ? wholeNumber(env, 'SLUICE_LOG_RETENTION_DAYS', 0, 1) : undefined,
   };
 }
 
