@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { eventBenchmarks, type Row } from './events.bench.js';
+import { logBenchmarks } from './logs.bench.js';
 import { replicateBenchmark } from './replicate.bench.js';
 
 /** `npm run bench`: Sluice's path beside the same work done directly on the engine below it (the ceiling). */
@@ -8,6 +9,8 @@ console.log('Event store and projections, embedded SQLite (100k events)…');
 rows.push(...(await eventBenchmarks()));
 console.log('Replication through a job, embedded stores…');
 rows.push(...(await replicateBenchmark()));
+console.log(`Log search, embedded read store (${process.env.BENCH_LOG_LINES || '5,000,000'} lines)…`);
+rows.push(...(await logBenchmarks()));
 console.table(
   rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
 );

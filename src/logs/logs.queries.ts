@@ -52,7 +52,13 @@ export class SearchLogsHandler implements IQueryHandler<SearchLogs> {
     if (search.runId !== undefined) filter.runId = search.runId;
     if (search.jobId !== undefined) filter.jobId = search.jobId;
     if (search.taskId !== undefined) filter.taskId = search.taskId;
-    if (search.level !== undefined) filter.severity = { $gte: LOG_LEVELS.indexOf(search.level) };
+    if (search.level !== undefined && search.level !== LOG_LEVELS[0]) {
+      // The highest level is rare and asked for as an equality, so the severity index walks it in time order;
+      // lower levels are common enough that walking the time index and skipping the rest is cheaper than
+      // sorting every line of them in the range.
+      const severity = LOG_LEVELS.indexOf(search.level);
+      filter.severity = severity === LOG_LEVELS.length - 1 ? severity : { $gte: severity };
+    }
     if (search.q !== undefined) {
       if (textWords(search.q).length === 0) throw invalid('q', 'q must hold at least one word (letters or digits)');
       filter.message = { $text: search.q };
