@@ -16,11 +16,12 @@ import {
   excludesNull,
   sortKeys,
   textWords,
-  type SortKey,
 } from '../../core/read-store.js';
 import { Logger } from '@nestjs/common';
 import { WriteFaults } from '../../core/store-fault.js';
 import { openStoreDatabase, probeWrite } from './open-database.js';
+import { column, conditionSql, cursorSql } from './sql-filters.js';
+import { ftsTable, textIndex, textIndexSql } from './text-index.js';
 import { setPath } from '../../core/paths.js';
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -56,23 +57,9 @@ export class SqliteReadStore implements ReadStore {
     this.textColumns.delete(name);
   }
 
-  /**
-   * An FTS5 table beside the collection's, kept in step by triggers. Contentless: it holds only the index
-   * (the documents have the text); a table that had lines before its text index gets them indexed now.
-   */
   private ensureTextIndex(name: string, fields: string[]): void {
-    const [t, fts] = [table(name), ftsTable(name)];
-    if (this.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(fts)) return;
-    const names = fields.map((f) => `"${f}"`).join(', ');
-    const values = (row: 'new' | 'old') => fields.map((f) => `json_extract(${row}.doc, '$.${f}')`).join(', ');
-    this.db.exec(`CREATE VIRTUAL TABLE ${fts} USING fts5(${names}, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0 tokenchars '_'")`);
-    this.db.exec(`CREATE TRIGGER ${t}__fts_insert AFTER INSERT ON ${t} BEGIN INSERT INTO ${fts} (rowid, ${names}) VALUES (new.rowid, ${values('new')}); END`);
-    this.db.exec(
-      `CREATE TRIGGER ${t}__fts_update AFTER UPDATE ON ${t} BEGIN DELETE FROM ${fts} WHERE rowid = old.rowid; ` +
-        `INSERT INTO ${fts} (rowid, ${names}) VALUES (new.rowid, ${values('new')}); END`,
-    );
-    this.db.exec(`CREATE TRIGGER ${t}__fts_delete AFTER DELETE ON ${t} BEGIN DELETE FROM ${fts} WHERE rowid = old.rowid; END`);
-    this.db.exec(`INSERT INTO ${fts} (rowid, ${names}) SELECT rowid, ${fields.map((f) => `json_extract(doc, '$.${f}')`).join(', ')} FROM ${t}`);
+    if (this.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(ftsTable(name))) return;
+    for (const statement of textIndexSql(table(name), ftsTable(name), fields)) this.db.exec(statement);
   }
 
   async dropCollection(name: string): Promise<void> {
@@ -263,81 +250,3 @@ function table(collection: string): string {
   return `rm_${collection}`;
 }
 
-function ftsTable(collection: string): string {
-  if (!NAME.test(collection)) throw new Error(`Invalid collection name: ${collection}`);
-  return `fts_${collection}`;
-}
-
-function textIndex(collection: string, indexes: IndexSpec[]): IndexSpec | undefined {
-  const text = indexes.filter((ix) => ix.text);
-  if (text.length > 1) throw new Error(`${collection} declares ${text.length} text indexes; one may cover several fields`);
-  return text[0];
-}
-
-/**
- * The rows after a cursor in a sort on `keys` (the last one id): lexicographic, with NULL first ascending and
- * last descending as ORDER BY puts it. A bound on the first key comes first so an index range can use it.
- */
-function cursorSql(keys: Array<SortKey & { nullable: boolean }>, values: unknown[], params: unknown[]): string[] {
-  // Placeholders are bound in the order they appear, so each clause pushes its values as it writes them.
-  const value = (v: unknown) => {
-    params.push(bind(v));
-    return '?';
-  };
-  const after = (i: number): string => {
-    const { field, order, nullable } = keys[i];
-    const [col, v, last] = [column(field), values[i], i === keys.length - 1];
-    if (v === null) {
-      if (order === 1) return last ? `${col} IS NOT NULL` : `(${col} IS NOT NULL OR (${col} IS NULL AND ${after(i + 1)}))`;
-      return last ? '0' : `(${col} IS NULL AND ${after(i + 1)})`;
-    }
-    const beyond = `${col} ${order === 1 ? '>' : '<'} ${value(v)}`;
-    const nulls = order === -1 && nullable ? ` OR ${col} IS NULL` : '';
-    if (last) return `(${beyond}${nulls})`;
-    const tie = `${col} = ${value(v)}`;
-    return `(${beyond} OR (${tie} AND ${after(i + 1)})${nulls})`;
-  };
-  const [first, v0] = [keys[0], values[0]];
-  const bound = v0 !== null && (first.order === 1 || !first.nullable) ? [`${column(first.field)} ${first.order === 1 ? '>=' : '<='} ${value(v0)}`] : [];
-  return [...bound, after(0)];
-}
-
-function column(field: string): string {
-  if (field === 'id') return 'id';
-  if (!/^[A-Za-z_][\w.]*$/.test(field)) throw new Error(`Invalid field name: ${field}`);
-  return `json_extract(doc, '$.${field}')`;
-}
-
-function bind(value: unknown): unknown {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value !== null && typeof value === 'object') return JSON.stringify(value);
-  return value;
-}
-
-function conditionSql(col: string, condition: FieldCondition, params: unknown[]): string[] {
-  if (condition === null) return [`${col} IS NULL`];
-  if (typeof condition !== 'object') {
-    params.push(bind(condition));
-    return [`${col} = ?`];
-  }
-  const parts: string[] = [];
-  const ops: Record<string, string> = { $gte: '>=', $lte: '<=', $gt: '>', $lt: '<', $ne: 'IS NOT' };
-  for (const [op, value] of Object.entries(condition)) {
-    if (op === '$in') {
-      const values = value as unknown[];
-      if (values.length === 0) parts.push('0');
-      else {
-        parts.push(`${col} IN (${values.map(() => '?').join(', ')})`);
-        params.push(...values.map(bind));
-      }
-    } else if (op === '$text') {
-      throw new Error('$text is handled by the store, with the collection at hand');
-    } else if (ops[op]) {
-      parts.push(`${col} ${ops[op]} ?`);
-      params.push(bind(value));
-    } else {
-      throw new Error(`Unsupported filter operator ${op}`);
-    }
-  }
-  return parts;
-}
