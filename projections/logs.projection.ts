@@ -34,8 +34,7 @@ export function logsProjectionKeeping(retentionDays: number | undefined, clock: 
       const event = recorded as unknown as RunEvent & RecordedEvent;
       if (event.type !== 'RunLogged') return;
       const at = recorded.metadata.occurredAt;
-      const cutoff = retentionCutoff(retentionDays, clock());
-      if (cutoff !== null && at < cutoff) return;
+      if (retentionDays !== undefined && at < retentionCutoff(retentionDays, clock())!) return;
       const { runId, jobId, level, message, taskId } = event.data;
       return tx.put(LOGS, {
         id: recorded.id,
