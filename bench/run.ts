@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { eventBenchmarks, type Row } from './events.bench.js';
+import { logBenchmarks } from './logs.bench.js';
 import { replicateBenchmark } from './replicate.bench.js';
 import { tailsBenchmark } from './tails.bench.js';
 
@@ -11,6 +12,8 @@ console.log('Replication through a job, embedded stores…');
 rows.push(...(await replicateBenchmark()));
 console.log('Live tails: 200 SSE clients on one busy run…');
 rows.push(...(await tailsBenchmark()));
+console.log(`Log search, embedded read store (${process.env.BENCH_LOG_LINES || '5,000,000'} lines)…`);
+rows.push(...(await logBenchmarks()));
 console.table(
   rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
 );

@@ -1,26 +1,55 @@
 import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
+import type { IndexSpec } from '../src/core/read-store.js';
+import { retentionCutoff } from '../src/logs/log-retention.js';
 import type { RunEvent } from '../src/runs/run.decider.js';
 import { type LogDoc, LOGS, LOG_LEVELS } from '../src/runs/runs.read-model.js';
 import type { Projection, ProjectionTx } from './projection.js';
 
+/**
+ * Every log query is a time range read in time order (ties by log position, then id, which is what the
+ * cursor holds), narrowed by a run, a job or a level: one index per narrowing, each ending in the sort, so
+ * a page is a walk along one index that stops after `limit` lines. The bare time index serves ranges with
+ * no narrowing (or a task, or a rare level over a wide range, where walking time order and skipping is
+ * cheaper than sorting every line of that level) and retention's oldest-first deletes. The text index
+ * answers `q`.
+ */
+const INDEXES: IndexSpec[] = [
+  { fields: ['runId', 'at', 'position', 'id'] },
+  { fields: ['jobId', 'at', 'position', 'id'] },
+  { fields: ['severity', 'at', 'position', 'id'] },
+  { fields: ['at', 'position', 'id'] },
+  { fields: ['message'], text: true },
+];
 
-export const logsProjection: Projection = {
-  name: 'logs',
-  collections: { [LOGS]: [{ fields: ['runId', 'at'] }, { fields: ['jobId', 'at'] }, { fields: ['severity', 'at'] }] },
-  async apply(recorded: RecordedEvent, tx: ProjectionTx) {
-    const event = recorded as unknown as RunEvent & RecordedEvent;
-    if (event.type !== 'RunLogged') return;
-    const { runId, jobId, level, message, taskId } = event.data;
-    return tx.put(LOGS, {
-      id: recorded.id,
-      runId,
-      jobId,
-      taskId: taskId ?? null,
-      at: recorded.metadata.occurredAt,
-      level,
-      severity: LOG_LEVELS.indexOf(level),
-      message,
-      position: sortablePosition(recorded.position),
-    } satisfies LogDoc);
-  },
-};
+/**
+ * The `logs` read model: one document per log line. With a retention (SLUICE_LOG_RETENTION_DAYS), lines
+ * already past it as the event is applied are left out, so a replay does not bring back what retention
+ * dropped.
+ */
+export function logsProjectionKeeping(retentionDays: number | undefined, clock: () => Date = () => new Date()): Projection {
+  return {
+    name: 'logs',
+    collections: { [LOGS]: INDEXES },
+    async apply(recorded: RecordedEvent, tx: ProjectionTx) {
+      const event = recorded as unknown as RunEvent & RecordedEvent;
+      if (event.type !== 'RunLogged') return;
+      const at = recorded.metadata.occurredAt;
+      if (retentionDays !== undefined && at < retentionCutoff(retentionDays, clock())!) return;
+      const { runId, jobId, level, message, taskId } = event.data;
+      return tx.put(LOGS, {
+        id: recorded.id,
+        runId,
+        jobId,
+        taskId: taskId ?? null,
+        at,
+        level,
+        severity: LOG_LEVELS.indexOf(level),
+        message,
+        position: sortablePosition(recorded.position),
+      } satisfies LogDoc);
+    },
+  };
+}
+
+/** Every line kept, whatever its age. */
+export const logsProjection: Projection = logsProjectionKeeping(undefined);

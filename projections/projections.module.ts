@@ -3,8 +3,9 @@ import { EVENT_STORE, type EventStore } from '../src/core/event-store.js';
 import { READ_MODEL_HISTORY } from '../src/core/read-model-history.js';
 import { READ_MODEL_PROGRESS } from '../src/core/read-model-progress.js';
 import { READ_STORE, type ReadStore } from '../src/core/read-store.js';
+import { SETTINGS, type Settings } from '../src/config/settings.js';
 import { ProjectionHistory } from './history.js';
-import { PROJECTIONS } from './index.js';
+import { projectionsFor } from './index.js';
 import { ProjectionRunner } from './runner.js';
 
 /** Read-model collections exist before anything starts; projections follow the log while the app runs. */
@@ -30,11 +31,15 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
   providers: [
     {
       provide: ProjectionRunner,
-      useFactory: (events: EventStore, reads: ReadStore) => new ProjectionRunner(events, reads, PROJECTIONS),
-      inject: [EVENT_STORE, READ_STORE],
+      useFactory: (events: EventStore, reads: ReadStore, settings: Settings) => new ProjectionRunner(events, reads, projectionsFor(settings)),
+      inject: [EVENT_STORE, READ_STORE, SETTINGS],
     },
     { provide: READ_MODEL_PROGRESS, useExisting: ProjectionRunner },
-    { provide: READ_MODEL_HISTORY, useFactory: (events: EventStore) => new ProjectionHistory(events, PROJECTIONS), inject: [EVENT_STORE] },
+    {
+      provide: READ_MODEL_HISTORY,
+      useFactory: (events: EventStore, runner: ProjectionRunner) => new ProjectionHistory(events, runner.projections),
+      inject: [EVENT_STORE, ProjectionRunner],
+    },
     ProjectionsLifecycle,
   ],
   exports: [ProjectionRunner, READ_MODEL_PROGRESS, READ_MODEL_HISTORY],

@@ -3,7 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { loadSettings } from '../src/config/settings.js';
 import { UPCASTERS } from '../src/event-schemas.js';
 import { openEventStore, openReadStore } from '../src/infrastructure/stores.module.js';
-import { PROJECTIONS } from './index.js';
+import { projectionsFor } from './index.js';
 import { ProjectionRunner } from './runner.js';
 
 /**
@@ -14,13 +14,13 @@ import { ProjectionRunner } from './runner.js';
 const settings = loadSettings();
 const events = openEventStore(settings, UPCASTERS);
 const reads = openReadStore(settings);
-const runner = new ProjectionRunner(events, reads, PROJECTIONS);
+const runner = new ProjectionRunner(events, reads, projectionsFor(settings));
 const head = await events.lastPosition();
 // Progress is measured in log positions, which both stores order (SQLite: event number; EventStoreDB: bytes).
 const total = head ? Number(head.split('/')[0]) : 0;
 const rows: Array<{ projection: string; events: number; seconds: string; 'events/s': number }> = [];
 
-for (const projection of PROJECTIONS) {
+for (const projection of runner.projections) {
   const bar = new SingleBar({ format: `${projection.name.padEnd(12)} {bar} {percentage}% | {events} events | {eta}s left`, etaBuffer: 50 }, Presets.shades_classic);
   bar.start(Math.max(total, 1), 0, { events: 0 });
   const started = process.hrtime.bigint();

@@ -12,6 +12,7 @@ import { UPCASTERS } from './event-schemas.js';
 import { StoresModule } from './infrastructure/stores.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LogsModule } from './logs/logs.module.js';
 import { RunsModule } from './runs/runs.module.js';
 
 @Module({})
@@ -28,6 +29,7 @@ export class AppModule {
         ConnectionsModule,
         RunsModule,
         AuditModule,
+        LogsModule,
         ExecutionModule,
         CDataModule,
         NativeModule,

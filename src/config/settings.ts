@@ -33,6 +33,8 @@ export interface Settings {
   trustProxy?: boolean | number | string;
   /** SLUICE_SSE_KEEPALIVE_MS: how long a live tail may stay silent before a `: keep-alive` comment is sent. */
   sseKeepAliveMs: number;
+  /** SLUICE_LOG_RETENTION_DAYS: log lines older than this leave the read model (the events stay); unset: kept forever. */
+  logRetentionDays?: number;
 }
 
 /** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
@@ -61,6 +63,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     trustProxy: trustProxy(env.SLUICE_TRUST_PROXY),
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
     sseKeepAliveMs: wholeNumber(env, 'SLUICE_SSE_KEEPALIVE_MS', 15_000, 100),
+    logRetentionDays: env.SLUICE_LOG_RETENTION_DAYS ? wholeNumber(env, 'SLUICE_LOG_RETENTION_DAYS', 0, 1) : undefined,
   };
 }
 

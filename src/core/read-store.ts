@@ -9,15 +9,35 @@ export type FieldCondition =
   | number
   | boolean
   | null
-  | { $in?: unknown[]; $gte?: unknown; $lte?: unknown; $gt?: unknown; $lt?: unknown; $ne?: unknown };
+  | {
+      $in?: unknown[];
+      $gte?: unknown;
+      $lte?: unknown;
+      $gt?: unknown;
+      $lt?: unknown;
+      $ne?: unknown;
+      /**
+       * Words that must all appear in the field, each as a whole word, case-insensitive (see textWords);
+       * no words match nothing. The field must be covered by the collection's text index.
+       */
+      $text?: string;
+    };
 
-/** The Mongo filter subset both stores understand: dotted field names, equality, $in and ranges. */
+/** The Mongo filter subset both stores understand: dotted field names, equality, $in, ranges and $text. */
 export type Filter = Record<string, FieldCondition>;
+
+export interface SortKey {
+  field: string;
+  order: 1 | -1;
+}
 
 export interface FindQuery {
   filter?: Filter;
-  /** One field to sort on; ties are broken by id so cursors are stable. Default: id ascending. */
-  sort?: { field: string; order: 1 | -1 };
+  /**
+   * The fields to sort on, each breaking the ties of the one before; ties left are broken by id (in the
+   * last key's order) so cursors are stable. Default: id ascending.
+   */
+  sort?: SortKey | SortKey[];
   limit?: number;
   /** Opaque cursor from a previous page's `next`. */
   cursor?: string;
@@ -36,6 +56,8 @@ export type DocWrite =
 export interface IndexSpec {
   fields: string[];
   unique?: boolean;
+  /** A full-text index on these (string) fields, for `$text` conditions: at most one per collection. */
+  text?: boolean;
 }
 
 /** Advances a projection's checkpoint in the same atomic write as its documents. */
@@ -92,18 +114,54 @@ export class CheckpointMovedError extends Error {
   }
 }
 
+/** The sort as a list of keys that ends with id, the tie-breaker (in the order of the key before it). */
+export function sortKeys(sort: FindQuery['sort']): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const key of sort === undefined ? [] : Array.isArray(sort) ? sort : [sort]) {
+    keys.push(key);
+    if (key.field === 'id') return keys;
+  }
+  return [...keys, { field: 'id', order: keys.at(-1)?.order ?? 1 }];
+}
+
+/** Where a page ended: the last document's value of each sort key (the last one its id). */
 export function encodeCursor(values: unknown[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): [unknown, string] {
+/** The sort-key values of a cursor made for `keys`; anything else (another sort, a forged cursor) is invalid. */
+export function decodeCursor(cursor: string, keys: number): unknown[] {
   try {
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === 2 && typeof values[1] === 'string') return values as [unknown, string];
+    if (Array.isArray(values) && values.length === keys && typeof values[keys - 1] === 'string') return values;
   } catch {
     // fall through
   }
   throw new InvalidCursorError(cursor);
+}
+
+/** The cursor after `doc` in a sort on `keys`: missing values count as null, as both stores sort them. */
+export function cursorAfter(doc: Doc, keys: SortKey[]): string {
+  return encodeCursor(keys.map((k) => fieldValue(doc, k.field) ?? null));
+}
+
+/**
+ * The words a `$text` condition asks for: runs of letters, digits and underscores (so `accounts_2024` is one
+ * word, as MongoDB's text index has it), lower-cased.
+ */
+export function textWords(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
+}
+
+/**
+ * Whether every value a condition matches is non-null: a range or an equality with a value. Sorts use
+ * it to leave null out of a cursor's bounds, so the bound can narrow an index range.
+ */
+export function excludesNull(condition: FieldCondition | undefined): boolean {
+  if (condition === undefined || condition === null) return false;
+  if (typeof condition !== 'object') return true;
+  const { $in, $gte, $lte, $gt, $lt, $text } = condition;
+  return [$gte, $lte, $gt, $lt, $text].some((v) => v !== undefined && v !== null) || ($in !== undefined && !$in.includes(null));
 }
 
 export class InvalidCursorError extends Error {

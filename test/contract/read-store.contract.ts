@@ -4,6 +4,7 @@ import { CheckpointMovedError, type Doc, type ReadStore } from '../../src/core/r
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../../src/jobs/job.model.js';
 import { jobsProjection } from '../../projections/jobs.projection.js';
 import { collectionsOf, ProjectionTx } from '../../projections/projection.js';
+import { readStoreSearchContract } from './read-store-search.contract.js';
 
 /** A job's life in the log: created, tasks added, moved, changed and deleted; a second job created and deleted. */
 function jobHistory(): RecordedEvent[] {
@@ -40,6 +41,8 @@ interface Item extends Doc {
 /** Every ReadStore adapter must pass this suite. */
 export function readStoreContract(name: string, open: () => Promise<ReadStore>): void {
   describe(`ReadStore contract: ${name}`, () => {
+    readStoreSearchContract(open);
+
     let store: ReadStore;
     let coll: string;
 

@@ -4,6 +4,7 @@ import { ReadStreamEventsHandler } from '../../streams/streams.queries.js';
 import { ConnectionsController } from './connections.controller.js';
 import { JobsController } from './jobs.controller.js';
 import { MeController } from './me.controller.js';
+import { LogsController } from './logs.controller.js';
 import { RunsController } from './runs.controller.js';
 import { StreamsController } from './streams.controller.js';
 import { TailsController } from './tails.controller.js';
@@ -26,4 +27,5 @@ import { TailsModule } from '../../tails/tails.module.js';
   ],
   providers: [ReadStreamEventsHandler],
 })
+@Module({ controllers: [StreamsController, RunsController, LogsController], providers: [ReadStreamEventsHandler] })
 export class NativeModule {}

@@ -11,11 +11,13 @@ import {
   type Lease,
   type Page,
   type ReadStore,
+  cursorAfter,
   decodeCursor,
-  encodeCursor,
-  fieldValue,
+  excludesNull,
+  sortKeys,
 } from '../../core/read-store.js';
 import { cursorFilter } from './cursor.js';
+import { mongoName, toMongoFilter } from './filter.js';
 
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_EXISTS = 48;
@@ -55,9 +57,9 @@ export class MongoReadStore implements ReadStore {
       if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
     });
     for (const index of indexes) {
-      await this.db.collection(physical).createIndex(Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, 1])), {
-        unique: index.unique ?? false,
-      });
+      const keys = Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, index.text ? ('text' as const) : 1]));
+      // Language "none": no stemming and no stop words, so a word matches itself only, as on the embedded store.
+      await this.db.collection(physical).createIndex(keys, index.text ? { default_language: 'none' } : { unique: index.unique ?? false });
     }
   }
 
@@ -80,24 +82,23 @@ export class MongoReadStore implements ReadStore {
   }
 
   async find<T extends Doc>(collection: string, query: FindQuery = {}): Promise<Page<T>> {
-    const sortField = query.sort?.field ?? 'id';
-    const mongoField = sortField === 'id' ? '_id' : sortField;
-    const order = query.sort?.order ?? 1;
-    const filter: Document = { ...renameId(query.filter ?? {}) };
+    const keys = sortKeys(query.sort);
+    const given = query.filter ?? {};
+    const filter = toMongoFilter(given);
     if (query.cursor) {
-      const [value, id] = decodeCursor(query.cursor);
-      filter.$and = [cursorFilter(mongoField, order, value, id)];
+      const values = decodeCursor(query.cursor, keys.length);
+      const mongoKeys = keys.map((k) => ({ field: mongoName(k.field), order: k.order, nullable: k.field !== 'id' && !excludesNull(given[k.field]) }));
+      filter.$and = [...(filter.$and ?? []), cursorFilter(mongoKeys, values)];
     }
     const limit = query.limit;
     let cursor = this.db
       .collection(await this.physical(collection))
       .find(filter)
-      .sort({ [mongoField]: order, ...(mongoField === '_id' ? {} : { _id: order }) });
+      .sort(Object.fromEntries(keys.map((k) => [mongoName(k.field), k.order])));
     if (limit !== undefined) cursor = cursor.limit(limit + 1);
     const docs = (await cursor.toArray()).map((d) => fromMongo<T>(d));
     const items = limit === undefined ? docs : docs.slice(0, limit);
-    const last = items[items.length - 1];
-    const next = limit !== undefined && docs.length > limit ? encodeCursor([fieldValue(last, sortField) ?? null, last.id]) : undefined;
+    const next = limit !== undefined && docs.length > limit ? cursorAfter(items[items.length - 1], keys) : undefined;
     return { items, next };
   }
 
@@ -267,10 +268,4 @@ function onlyDuplicates(error: unknown): boolean {
 function fromMongo<T extends Doc>(doc: Document): T {
   const { _id, [APPLIED]: _applied, ...rest } = doc;
   return { id: String(_id), ...rest } as T;
-}
-
-function renameId(filter: Record<string, unknown>): Record<string, unknown> {
-  if (!('id' in filter)) return filter;
-  const { id, ...rest } = filter;
-  return { _id: id, ...rest };
 }

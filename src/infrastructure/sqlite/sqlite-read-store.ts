@@ -11,13 +11,17 @@ import {
   type Lease,
   type Page,
   type ReadStore,
+  cursorAfter,
   decodeCursor,
-  encodeCursor,
-  fieldValue,
+  excludesNull,
+  sortKeys,
+  textWords,
 } from '../../core/read-store.js';
 import { Logger } from '@nestjs/common';
 import { WriteFaults } from '../../core/store-fault.js';
 import { openStoreDatabase, probeWrite } from './open-database.js';
+import { column, conditionSql, cursorSql } from './sql-filters.js';
+import { ftsTable, textIndex, textIndexSql } from './text-index.js';
 import { setPath } from '../../core/paths.js';
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -27,6 +31,8 @@ export class SqliteReadStore implements ReadStore {
   private readonly db: Database.Database;
   private readonly cache = new Map<string, Database.Statement>();
   private readonly writes: WriteFaults;
+  /** Per collection, the fields its text index covers: read from the schema once, forgotten when it changes. */
+  private readonly textColumns = new Map<string, string[]>();
 
   constructor(file: string) {
     this.writes = new WriteFaults('read store', file, (fault) => new Logger('ReadStore').error(fault.message));
@@ -36,18 +42,30 @@ export class SqliteReadStore implements ReadStore {
 
   async ensureCollection(name: string, indexes: IndexSpec[]): Promise<void> {
     const t = table(name);
+    const text = textIndex(name, indexes);
     this.db.transaction(() => {
-      this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+      // A text-indexed table names its rowid (an INTEGER PRIMARY KEY), which the full-text index points at: VACUUM keeps it.
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (${text ? 'rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE' : 'id TEXT PRIMARY KEY'}, doc TEXT NOT NULL)`);
       for (const index of indexes) {
+        if (index.text) continue;
         const columns = index.fields.map(column).join(', ');
         const ix = `ix_${t}__${index.fields.join('_').replace(/\W/g, '_')}`;
         this.db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${ix} ON ${t} (${columns})`);
       }
+      if (text) this.ensureTextIndex(name, text.fields);
     })();
+    this.textColumns.delete(name);
+  }
+
+  private ensureTextIndex(name: string, fields: string[]): void {
+    if (this.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(ftsTable(name))) return;
+    for (const statement of textIndexSql(table(name), ftsTable(name), fields)) this.db.exec(statement);
   }
 
   async dropCollection(name: string): Promise<void> {
     this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
+    this.db.exec(`DROP TABLE IF EXISTS ${ftsTable(name)}`);
+    this.textColumns.delete(name);
   }
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
@@ -63,35 +81,48 @@ export class SqliteReadStore implements ReadStore {
   async find<T extends Doc>(collection: string, query: FindQuery = {}): Promise<Page<T>> {
     const where: string[] = [];
     const params: unknown[] = [];
-    for (const [field, condition] of Object.entries(query.filter ?? {})) {
-      where.push(...conditionSql(column(field), condition, params));
+    const filter = query.filter ?? {};
+    for (const [field, condition] of Object.entries(filter)) {
+      where.push(...this.conditionSql(collection, field, condition, params));
     }
-    const sortField = query.sort?.field ?? 'id';
-    const desc = query.sort?.order === -1;
-    const sortColumn = column(sortField);
+    const keys = sortKeys(query.sort);
     if (query.cursor) {
-      const [value, id] = decodeCursor(query.cursor);
-      const cmp = desc ? '<' : '>';
-      // NULLs sort first ascending and last descending; a comparison with NULL matches nothing.
-      if (value === null) {
-        where.push(desc ? `(${sortColumn} IS NULL AND id < ?)` : `(${sortColumn} IS NOT NULL OR id > ?)`);
-        params.push(id);
-      } else {
-        where.push(`(${sortColumn} ${cmp} ? OR (${sortColumn} = ? AND id ${cmp} ?)${desc ? ` OR ${sortColumn} IS NULL` : ''})`);
-        params.push(bind(value), bind(value), id);
-      }
+      const values = decodeCursor(query.cursor, keys.length);
+      where.push(...cursorSql(keys.map((k) => ({ ...k, nullable: k.field !== 'id' && !excludesNull(filter[k.field]) })), values, params));
     }
     const limit = query.limit ?? -1;
-    const dir = desc ? 'DESC' : 'ASC';
     const sql =
       `SELECT doc FROM ${table(collection)}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY ${sortColumn} ${dir}, id ${dir} LIMIT ?`;
+      ` ORDER BY ${keys.map((k) => `${column(k.field)} ${k.order === -1 ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`;
     const rows = this.stmt(sql).all(...params, limit === -1 ? -1 : limit + 1) as Array<{ doc: string }>;
     const items = rows.slice(0, limit === -1 ? undefined : limit).map((r) => withoutApplied(JSON.parse(r.doc) as T));
-    const last = items[items.length - 1];
-    const next = limit !== -1 && rows.length > limit ? encodeCursor([fieldValue(last, sortField) ?? null, last.id]) : undefined;
+    const next = limit !== -1 && rows.length > limit ? cursorAfter(items[items.length - 1], keys) : undefined;
     return { items, next };
+  }
+
+  private conditionSql(collection: string, field: string, condition: FieldCondition, params: unknown[]): string[] {
+    if (condition === null || typeof condition !== 'object' || condition.$text === undefined) return conditionSql(column(field), condition, params);
+    const { $text: text, ...rest } = condition;
+    const fts = ftsTable(collection);
+    if (!this.textColumnsOf(collection).includes(field)) throw new Error(`${collection}.${field} has no text index`);
+    const words = textWords(text);
+    if (words.length === 0) return ['0'];
+    // Each word quoted (a phrase of one token), so none is read as an FTS5 operator.
+    params.push(`"${field}" : (${words.map((w) => `"${w}"`).join(' AND ')})`);
+    return [`rowid IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ?)`, ...conditionSql(column(field), rest, params)];
+  }
+
+  /** The fields the collection's text index covers (none without one), as its FTS5 table declares them. */
+  private textColumnsOf(collection: string): string[] {
+    let columns = this.textColumns.get(collection);
+    if (!columns) {
+      const fts = ftsTable(collection);
+      const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(fts);
+      columns = exists ? (this.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(fts) as Array<{ name: string }>).map((c) => c.name) : [];
+      this.textColumns.set(collection, columns);
+    }
+    return columns;
   }
 
   async write(writes: DocWrite[], checkpoint?: CheckpointUpdate): Promise<void> {
@@ -149,14 +180,19 @@ export class SqliteReadStore implements ReadStore {
     this.db.transaction(() => {
       for (const { from, to } of renames) {
         const [src, dst] = [table(from), table(to)];
-        // Index names are global in SQLite: recreate the rebuilt table's indexes under the target's names.
-        const indexes = this.db
-          .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`)
-          .all(src) as Array<{ name: string; sql: string }>;
-        for (const ix of indexes) this.db.exec(`DROP INDEX ${ix.name}`);
+        const [srcFts, dstFts] = [ftsTable(from), ftsTable(to)];
+        // Index and trigger names are global in SQLite: recreate the rebuilt table's under the target's names.
+        const owned = this.db
+          .prepare(`SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL`)
+          .all(src) as Array<{ type: string; name: string; sql: string }>;
+        for (const o of owned) this.db.exec(`DROP ${o.type.toUpperCase()} ${o.name}`);
         this.db.exec(`DROP TABLE IF EXISTS ${dst}`);
+        this.db.exec(`DROP TABLE IF EXISTS ${dstFts}`);
         this.db.exec(`ALTER TABLE ${src} RENAME TO ${dst}`);
-        for (const ix of indexes) this.db.exec(ix.sql.split(src).join(dst));
+        if (this.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(srcFts)) this.db.exec(`ALTER TABLE ${srcFts} RENAME TO ${dstFts}`);
+        for (const o of owned) this.db.exec(o.sql.split(srcFts).join(dstFts).split(src).join(dst));
+        this.textColumns.delete(from);
+        this.textColumns.delete(to);
       }
       this.setCheckpoint(checkpoint.projection, checkpoint.position);
     }).immediate();
@@ -214,40 +250,3 @@ function table(collection: string): string {
   return `rm_${collection}`;
 }
 
-function column(field: string): string {
-  if (field === 'id') return 'id';
-  if (!/^[A-Za-z_][\w.]*$/.test(field)) throw new Error(`Invalid field name: ${field}`);
-  return `json_extract(doc, '$.${field}')`;
-}
-
-function bind(value: unknown): unknown {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value !== null && typeof value === 'object') return JSON.stringify(value);
-  return value;
-}
-
-function conditionSql(col: string, condition: FieldCondition, params: unknown[]): string[] {
-  if (condition === null) return [`${col} IS NULL`];
-  if (typeof condition !== 'object') {
-    params.push(bind(condition));
-    return [`${col} = ?`];
-  }
-  const parts: string[] = [];
-  const ops: Record<string, string> = { $gte: '>=', $lte: '<=', $gt: '>', $lt: '<', $ne: 'IS NOT' };
-  for (const [op, value] of Object.entries(condition)) {
-    if (op === '$in') {
-      const values = value as unknown[];
-      if (values.length === 0) parts.push('0');
-      else {
-        parts.push(`${col} IN (${values.map(() => '?').join(', ')})`);
-        params.push(...values.map(bind));
-      }
-    } else if (ops[op]) {
-      parts.push(`${col} ${ops[op]} ?`);
-      params.push(bind(value));
-    } else {
-      throw new Error(`Unsupported filter operator ${op}`);
-    }
-  }
-  return parts;
-}
