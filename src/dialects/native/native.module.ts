@@ -24,8 +24,8 @@ import { TailsModule } from '../../tails/tails.module.js';
     TokensController,
     MeController,
     TailsController,
+    LogsController,
   ],
   providers: [ReadStreamEventsHandler],
 })
-@Module({ controllers: [StreamsController, RunsController, LogsController], providers: [ReadStreamEventsHandler] })
 export class NativeModule {}
