@@ -2,13 +2,18 @@ import { type BeforeApplicationShutdown, Global, Injectable, Module, type OnAppl
 import { EVENT_STORE, type EventStore } from '../src/core/event-store.js';
 import { READ_MODEL_PROGRESS } from '../src/core/read-model-progress.js';
 import { READ_STORE, type ReadStore } from '../src/core/read-store.js';
+import { REPLAYS } from '../src/core/replays.js';
 import { PROJECTIONS } from './index.js';
+import { ReplayService } from './replay-service.js';
 import { ProjectionRunner } from './runner.js';
 
 /** Read-model collections exist before anything starts; projections follow the log while the app runs. */
 @Injectable()
 class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly runner: ProjectionRunner) {}
+  constructor(
+    private readonly runner: ProjectionRunner,
+    private readonly replays: ReplayService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.runner.prepare();
@@ -19,6 +24,7 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.replays.stop();
     await this.runner.stop();
   }
 }
@@ -32,8 +38,14 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
       inject: [EVENT_STORE, READ_STORE],
     },
     { provide: READ_MODEL_PROGRESS, useExisting: ProjectionRunner },
+    {
+      provide: ReplayService,
+      useFactory: (events: EventStore, reads: ReadStore) => new ReplayService(events, reads, PROJECTIONS),
+      inject: [EVENT_STORE, READ_STORE],
+    },
+    { provide: REPLAYS, useExisting: ReplayService },
     ProjectionsLifecycle,
   ],
-  exports: [ProjectionRunner, READ_MODEL_PROGRESS],
+  exports: [ProjectionRunner, READ_MODEL_PROGRESS, REPLAYS],
 })
 export class ProjectionsModule {}

@@ -1,0 +1,100 @@
+import { comparePositions, type RecordedEvent } from '../src/core/events.js';
+import type { EventStore } from '../src/core/event-store.js';
+import type { ReadStore } from '../src/core/read-store.js';
+import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
+
+/**
+ * Events per rebuild batch. Larger than the live runner's: every document a batch touches is read and
+ * written once per batch, so fewer, larger batches mean fewer JSON round trips for busy documents (runs).
+ */
+export const REBUILD_BATCH = 2000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A replay or verify that was told to stop between two batches (the service is shutting down). */
+export class RebuildStoppedError extends Error {
+  constructor() {
+    super('stopped: the service is shutting down');
+    this.name = 'RebuildStoppedError';
+  }
+}
+
+/**
+ * A projection's read model built from the log into scratch collections (`<collection><suffix>`),
+ * apart from the live ones; it can be caught up further, swapped in, or dropped.
+ */
+export class ScratchModel {
+  /** The last event applied; undefined: none yet. */
+  position: string | undefined;
+  events = 0;
+
+  constructor(
+    private readonly store: ReadStore,
+    readonly projection: Projection,
+    private readonly suffix: string,
+  ) {}
+
+  physical = (collection: string) => `${collection}${this.suffix}`;
+
+  /** Empty scratch collections, with the read model's indexes. */
+  async reset(): Promise<void> {
+    for (const [name, indexes] of Object.entries(collectionsOf(this.projection))) {
+      await this.store.dropCollection(this.physical(name));
+      await this.store.ensureCollection(this.physical(name), indexes);
+    }
+    this.position = undefined;
+    this.events = 0;
+  }
+
+  /** Applies one batch (events after this model's position only) and commits the documents it changed. */
+  async apply(batch: RecordedEvent[]): Promise<void> {
+    const fresh = batch.filter((e) => comparePositions(e.position, this.position) > 0);
+    if (fresh.length === 0) return;
+    const tx = new ProjectionTx(this.store, this.projection, this.physical);
+    for (const event of fresh) await tx.apply(event);
+    await this.store.write(tx.writes());
+    this.position = fresh[fresh.length - 1].position;
+    this.events += fresh.length;
+  }
+
+  /** Replaces the live collections by the scratch ones, with this model's position as the checkpoint. */
+  async swapIn(): Promise<void> {
+    const renames = Object.keys(collectionsOf(this.projection)).map((c) => ({ from: this.physical(c), to: c }));
+    await this.store.swap(renames, { projection: this.projection.name, position: this.position ?? null });
+  }
+
+  async drop(): Promise<void> {
+    for (const name of Object.keys(collectionsOf(this.projection))) await this.store.dropCollection(this.physical(name));
+  }
+}
+
+export interface CatchUpOptions {
+  /** Inclusive: stop after the event at this position. Omitted: read to the end of the log. */
+  until?: string;
+  onProgress?: (events: number, position: string) => void;
+  /** Checked between batches: true stops the work with RebuildStoppedError. */
+  stopped?: () => boolean;
+}
+
+/**
+ * Feeds the log to several scratch models in one pass, from the earliest of their positions, so a rebuild
+ * of every read model reads (and parses, and upcasts) each event once rather than once per model.
+ */
+export async function catchUp(events: EventStore, models: ScratchModel[], options: CatchUpOptions = {}): Promise<void> {
+  if (models.length === 0) return;
+  const { until, onProgress, stopped } = options;
+  let position = models.map((m) => m.position).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+  let count = 0;
+  while (until === undefined || comparePositions(position, until) < 0) {
+    if (stopped?.()) throw new RebuildStoppedError();
+    let batch = await events.readAll({ after: position, maxCount: REBUILD_BATCH });
+    if (until !== undefined) batch = batch.filter((e) => comparePositions(e.position, until) <= 0);
+    if (batch.length === 0) break;
+    for (const model of models) await model.apply(batch);
+    position = batch[batch.length - 1].position;
+    count += batch.length;
+    onProgress?.(count, position);
+    // A rebuild inside the running service must not starve its requests.
+    await yieldToEventLoop();
+  }
+}
