@@ -1,6 +1,6 @@
 import { runCommand, verifyAndReport } from './cli.js';
 import { PROJECTIONS } from './index.js';
-import { positionNumber, progress } from './progress.js';
+import { progress } from './progress.js';
 import { rebuildAndSwap } from './rebuild.js';
 
 /**
@@ -15,7 +15,7 @@ await runCommand('replay', async (events, reads) => {
   const models = await rebuildAndSwap(events, reads, PROJECTIONS, { onProgress: (n, position) => bar.update(n, position) });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   bar.stop();
-  const count = models[0]?.events ?? 0;
-  console.error(`Rebuilt and swapped in ${models.map((m) => m.projection.name).join(', ')}: ${count} events (to position ${positionNumber(models[0]?.position)}) in ${seconds.toFixed(2)} s, ${Math.round(count / seconds)} events/s`);
+  // One pass feeds every read model, so they share the time.
+  console.table(models.map((m) => ({ projection: m.projection.name, events: m.events, seconds: seconds.toFixed(2), 'events/s': Math.round(m.events / seconds) })));
   return verifyAndReport(events, reads, PROJECTIONS);
 });
