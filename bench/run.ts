@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { eventBenchmarks, type Row } from './events.bench.js';
+import { replayBenchmark } from './replay.bench.js';
 import { replicateBenchmark } from './replicate.bench.js';
 
 /** `npm run bench`: Sluice's path beside the same work done directly on the engine below it (the ceiling). */
@@ -8,6 +9,8 @@ console.log('Event store and projections, embedded SQLite (100k events)…');
 rows.push(...(await eventBenchmarks()));
 console.log('Replication through a job, embedded stores…');
 rows.push(...(await replicateBenchmark()));
+console.log('Replay of every read model from the log, embedded SQLite (1M events; SLUICE_BENCH_REPLAY_EVENTS for fewer)…');
+rows.push(...(await replayBenchmark()));
 console.table(
   rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
 );

@@ -86,10 +86,11 @@ export class ReplayService implements Replays {
         onProgress: (events, position) => replay.projections.forEach((p) => Object.assign(p, { events, position })),
       });
       swapped = true;
-      for (const m of models) Object.assign(progress(m.projection.name), { phase: 'swapped', events: m.events, position: m.position ?? null });
+      // Swapped in: the verification's own rebuild comes next.
+      for (const m of models) Object.assign(progress(m.projection.name), { phase: 'verifying', events: m.events, position: m.position ?? null });
       const differences = await verifyReadModels(this.events, this.store, selected, {
         stopped,
-        onCompare: (name, done, found) => Object.assign(progress(name), done ? { phase: found ? 'differs' : 'verified', differences: found } : { phase: 'verifying' }),
+        onCompare: (name, done, found) => done && Object.assign(progress(name), { phase: found ? 'differs' : 'verified', differences: found }),
       });
       replay.status = differences.length === 0 ? 'succeeded' : 'failed';
       replay.result = {

@@ -13,7 +13,8 @@ export interface ReadModelDifference {
 /** Where one projection's part of a replay stands. */
 export interface ProjectionReplayProgress {
   name: string;
-  phase: 'waiting' | 'rebuilding' | 'swapped' | 'verifying' | 'verified' | 'differs' | 'failed';
+  /** `verifying`: swapped in, and being compared with a second rebuild. */
+  phase: 'waiting' | 'rebuilding' | 'verifying' | 'verified' | 'differs' | 'failed';
   /** Events applied by the rebuild so far. */
   events: number;
   /** Position of the last event applied, null before the first. */

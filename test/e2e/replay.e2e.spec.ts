@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewEvent } from '../../src/core/events.js';
 import { READ_STORE, type ReadStore } from '../../src/core/read-store.js';
-import type { Replay } from '../../src/core/replays.js';
+import { type Replay, REPLAYS, type Replays } from '../../src/core/replays.js';
 import { SqliteEventStore } from '../../src/infrastructure/sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from '../../src/infrastructure/sqlite/sqlite-read-store.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../../src/jobs/job.model.js';
@@ -56,18 +56,33 @@ describe('POST /v1/admin/replay: a replay in the running service (e2e)', () => {
 
   it('answers 202, refuses a second one with 409 while it runs, shows its progress, and ends swapped and verified', async () => {
     const jobsBefore = (await h.get(`${V2}/jobs/job1999`).expect(200)).body;
+    // What GET /v1/admin/replay/{id} answers, sampled between every two turns of the event loop (over HTTP a
+    // small replay can be over in a few round trips).
+    const replays = h.app.get<Replays>(REPLAYS);
+    const sampled: Replay[] = [];
+    let sampling = true;
+    const sample = () => {
+      if (!sampling) return;
+      for (const id of ids) sampled.push(replays.get(id));
+      setImmediate(sample);
+    };
+    const ids: string[] = [];
     const started = await h.post('/v1/admin/replay').expect(202);
+    ids.push(started.body.id);
+    sample();
     expect(started.body).toMatchObject({ id: expect.any(String), status: 'running', requestedBy: 'token:admin', finishedAt: null, result: null });
     expect(started.body.projections.map((p: { name: string }) => p.name)).toEqual(PROJECTIONS.map((p) => p.name));
     const refused = await h.post('/v1/admin/replay', { projections: ['jobs'] }).expect(409);
     expect(refused.body.error).toMatchObject({ code: 'REPLAY.RUNNING' });
 
     const seen = await waitFor(started.body.id);
+    sampling = false;
     const head = started.body.projections[0].total;
     expect(Number(head)).toBe(20_000);
-    // Progress while it ran: events applied so far, at some position, of the log's head.
-    const midway = seen.filter((r) => r.status === 'running').flatMap((r) => r.projections);
-    expect(midway.some((p) => p.events > 0 && p.events < 20_000 && p.total === head && Number(p.position) === p.events)).toBe(true);
+    // Progress while it ran: events applied so far, at some position, of the log's head; then each verified.
+    const midway = sampled.filter((r) => r.status === 'running').flatMap((r) => r.projections);
+    expect(midway.some((p) => p.phase === 'rebuilding' && p.events > 0 && p.events < 20_000 && p.total === head && Number(p.position) === p.events)).toBe(true);
+    expect(midway.some((p) => p.phase === 'verifying')).toBe(true);
     const done = seen.at(-1)!;
     expect(done).toMatchObject({ status: 'succeeded', finishedAt: expect.any(String), result: { swapped: true, verified: true, differences: [] } });
     expect(done.projections).toEqual(PROJECTIONS.map((p) => ({ name: p.name, phase: 'verified', events: 20_000, position: head, total: head, differences: 0 })));
