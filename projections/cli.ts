@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { EventStore } from '../src/core/event-store.js';
 import type { ReadStore } from '../src/core/read-store.js';
 import type { ReadModelDifference } from '../src/core/replays.js';
-import { loadSettings } from '../src/config/settings.js';
+import { loadSettings, type Settings } from '../src/config/settings.js';
 import { UPCASTERS } from '../src/event-schemas.js';
 import { openEventStore, openReadStore } from '../src/infrastructure/stores.module.js';
 import { WHOLE_DOCUMENT } from './differences.js';
@@ -15,7 +15,7 @@ import type { Projection } from './projection.js';
  * Runs `work` on the configured stores (the same settings as the service) while holding the replay lease,
  * and exits with the code it returns: 2 when another replay or verify holds the lease.
  */
-export async function runCommand(what: string, work: (events: EventStore, reads: ReadStore) => Promise<number>): Promise<never> {
+export async function runCommand(what: string, work: (events: EventStore, reads: ReadStore, settings: Settings) => Promise<number>): Promise<never> {
   const settings = loadSettings();
   const events = openEventStore(settings, UPCASTERS);
   const reads = openReadStore(settings);
@@ -27,7 +27,7 @@ export async function runCommand(what: string, work: (events: EventStore, reads:
       code = 2;
     } else {
       try {
-        code = await work(events, reads);
+        code = await work(events, reads, settings);
       } finally {
         await lease.release();
       }

@@ -40,8 +40,9 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
     { provide: READ_MODEL_PROGRESS, useExisting: ProjectionRunner },
     {
       provide: ReplayService,
-      useFactory: (events: EventStore, reads: ReadStore) => new ReplayService(events, reads, PROJECTIONS),
-      inject: [EVENT_STORE, READ_STORE],
+      // The same projections (as the settings shape them) as the live runner's.
+      useFactory: (events: EventStore, reads: ReadStore, runner: ProjectionRunner) => new ReplayService(events, reads, runner.projections),
+      inject: [EVENT_STORE, READ_STORE, ProjectionRunner],
     },
     { provide: REPLAYS, useExisting: ReplayService },
     ProjectionsLifecycle,

@@ -1,6 +1,6 @@
 import { comparePositions, type RecordedEvent } from '../src/core/events.js';
 import type { EventStore } from '../src/core/event-store.js';
-import type { DocWrite, ReadStore } from '../src/core/read-store.js';
+import type { DocWrite, IndexSpec, ReadStore } from '../src/core/read-store.js';
 import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
 
 /**
@@ -38,13 +38,13 @@ export class ScratchModel {
   physical = (collection: string) => `${collection}${this.suffix}`;
 
   /**
-   * Empty scratch collections, without the read model's indexes yet: built once over all the documents
-   * (`indexed`), they cost less than kept up to date through every write of the rebuild.
+   * Empty scratch collections, without the read model's plain indexes yet: built once over all the
+   * documents (see swapIn), they cost less than kept up to date through every write of the rebuild.
    */
   async reset(): Promise<void> {
-    for (const name of Object.keys(collectionsOf(this.projection))) {
+    for (const [name, indexes] of Object.entries(collectionsOf(this.projection))) {
       await this.store.dropCollection(this.physical(name));
-      await this.store.ensureCollection(this.physical(name), []);
+      await this.store.ensureCollection(this.physical(name), indexes.filter(shapesCollection));
     }
     this.position = undefined;
     this.events = 0;
@@ -87,6 +87,9 @@ export class ScratchModel {
     for (const name of Object.keys(collectionsOf(this.projection))) await this.store.dropCollection(this.physical(name));
   }
 }
+
+/** A text index shapes its collection from the start (on SQLite, the table's rowid), so it is declared with it. */
+const shapesCollection = (index: IndexSpec & { text?: boolean }) => index.text === true;
 
 export interface CatchUpOptions {
   /** Inclusive: stop after the event at this position. Omitted: read to the end of the log. */
