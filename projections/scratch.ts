@@ -7,7 +7,7 @@ import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
  * Events per rebuild batch. Larger than the live runner's: every document a batch touches is read and
  * written once per batch, so fewer, larger batches mean fewer JSON round trips for busy documents (runs).
  */
-export const REBUILD_BATCH = 5000;
+export const REBUILD_BATCH = 2000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
