@@ -118,6 +118,7 @@ describe('POST /v1/admin/replay: a replay in the running service (e2e)', () => {
     expect(res.body.error).toMatchObject({ code: 'REPLAY.UNKNOWN_PROJECTION', field: 'projections' });
     expect(res.body.error.message).toContain('nope');
     await h.post('/v1/admin/replay', { projections: [] }).expect(400);
+    await h.post('/v1/admin/replay', { projections: null }).expect(400);
     await h.get(`/v1/admin/replay/${randomUUID()}`).expect(404);
   });
 });

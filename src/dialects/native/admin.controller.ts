@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayNotEmpty, IsArray, IsOptional, IsString } from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsString, ValidateIf } from 'class-validator';
 import { REPLAYS, type Replay, type Replays } from '../../core/replays.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Caller } from '../../http/command-context.js';
@@ -8,7 +8,8 @@ import type { Principal } from '../../identity/principal.js';
 import { SluiceController } from './native.decorators.js';
 
 class ReplayDto {
-  @IsOptional() @IsArray() @ArrayNotEmpty() @IsString({ each: true })
+  // Absent means all; null is refused, not read as absent.
+  @ValidateIf((_, value) => value !== undefined) @IsArray() @ArrayNotEmpty() @IsString({ each: true })
   @ApiPropertyOptional({ type: [String], example: ['jobs', 'runs'], description: 'The projections to replay; all of them when omitted' })
   projections?: string[];
 }
