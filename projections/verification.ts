@@ -115,18 +115,21 @@ async function differingIds(store: ReadStore, live: string, rebuilt: string): Pr
   return differing;
 }
 
-/** The documents of a collection one at a time, read a page at a time in id order. */
+/**
+ * The documents of a collection one at a time, read a page at a time in id order. Pages follow on by an id
+ * range rather than a cursor: a range on the primary key is a seek in every store.
+ */
 function pager(store: ReadStore, collection: string): { next(): Promise<Doc | undefined> } {
   let page: Doc[] = [];
   let at = 0;
-  let cursor: string | undefined;
   let done = false;
   return {
     async next() {
       while (at === page.length && !done) {
-        const result = await store.find(collection, { limit: PAGE, cursor });
-        [page, at, cursor] = [result.items, 0, result.next];
-        done = cursor === undefined;
+        const after = page.at(-1)?.id;
+        page = (await store.find(collection, { filter: after === undefined ? {} : { id: { $gt: after } }, limit: PAGE })).items;
+        at = 0;
+        done = page.length < PAGE;
       }
       return page[at++];
     },
