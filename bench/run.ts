@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { eventBenchmarks, type Row } from './events.bench.js';
 import { logBenchmarks } from './logs.bench.js';
+import { replayBenchmark } from './replay.bench.js';
 import { replicateBenchmark } from './replicate.bench.js';
 import { tailsBenchmark } from './tails.bench.js';
 
@@ -14,6 +15,8 @@ console.log('Live tails: 200 SSE clients on one busy run…');
 rows.push(...(await tailsBenchmark()));
 console.log(`Log search, embedded read store (${process.env.BENCH_LOG_LINES || '5,000,000'} lines)…`);
 rows.push(...(await logBenchmarks()));
+console.log('Replay of every read model from the log, embedded SQLite (1M events; SLUICE_BENCH_REPLAY_EVENTS for fewer)…');
+rows.push(...(await replayBenchmark()));
 console.table(
   rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
 );

@@ -1,6 +1,6 @@
 import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
 import type { IndexSpec } from '../src/core/read-store.js';
-import { retentionCutoff } from '../src/logs/log-retention.js';
+import { dropLogsBefore, retentionCutoff } from '../src/logs/log-retention.js';
 import type { RunEvent } from '../src/runs/run.decider.js';
 import { type LogDoc, LOGS, LOG_LEVELS } from '../src/runs/runs.read-model.js';
 import type { Projection, ProjectionTx } from './projection.js';
@@ -47,6 +47,10 @@ export function logsProjectionKeeping(retentionDays: number | undefined, clock: 
         message,
         position: sortablePosition(recorded.position),
       } satisfies LogDoc);
+    },
+    async expire(store, now, physical = (c) => c) {
+      const cutoff = retentionCutoff(retentionDays, now);
+      if (cutoff) await dropLogsBefore(store, cutoff, undefined, physical(LOGS));
     },
   };
 }

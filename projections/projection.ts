@@ -6,6 +6,11 @@ export interface Projection {
   name: string;
   collections: Record<string, IndexSpec[]>;
   apply(event: RecordedEvent, tx: ProjectionTx): Promise<void>;
+  /**
+   * For a projection that keeps only recent documents (a retention): drops from the collections `physical`
+   * names what it no longer keeps as of `now`, so a model built earlier and a rebuild compare fairly.
+   */
+  expire?(store: ReadStore, now: Date, physical?: (collection: string) => string): Promise<void>;
 }
 
 /** Where a projection remembers the position of each document it deleted, so a re-delivery cannot bring it back. */
@@ -43,6 +48,11 @@ export class ProjectionTx {
     private readonly projection: Projection,
     /** Where a collection really lives: itself, or its rebuild copy. */
     private readonly physical: (collection: string) => string = (c) => c,
+    /**
+     * Every event is newer than anything stored (a rebuild applies each event once, in log order): a
+     * document about to be replaced or deleted need not be read first, since no stored position can stop it.
+     */
+    private readonly inOrder = false,
   ) {}
 
   /** Applies one event to the documents it has not reached yet. */
@@ -57,13 +67,13 @@ export class ProjectionTx {
 
   /** Creates or replaces a document, unless it (or its deletion) already reflects this event. */
   async put(collection: string, doc: Doc): Promise<void> {
-    const entry = await this.load(collection, doc.id);
+    const entry = await this.load(collection, doc.id, this.inOrder);
     if (this.reached(entry)) return;
     Object.assign(entry, { doc, applied: this.current, changed: true, changedBy: this.current });
   }
 
   async delete(collection: string, id: string): Promise<void> {
-    const entry = await this.load(collection, id);
+    const entry = await this.load(collection, id, this.inOrder);
     if (this.reached(entry)) return;
     Object.assign(entry, { doc: null, applied: this.current, changed: true, changedBy: this.current });
   }
@@ -93,10 +103,16 @@ export class ProjectionTx {
     return entry.applied !== null && entry.applied >= this.current && entry.changedBy !== this.current;
   }
 
-  private async load(collection: string, id: string): Promise<Entry> {
+  /** The document as this batch sees it; `blind`: not read from the store when the batch has not seen it yet. */
+  private async load(collection: string, id: string, blind = false): Promise<Entry> {
     const key = `${collection}\u0000${id}`;
     let entry = this.docs.get(key);
     if (entry) return entry;
+    if (blind) {
+      entry = { collection, id, doc: null, applied: null, changed: false };
+      this.docs.set(key, entry);
+      return entry;
+    }
     const stored = await this.store.getApplied(this.physical(collection), id);
     let applied: string | null = null;
     let doc: Doc | null = null;

@@ -4,14 +4,19 @@ import { READ_MODEL_HISTORY } from '../src/core/read-model-history.js';
 import { READ_MODEL_PROGRESS } from '../src/core/read-model-progress.js';
 import { READ_STORE, type ReadStore } from '../src/core/read-store.js';
 import { SETTINGS, type Settings } from '../src/config/settings.js';
+import { REPLAYS } from '../src/core/replays.js';
 import { ProjectionHistory } from './history.js';
 import { projectionsFor } from './index.js';
+import { ReplayService } from './replay-service.js';
 import { ProjectionRunner } from './runner.js';
 
 /** Read-model collections exist before anything starts; projections follow the log while the app runs. */
 @Injectable()
 class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly runner: ProjectionRunner) {}
+  constructor(
+    private readonly runner: ProjectionRunner,
+    private readonly replays: ReplayService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.runner.prepare();
@@ -22,6 +27,7 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.replays.stop();
     await this.runner.stop();
   }
 }
@@ -40,8 +46,15 @@ class ProjectionsLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
       useFactory: (events: EventStore, runner: ProjectionRunner) => new ProjectionHistory(events, runner.projections),
       inject: [EVENT_STORE, ProjectionRunner],
     },
+    {
+      provide: ReplayService,
+      // The same projections (as the settings shape them) as the live runner's.
+      useFactory: (events: EventStore, reads: ReadStore, runner: ProjectionRunner) => new ReplayService(events, reads, runner.projections),
+      inject: [EVENT_STORE, READ_STORE, ProjectionRunner],
+    },
+    { provide: REPLAYS, useExisting: ReplayService },
     ProjectionsLifecycle,
   ],
-  exports: [ProjectionRunner, READ_MODEL_PROGRESS, READ_MODEL_HISTORY],
+  exports: [ProjectionRunner, READ_MODEL_PROGRESS, READ_MODEL_HISTORY, REPLAYS],
 })
 export class ProjectionsModule {}

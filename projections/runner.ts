@@ -6,10 +6,10 @@ import type { EventStore, Subscription } from '../src/core/event-store.js';
 import type { ProjectionStatus, ReadModelProgress } from '../src/core/read-model-progress.js';
 import { CheckpointMovedError, type ReadStore } from '../src/core/read-store.js';
 import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
+import { rebuildAndSwap } from './rebuild.js';
 
 /** Events per committed batch: bounded, so catching up gives the event loop back between batches. */
 export const BATCH = 500;
-const REBUILD_SUFFIX = '__rebuild';
 /** How often an instance that does not hold a projection's lease re-reads its checkpoint. */
 const FOLLOWER_POLL_MS = 200;
 
@@ -258,27 +258,7 @@ export class ProjectionRunner implements ReadModelProgress {
    * checkpoint. A live runner in this or another process notices the moved checkpoint and follows on.
    */
   async rebuild(p: Projection, onProgress?: (events: number, position: string) => void): Promise<{ events: number; position: string | null }> {
-    const physical = (c: string) => `${c}${REBUILD_SUFFIX}`;
-    const collections = collectionsOf(p);
-    for (const [name, indexes] of Object.entries(collections)) {
-      await this.store.dropCollection(physical(name));
-      await this.store.ensureCollection(physical(name), indexes);
-    }
-    let position: string | undefined;
-    let count = 0;
-    for (;;) {
-      const batch = await this.events.readAll({ after: position, maxCount: BATCH });
-      if (batch.length === 0) break;
-      const tx = new ProjectionTx(this.store, p, physical);
-      for (const event of batch) await tx.apply(event);
-      await this.store.write(tx.writes());
-      position = batch[batch.length - 1].position;
-      count += batch.length;
-      onProgress?.(count, position);
-      await yieldToEventLoop();
-    }
-    const renames = Object.keys(collections).map((c) => ({ from: physical(c), to: c }));
-    await this.store.swap(renames, { projection: p.name, position: position ?? null });
-    return { events: count, position: position ?? null };
+    const [model] = await rebuildAndSwap(this.events, this.store, [p], { onProgress });
+    return { events: model.events, position: model.position ?? null };
   }
 }

@@ -39,6 +39,9 @@ export const ERROR_STATUS = {
   'USER.LOGIN_TAKEN': 409,
   'TOKEN.NOT_FOUND': 404,
   'TOKEN.NAME_TAKEN': 409,
+  'REPLAY.RUNNING': 409,
+  'REPLAY.NOT_FOUND': 404,
+  'REPLAY.UNKNOWN_PROJECTION': 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -18,12 +18,12 @@ export function retentionCutoff(days: number | undefined, now: Date): string | n
  * Deletes the log lines written before `cutoff` from the read model, oldest first, a batch at a time, until
  * none is left or `stopping()` says to stop; answers how many it deleted. The events stay in the log.
  */
-export async function dropLogsBefore(store: ReadStore, cutoff: string, stopping: () => boolean = () => false): Promise<number> {
+export async function dropLogsBefore(store: ReadStore, cutoff: string, stopping: () => boolean = () => false, collection = LOGS): Promise<number> {
   let dropped = 0;
   while (!stopping()) {
-    const { items } = await store.find<LogDoc>(LOGS, { filter: { at: { $lt: cutoff } }, sort: [{ field: 'at', order: 1 }, { field: 'position', order: 1 }], limit: BATCH });
+    const { items } = await store.find<LogDoc>(collection, { filter: { at: { $lt: cutoff } }, sort: [{ field: 'at', order: 1 }, { field: 'position', order: 1 }], limit: BATCH });
     if (items.length === 0) break;
-    await store.write(items.map((line) => ({ collection: LOGS, op: 'delete' as const, id: line.id })));
+    await store.write(items.map((line) => ({ collection, op: 'delete' as const, id: line.id })));
     dropped += items.length;
   }
   return dropped;

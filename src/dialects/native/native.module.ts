@@ -5,6 +5,7 @@ import { ConnectionsController } from './connections.controller.js';
 import { JobsController } from './jobs.controller.js';
 import { MeController } from './me.controller.js';
 import { LogsController } from './logs.controller.js';
+import { AdminController } from './admin.controller.js';
 import { RunsController } from './runs.controller.js';
 import { StreamsController } from './streams.controller.js';
 import { TailsController } from './tails.controller.js';
@@ -28,4 +29,5 @@ import { TailsModule } from '../../tails/tails.module.js';
   ],
   providers: [ReadStreamEventsHandler],
 })
+@Module({ controllers: [StreamsController, RunsController, AdminController], providers: [ReadStreamEventsHandler] })
 export class NativeModule {}

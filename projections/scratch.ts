@@ -1,0 +1,127 @@
+import { comparePositions, type RecordedEvent } from '../src/core/events.js';
+import type { EventStore } from '../src/core/event-store.js';
+import type { DocWrite, IndexSpec, ReadStore } from '../src/core/read-store.js';
+import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
+
+/**
+ * Events per rebuild batch. Larger than the live runner's: every document a batch touches is read and
+ * written once per batch, so fewer, larger batches mean fewer JSON round trips for busy documents (runs).
+ */
+export const REBUILD_BATCH = 2000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A replay or verify that was told to stop between two batches (the service is shutting down). */
+export class RebuildStoppedError extends Error {
+  constructor() {
+    super('stopped: the service is shutting down');
+    this.name = 'RebuildStoppedError';
+  }
+}
+
+/**
+ * A projection's read model built from the log into scratch collections (`<collection><suffix>`),
+ * apart from the live ones; it can be caught up further, swapped in, or dropped.
+ */
+export class ScratchModel {
+  /** The last event applied; undefined: none yet. */
+  position: string | undefined;
+  events = 0;
+  private applied: RecordedEvent[] = [];
+
+  constructor(
+    readonly store: ReadStore,
+    readonly projection: Projection,
+    private readonly suffix: string,
+  ) {}
+
+  physical = (collection: string) => `${collection}${this.suffix}`;
+
+  /**
+   * Empty scratch collections, without the read model's plain indexes yet: built once over all the
+   * documents (see swapIn), they cost less than kept up to date through every write of the rebuild.
+   */
+  async reset(): Promise<void> {
+    for (const [name, indexes] of Object.entries(collectionsOf(this.projection))) {
+      await this.store.dropCollection(this.physical(name));
+      await this.store.ensureCollection(this.physical(name), indexes.filter(shapesCollection));
+    }
+    this.position = undefined;
+    this.events = 0;
+  }
+
+  /**
+   * Applies one batch (the events after this model's position) and answers the document writes to commit;
+   * `committed` then moves the model on. The catch-up commits every model's writes of a batch together.
+   */
+  async applyBatch(batch: RecordedEvent[]): Promise<DocWrite[]> {
+    // Batches come in log order: only the first batch of a catch-up can hold events this model already has.
+    const fresh = comparePositions(batch[0]?.position, this.position) > 0 ? batch : batch.filter((e) => comparePositions(e.position, this.position) > 0);
+    if (fresh.length === 0) return [];
+    const tx = new ProjectionTx(this.store, this.projection, this.physical, true);
+    for (const event of fresh) await tx.apply(event);
+    this.applied = fresh;
+    return tx.writes();
+  }
+
+  committed(): void {
+    if (!this.applied.length) return;
+    this.position = this.applied[this.applied.length - 1].position;
+    this.events += this.applied.length;
+    this.applied = [];
+  }
+
+  /**
+   * Replaces the live collections by the scratch ones, with this model's position as the checkpoint, then
+   * builds their indexes. Built after the swap, since a swap on SQLite recreates indexes under the live
+   * names anyway (index names are global there): queries in the moment between are right, only slower.
+   */
+  async swapIn(): Promise<void> {
+    const collections = collectionsOf(this.projection);
+    const renames = Object.keys(collections).map((c) => ({ from: this.physical(c), to: c }));
+    await this.store.swap(renames, { projection: this.projection.name, position: this.position ?? null });
+    for (const [name, indexes] of Object.entries(collections)) await this.store.ensureCollection(name, indexes);
+  }
+
+  async drop(): Promise<void> {
+    for (const name of Object.keys(collectionsOf(this.projection))) await this.store.dropCollection(this.physical(name));
+  }
+}
+
+/** A text index shapes its collection from the start (on SQLite, the table's rowid), so it is declared with it. */
+const shapesCollection = (index: IndexSpec & { text?: boolean }) => index.text === true;
+
+export interface CatchUpOptions {
+  /** Inclusive: stop after the event at this position. Omitted: read to the end of the log. */
+  until?: string;
+  onProgress?: (events: number, position: string) => void;
+  /** Checked between batches: true stops the work with RebuildStoppedError. */
+  stopped?: () => boolean;
+}
+
+/**
+ * Feeds the log to several scratch models in one pass, from the earliest of their positions, so a rebuild
+ * of every read model reads (and parses, and upcasts) each event once rather than once per model.
+ */
+export async function catchUp(events: EventStore, models: ScratchModel[], options: CatchUpOptions = {}): Promise<void> {
+  if (models.length === 0) return;
+  const { until, onProgress, stopped } = options;
+  let position = models.map((m) => m.position).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+  let count = 0;
+  while (until === undefined || comparePositions(position, until) < 0) {
+    if (stopped?.()) throw new RebuildStoppedError();
+    let batch = await events.readAll({ after: position, maxCount: REBUILD_BATCH });
+    if (until !== undefined && comparePositions(batch.at(-1)?.position, until) > 0) batch = batch.filter((e) => comparePositions(e.position, until) <= 0);
+    if (batch.length === 0) break;
+    const writes: DocWrite[] = [];
+    for (const model of models) writes.push(...(await model.applyBatch(batch)));
+    // One commit per batch for all models: each commit of a store's file waits for the disk.
+    await models[0].store.write(writes);
+    for (const model of models) model.committed();
+    position = batch[batch.length - 1].position;
+    count += batch.length;
+    onProgress?.(count, position);
+    // A rebuild inside the running service must not starve its requests.
+    await yieldToEventLoop();
+  }
+}
