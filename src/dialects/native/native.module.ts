@@ -26,8 +26,8 @@ import { TailsModule } from '../../tails/tails.module.js';
     MeController,
     TailsController,
     LogsController,
+    AdminController,
   ],
   providers: [ReadStreamEventsHandler],
 })
-@Module({ controllers: [StreamsController, RunsController, AdminController], providers: [ReadStreamEventsHandler] })
 export class NativeModule {}
