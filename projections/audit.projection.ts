@@ -8,7 +8,7 @@ import type { Projection, ProjectionTx } from './projection.js';
 
 /** The job's state as of the last event applied, to tell what the next one changed. */
 const JOB_STATES = 'audit_job_states';
-/** Each run's job and rows so far, for the entries of its run events. */
+/** Each run's job and each task's rows (its last result counts, as in the runs read model), for its run events' entries. */
 const RUN_TOTALS = 'audit_run_totals';
 
 /** The job stream's own run gate (RunRequested/RunEnded) repeats what the run's events tell, and its claim releases are bookkeeping. */
@@ -20,11 +20,14 @@ interface JobStateDoc extends Doc {
 }
 interface RunTotalsDoc extends Doc {
   jobId: string;
-  rowsRead: number;
-  rowsWritten: number;
+  steps: Record<string, { rowsRead: number; rowsWritten: number }>;
 }
 
-/** Every change to a job and the life of each of its runs, as a timeline per job that outlives the job. */
+/**
+ * Every change to a job and the life of each of its runs, as a timeline per job that outlives the job.
+ * The entries come first among its collections: they are derived from the states kept after them, so a
+ * partial write re-applied leaves the entries right (see ProjectionTx.writes).
+ */
 export const auditProjection: Projection = {
   name: 'audit',
   collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [JOB_STATES]: [], [RUN_TOTALS]: [] },
@@ -46,19 +49,22 @@ async function applyRunEvent(event: RunEvent & RecordedEvent, tx: ProjectionTx):
   const runId = event.data.runId;
   if (event.type === 'RunQueued') {
     const { jobId, trigger } = event.data;
-    await tx.put(RUN_TOTALS, { id: runId, jobId, rowsRead: 0, rowsWritten: 0 } satisfies RunTotalsDoc);
+    await tx.put(RUN_TOTALS, { id: runId, jobId, steps: {} } satisfies RunTotalsDoc);
     return tx.put(AUDIT, { ...entry(event, jobId), run: { id: runId, trigger, status: 'queued' } });
   }
   const totals = await tx.get<RunTotalsDoc>(RUN_TOTALS, runId);
   if (!totals) return;
   if (event.type === 'StepCompleted' || event.type === 'StepFailed' || event.type === 'StepCancelled') {
-    const { rowsRead, rowsWritten } = event.data;
-    return tx.put(RUN_TOTALS, { ...totals, rowsRead: totals.rowsRead + rowsRead, rowsWritten: totals.rowsWritten + rowsWritten });
+    const { taskId, rowsRead, rowsWritten } = event.data;
+    return tx.put(RUN_TOTALS, { ...totals, steps: { ...totals.steps, [taskId]: { rowsRead, rowsWritten } } });
   }
   if (!RUN_LIFE.has(event.type)) return;
+  const steps = Object.values(totals.steps);
+  const rowsRead = steps.reduce((sum, s) => sum + s.rowsRead, 0);
+  const rowsWritten = steps.reduce((sum, s) => sum + s.rowsWritten, 0);
   const run: AuditEntryDoc['run'] =
     event.type === 'RunFinished'
-      ? { id: runId, status: event.data.status, rowsRead: totals.rowsRead, rowsWritten: totals.rowsWritten, durationMs: event.data.durationMs, error: event.data.error ?? null }
+      ? { id: runId, status: event.data.status, rowsRead, rowsWritten, durationMs: event.data.durationMs, error: event.data.error ?? null }
       : { id: runId, status: event.type === 'RunStarted' ? 'running' : 'cancelling' };
   await tx.put(AUDIT, { ...entry(event, totals.jobId), run });
 }

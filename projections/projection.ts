@@ -85,9 +85,17 @@ export class ProjectionTx {
     Object.assign(entry, { doc: change(entry.doc as T), applied: this.current, changed: true, changedBy: this.current });
   }
 
+  /**
+   * Collection by collection, in the order the projection declares them: a store without transactions may
+   * write part of a batch, and a projection that derives documents from a state it keeps declares the derived
+   * collection first, so a partial write can leave the state behind (re-applied exactly) but never ahead.
+   */
   writes(): DocWrite[] {
+    const declared = Object.keys(this.projection.collections);
+    const rank = (collection: string) => (declared.includes(collection) ? declared.indexOf(collection) : declared.length);
+    const entries = [...this.docs.values()].sort((a, b) => rank(a.collection) - rank(b.collection));
     const writes: DocWrite[] = [];
-    for (const { collection, id, doc, applied, changed } of this.docs.values()) {
+    for (const { collection, id, doc, applied, changed } of entries) {
       if (!changed) continue;
       if (doc) {
         writes.push({ collection: this.physical(collection), op: 'upsert', doc: { ...doc, [APPLIED]: applied } });

@@ -133,7 +133,9 @@ export function encodeCursor(values: unknown[]): string {
 export function decodeCursor(cursor: string, keys: number): unknown[] {
   try {
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === keys && typeof values[keys - 1] === 'string') return values;
+    // Only plain values: a cursor is the client's to send back, and an object in it would reach a store's query as an operator.
+    const plain = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+    if (Array.isArray(values) && values.length === keys && typeof values[keys - 1] === 'string' && values.every(plain)) return values;
   } catch {
     // fall through
   }

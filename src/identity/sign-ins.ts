@@ -12,6 +12,7 @@ import type { Settings } from '../config/settings.js';
 import { SETTINGS } from '../config/settings.js';
 import { DomainError, ThrottledError } from '../core/errors.js';
 import { type Doc, type DocWrite, type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
+import { utcTime } from '../core/time.js';
 import { systemClock } from '../core/write-path.js';
 import { FailureWindow, RecentKeys } from './failure-window.js';
 import type { Principal, SignInAttempt } from './principal.js';
@@ -150,8 +151,7 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
       if (query[field] !== undefined) filter[field] = query[field];
     }
     if (query.since || query.until) {
-      const iso = (time: string) => new Date(time).toISOString();
-      filter.at = { ...(query.since && { $gte: iso(query.since) }), ...(query.until && { $lte: iso(query.until) }) };
+      filter.at = { ...(query.since && { $gte: utcTime(query.since, 'since') }), ...(query.until && { $lte: utcTime(query.until, 'until') }) };
     }
     return this.store.find<AuthEventDoc>(AUTH_EVENTS, { filter, sort: { field: 'at', order: -1 }, limit: query.limit, cursor: query.cursor });
   }

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DomainError } from '../core/errors.js';
+import { utcTime } from '../core/time.js';
 import { type Filter, type Page, READ_STORE, type ReadStore, textWords } from '../core/read-store.js';
 import type { LogLevel } from '../runs/run.decider.js';
 import { type LogDoc, LOGS, LOG_LEVELS } from '../runs/runs.read-model.js';
@@ -29,17 +30,6 @@ export class SearchLogs extends Query<Page<LogDoc>> {
 }
 
 const invalid = (field: string, message: string) => new DomainError('VALIDATION', message, field);
-
-/**
- * An ISO 8601 time as the read model writes them (UTC, milliseconds), so ranges compare as strings. A
- * date and time without an offset is UTC, as every Sluice time is.
- */
-export function utcTime(value: string, field: string): string {
-  const zoned = /T[^Z+-]*$/i.test(value) ? `${value}Z` : value;
-  const time = new Date(zoned);
-  if (Number.isNaN(time.getTime())) throw invalid(field, `${field} must be an ISO 8601 time, e.g. 2026-11-23T08:00:00Z`);
-  return time.toISOString();
-}
 
 @QueryHandler(SearchLogs)
 export class SearchLogsHandler implements IQueryHandler<SearchLogs> {

@@ -4,6 +4,7 @@ import { type LogDoc, LOGS, LOG_LEVELS } from './runs.read-model.js';
 import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
 import { type RunDoc, RUNS, type StepDoc } from './runs.read-model.js';
 import { DomainError } from '../core/errors.js';
+import { utcTime } from '../core/time.js';
 import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import type { LogLevel } from './run.decider.js';
 
@@ -104,7 +105,8 @@ export class RunLogsHandler implements IQueryHandler<RunLogs> {
   async execute({ runId, options }: RunLogs): Promise<Page<LogDoc>> {
     if (!(await this.store.get(RUNS, runId))) throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
     const filter: Filter = { runId };
-    if (options.from || options.to) filter.at = { ...(options.from ? { $gte: options.from } : {}), ...(options.to ? { $lte: options.to } : {}) };
+    // As the log writes times (UTC, milliseconds): `08:00:00Z` must include a line at `08:00:00.000Z`.
+    if (options.from || options.to) filter.at = { ...(options.from ? { $gte: utcTime(options.from, 'from') } : {}), ...(options.to ? { $lte: utcTime(options.to, 'to') } : {}) };
     if (options.level) filter.severity = { $gte: LOG_LEVELS.indexOf(options.level) };
     return this.store.find<LogDoc>(LOGS, { filter, sort: { field: 'position', order: 1 }, limit: options.limit, cursor: options.cursor });
   }

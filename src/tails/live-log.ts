@@ -36,7 +36,17 @@ export class LiveLog implements BeforeApplicationShutdown {
     const set = stream === undefined ? this.everything : this.byStream.get(stream) ?? new Set();
     if (stream !== undefined) this.byStream.set(stream, set);
     set.add(listener);
-    await (this.following ??= this.start());
+    // A start that failed (the store was down) is tried again by the next listener, not kept for good.
+    this.following ??= this.start().catch((error) => {
+      this.following = undefined;
+      throw error;
+    });
+    try {
+      await this.following;
+    } catch (error) {
+      set.delete(listener);
+      throw error;
+    }
     return () => {
       set.delete(listener);
       if (stream !== undefined && set.size === 0 && this.byStream.get(stream) === set) this.byStream.delete(stream);

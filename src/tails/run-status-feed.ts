@@ -48,7 +48,11 @@ export class RunStatusFeed {
   private async join(client: Client): Promise<() => void> {
     this.clients.add(client);
     try {
-      await (this.listening ??= this.live.listen(undefined, { event: (e) => this.convert(e), closed: () => this.closeAll() }));
+      this.listening ??= this.live.listen(undefined, { event: (e) => this.convert(e), closed: () => this.closeAll() }).catch((error) => {
+        this.listening = undefined;
+        throw error;
+      });
+      await this.listening;
     } catch (error) {
       this.clients.delete(client);
       throw error;

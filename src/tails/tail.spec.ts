@@ -117,6 +117,22 @@ describe('LiveLog on the embedded log', () => {
     expect(got.closed).toBe(1);
     expect(live.listeners).toBe(0);
   });
+
+  it('tries to follow the log again for the next tail when the store failed the first', async () => {
+    const lastPosition = store.lastPosition.bind(store);
+    let failures = 1;
+    store.lastPosition = () => (failures-- > 0 ? Promise.reject(new Error('store down')) : lastPosition());
+    const live = new LiveLog(store);
+    const got: string[] = [];
+    const listener = { event: (e: RecordedEvent) => got.push(e.stream), closed: () => undefined };
+    await expect(live.listen('run-a', listener)).rejects.toThrow('store down');
+    expect(live.listeners).toBe(0);
+    await live.listen('run-a', listener);
+    await append('run-a');
+    await waitUntil(() => got.length === 1);
+    expect(got).toEqual(['run-a']);
+    await live.beforeApplicationShutdown();
+  });
 });
 
 async function waitUntil(condition: () => boolean): Promise<void> {

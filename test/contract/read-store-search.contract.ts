@@ -79,6 +79,15 @@ export function readStoreSearchContract(open: () => Promise<ReadStore>): void {
       expect(await search('  ,;  ')).toEqual([]);
     });
 
+    it('splits words at symbols the way both stores do: letters, digits and _ make a word', async () => {
+      const extra = { id: 'sym', run: 'r9', at: '2026-01-01T00:00:59Z', position: '0099', level: 0, message: 'paid 100€ to acme🎉done' };
+      await store.write([{ collection: coll, op: 'upsert', doc: extra }]);
+      const search = async (text: string) => (await store.find(coll, { filter: { message: { $text: text } } })).items.map((d) => d.id);
+      expect(await search('100')).toEqual(['sym']);
+      expect(await search('acme done')).toEqual(['sym']);
+      expect(await search('100€')).toEqual(['sym']);
+    });
+
     it('combines a text condition with equality and an inclusive time range', async () => {
       const { items } = await store.find(coll, {
         filter: { run: 'r1', at: { $gte: '2026-01-01T00:00:00.000Z', $lte: '2026-01-01T00:00:01.500Z' }, message: { $text: 'rows' } },

@@ -108,6 +108,9 @@ describe('the audit timeline and as_of (e2e)', () => {
       cursor = body.next_cursor;
     } while (cursor);
     expect(pages).toEqual(timeline);
+    // a cursor is the client's to send back: one that holds an object (an operator, to MongoDB) is refused
+    const forged = Buffer.from(JSON.stringify([{ $ne: null }, 'x'])).toString('base64url');
+    expect((await h.get(`/v1/jobs/${jobId}/audit?cursor=${forged}`).expect(400)).body.error.field).toBe('cursor');
     const bad = await h.get(`/v1/jobs/${jobId}/audit?type=Nope`).expect(400);
     expect(bad.body.error.field).toBe('type');
     await h.get('/v1/jobs/0b6e3c55-1d6f-4f0a-9e57-3a3c2f7f4b21/audit').expect(404);
@@ -128,6 +131,27 @@ describe('the audit timeline and as_of (e2e)', () => {
     await h.get(`/v1/jobs/${jobId}`).expect(404);
     await h.get(`/v1/jobs/${jobId}?as_of=${beforeAll_}`).expect(404);
     expect((await h.get(`/v1/jobs/${jobId}?as_of=yesterday`).expect(400)).body.error.field).toBe('as_of');
+    // ISO 8601 forms a validator lets through but Date cannot read are a 400 too, never a 500
+    expect((await h.get(`/v1/jobs/${jobId}?as_of=2024-W01`).expect(400)).body.error.field).toBe('as_of');
+    expect((await h.get(`/v1/runs/${runId}?as_of=20240101`).expect(400)).body.error.field).toBe('as_of');
+    expect((await h.get(`/v1/jobs/${jobId}/audit?from=2024-W01`).expect(400)).body.error.field).toBe('from');
+    // a time without an offset is UTC, whatever the server's zone (read as New York time, it would be hours
+    // later, after the job's deletion)
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect((await asOf(created.at.replace('Z', ''))).status).toBe('active');
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  it("reads a run's log range to the millisecond: a whole second includes the lines written in it", async () => {
+    const lines = (await h.get(`/v1/runs/${runId}/logs`).expect(200)).body.lines as Array<{ at: string }>;
+    const second = `${lines[0].at.slice(0, 19)}Z`;
+    const from = (await h.get(`/v1/runs/${runId}/logs?from=${second}`).expect(200)).body.lines as Array<{ at: string }>;
+    expect(from[0]).toEqual(lines[0]);
   });
 
   it('answers a run and a connection as they were', async () => {

@@ -120,7 +120,7 @@ export class JobsController {
   @ApiErrors(400, 404)
   async audit(@Param('job_id') jobId: string, @Query() query: AuditQueryDto) {
     const { items, next } = await this.queries.execute(
-      new JobAudit(jobId, { from: query.from && moment(query.from), to: query.to && moment(query.to), types: query.type, limit: query.limit ?? 100, cursor: query.cursor }),
+      new JobAudit(jobId, { from: query.from && moment(query.from, 'from'), to: query.to && moment(query.to, 'to'), types: query.type, limit: query.limit ?? 100, cursor: query.cursor }),
     );
     return { job_id: jobId, entries: items.map(toEntry), next_cursor: next ?? null };
   }

@@ -4,9 +4,9 @@ import { type Filter, textWords } from '../../core/read-store.js';
 export const mongoName = (field: string) => (field === 'id' ? '_id' : field);
 
 /**
- * The filter in MongoDB's terms: id is _id, and a `$text` condition becomes the collection's $text search
- * (any of the words, through the text index) narrowed by one whole-word, case-insensitive match per word,
- * so every word must appear in that field as it must on the embedded store.
+ * The filter in MongoDB's terms: id is _id, and a `$text` condition becomes one whole-word, case-insensitive
+ * match per word, with word boundaries where the embedded store puts them (letters, digits and `_` make a
+ * word), so both stores find the same lines. It narrows what the field's other conditions select.
  */
 export function toMongoFilter(filter: Filter): Document {
   const out: Document = {};
@@ -19,7 +19,6 @@ export function toMongoFilter(filter: Filter): Document {
     const { $text: text, ...rest } = condition;
     const words = textWords(text);
     if (words.length === 0) return { _id: { $in: [] } };
-    out.$text = { $search: words.join(' '), $caseSensitive: false };
     for (const word of words) and.push({ [field]: { $regex: `(?<![\\p{L}\\p{N}_])${word}(?![\\p{L}\\p{N}_])`, $options: 'i' } });
     if (Object.keys(rest).length) and.push({ [field]: rest });
   }

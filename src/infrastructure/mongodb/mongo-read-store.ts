@@ -57,9 +57,11 @@ export class MongoReadStore implements ReadStore {
       if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
     });
     for (const index of indexes) {
-      const keys = Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, index.text ? ('text' as const) : 1]));
-      // Language "none": no stemming and no stop words, so a word matches itself only, as on the embedded store.
-      await this.db.collection(physical).createIndex(keys, index.text ? { default_language: 'none' } : { unique: index.unique ?? false });
+      // A text index is not built: MongoDB's own tokenizer splits words elsewhere than the embedded store's
+      // (it keeps `€` inside a word), so words are matched by regex over what the other conditions select.
+      if (index.text) continue;
+      const keys = Object.fromEntries(index.fields.map((f) => [f === 'id' ? '_id' : f, 1]));
+      await this.db.collection(physical).createIndex(keys, { unique: index.unique ?? false });
     }
   }
 
@@ -139,7 +141,8 @@ export class MongoReadStore implements ReadStore {
         ops.push({ updateOne: { filter: { _id: w.id }, update: { $set: w.set }, upsert: true } });
       }
     }
-    // One write per document (the batch's unit of work merged them), so order does not matter.
+    // One write per document (the batch's unit of work merged them), collection by collection in the order
+    // given: without a transaction a failure part way leaves the later collections behind, never ahead.
     for (const [collection, ops] of byCollection) {
       const target = this.db.collection<Stored>(await this.physical(collection, true, session));
       try {
