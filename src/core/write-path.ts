@@ -96,10 +96,8 @@ export async function decideFrom<S, C, E extends DomainEvent>(
     const events = decider.decide(command, state);
     if (events.length === 0) return { state, events, loaded };
     events.forEach((e) => assertStorable(e.data));
-    const at = ctx.clock();
     try {
-      const stamped = { ...ctx, clock: () => at };
-      const result = await store.append(stream, events.map((e, i) => toNewEvent(e, stamped, `${stream}:${revision}:${i}`)), revision);
+      const result = await store.append(stream, toNewEvents(events, ctx, `${stream}:${revision}`), revision);
       const next = events.reduce(decider.evolve, state);
       let snapshotted = snapshotRevision;
       if (decider.snapshot && result.revision - snapshotRevision >= decider.snapshot.every) {
@@ -140,6 +138,13 @@ export function toNewEvent(event: DomainEvent, ctx: CommandContext, slot: string
       ...(ctx.via ? { via: ctx.via } : {}),
     },
   };
+}
+
+/** The envelopes of one append's events: one clock read, so the events of one command share one time. */
+export function toNewEvents(events: DomainEvent[], ctx: CommandContext, slot: string): NewEvent[] {
+  const at = ctx.clock();
+  const stamped = { ...ctx, clock: () => at };
+  return events.map((e, i) => toNewEvent(e, stamped, `${slot}:${i}`));
 }
 
 /** A v4-shaped UUID derived from a name, so the same command slot always yields the same event id. */

@@ -4,7 +4,7 @@ import { DomainError } from '../core/errors.js';
 import type { DomainEvent, ExpectedRevision } from '../core/events.js';
 import { type AppendResult, type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
 import { assertStorable } from '../core/storable.js';
-import { type CommandContext, decideAndAppend, loadState, toNewEvent } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, loadState, toNewEvent, toNewEvents } from '../core/write-path.js';
 import {
   basedOn,
   ClaimRefused,
@@ -124,7 +124,7 @@ export async function changeWithClaims<S, C, E extends DomainEvent>(store: Event
     const retry = attempt > 1 ? { owner, revision: basedOn(revision), holds: before } : undefined;
     if (plan?.claim) await claim(store, workspaceId, plan.claim, ctx, change.owners, retry);
     try {
-      const landed = await store.append(stream, events.map((e, i) => toNewEvent(e, ctx, `${stream}:${revision}:${i}`)), revision);
+      const landed = await store.append(stream, toNewEvents(events, ctx, `${stream}:${revision}`), revision);
       if (plan) await settleAfter(store, workspaceId, owner, landed.revision, after, ctx);
       return { position: landed.position };
     } catch (error) {
