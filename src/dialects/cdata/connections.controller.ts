@@ -11,7 +11,7 @@ import { toCDataConnection } from './cdata.mapping.js';
 import { CDataController } from './cdata.decorators.js';
 import { CreateConnectionDto, UpdateConnectionDto } from './connections.dto.js';
 import { CONNECTION_EXAMPLE, list } from './examples.js';
-import { ListQueryDto } from './list-query.dto.js';
+import { PageQueryDto } from '../../http/page-query.dto.js';
 
 @CDataController('CData Sync v2: connections', { create: 'Administrator', list: 'Viewer', get: 'Viewer', update: 'Administrator', remove: 'Administrator' })
 @Controller('api.rsc/v2')
@@ -36,7 +36,7 @@ export class CDataConnectionsController {
   @ApiOperation({ summary: 'List the connections of a workspace' })
   @ApiAnswer(200, 'A page of connections', list(CONNECTION_EXAMPLE))
   @ApiErrors(400)
-  async list(@Param('workspace_id') workspaceId: string, @Query() page: ListQueryDto) {
+  async list(@Param('workspace_id') workspaceId: string, @Query() page: PageQueryDto) {
     const { items, next } = await this.queries.execute(new ListConnections(workspaceId, page.limit ?? 100, page.cursor));
     return { value: items.map(toCDataConnection), next_cursor: next ?? null };
   }

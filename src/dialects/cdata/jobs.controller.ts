@@ -11,7 +11,7 @@ import { jobChanges, toCDataJob } from './cdata.mapping.js';
 import { CDataController, VIEW_JOB } from './cdata.decorators.js';
 import { CREATE_JOB_EXAMPLE, JOB_EXAMPLE, list } from './examples.js';
 import { CreateJobDto, UpdateJobDto } from './jobs.dto.js';
-import { ListQueryDto } from './list-query.dto.js';
+import { PageQueryDto } from '../../http/page-query.dto.js';
 
 @CDataController('CData Sync v2: jobs', { list: 'Viewer', create: 'Administrator', get: VIEW_JOB, update: 'Administrator', remove: 'Administrator' })
 @Controller('api.rsc/v2')
@@ -25,7 +25,7 @@ export class CDataJobsController {
   @ApiOperation({ summary: 'List all jobs in a workspace' })
   @ApiAnswer(200, 'A page of jobs, oldest first', list(JOB_EXAMPLE))
   @ApiErrors(400)
-  async list(@Param('workspace_id') workspaceId: string, @Query() page: ListQueryDto) {
+  async list(@Param('workspace_id') workspaceId: string, @Query() page: PageQueryDto) {
     const { items, next } = await this.queries.execute(new ListJobs(workspaceId, page.limit ?? 100, page.cursor));
     return { value: items.map(toCDataJob), next_cursor: next ?? null };
   }

@@ -14,7 +14,7 @@ import { toCDataHistory } from './cdata.mapping.js';
 import { CDataController, OPERATE_JOB, VIEW_JOB } from './cdata.decorators.js';
 import { HISTORY_EXAMPLE, list, STATUS_EXAMPLE } from './examples.js';
 import { ExecuteJobDto } from './jobs.dto.js';
-import { ListQueryDto } from './list-query.dto.js';
+import { PageQueryDto } from '../../http/page-query.dto.js';
 
 @CDataController('CData Sync v2: runs and history', { execute: OPERATE_JOB, cancel: OPERATE_JOB, status: VIEW_JOB, history: VIEW_JOB, historyEntry: VIEW_JOB })
 @Controller('api.rsc/v2/jobs/:job_id')
@@ -65,7 +65,7 @@ export class CDataRunsController {
   @ApiOperation({ summary: 'The job\'s runs, newest first' })
   @ApiAnswer(200, 'A page of runs', list(HISTORY_EXAMPLE))
   @ApiErrors(400, 404)
-  async history(@Param('job_id') jobId: string, @Query() page: ListQueryDto) {
+  async history(@Param('job_id') jobId: string, @Query() page: PageQueryDto) {
     await this.queries.execute(new GetJob(jobId));
     const { items, next } = await this.queries.execute(new ListRuns(jobId, page.limit ?? 100, page.cursor));
     return { value: items.map(toCDataHistory), next_cursor: next ?? null };

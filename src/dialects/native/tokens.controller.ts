@@ -12,7 +12,7 @@ import { SCOPE, TOKEN_NAME } from '../../identity/token.decider.js';
 import { CreateToken, RevokeToken } from '../../identity/tokens.commands.js';
 import { IdParam } from './id-param.js';
 import { SluiceController } from './native.decorators.js';
-import { PageQueryDto } from './page-query.dto.js';
+import { PageQueryDto } from '../../http/page-query.dto.js';
 
 const sent = ValidateIf((_, value) => value !== undefined);
 

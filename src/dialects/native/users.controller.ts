@@ -14,7 +14,7 @@ import { LOGIN } from '../../identity/user.decider.js';
 import { ChangeUser, CreateUser } from '../../identity/users.commands.js';
 import { IdParam } from './id-param.js';
 import { SluiceController } from './native.decorators.js';
-import { PageQueryDto } from './page-query.dto.js';
+import { PageQueryDto } from '../../http/page-query.dto.js';
 
 const sent = ValidateIf((_, value) => value !== undefined);
 const PasswordLength = () => Length(PASSWORD_LENGTH.min, PASSWORD_LENGTH.max, { message: `$property must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters long` });
