@@ -1,5 +1,6 @@
 import { maskEventData } from '../core/secrets.js';
 import type { JobEvent, JobState } from '../jobs/job.decider.js';
+import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../jobs/job.model.js';
 import type { AuditEntryDoc, FieldChange } from './audit.read-model.js';
 
 /** The parts of a job a user defines: what its timeline compares, one dotted field at a time. */
@@ -41,8 +42,11 @@ function taskAt(state: JobState, taskId: string) {
   return index < 0 ? undefined : { ...state.tasks[index], index };
 }
 
+/** What a job is before it is created: a creation tells only what differs from the defaults, not all 30 settings. */
+const UNCREATED = { schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS };
+
 function changedFields(before: JobState, after: JobState): Record<string, FieldChange> {
-  const definition = (state: JobState) => (state.status === 'none' ? {} : Object.fromEntries(DEFINITION.map((k) => [k, state[k]])));
+  const definition = (state: JobState) => (state.status === 'none' ? UNCREATED : Object.fromEntries(DEFINITION.map((k) => [k, state[k]])));
   return diff(flatten(definition(before)), flatten(definition(after)));
 }
 

@@ -78,7 +78,13 @@ describe('the audit timeline and as_of (e2e)', () => {
       'JobDeleted',
     ]);
     const [created, , updated, added, moved, deleted, queued, started, finished, jobDeleted] = timeline;
-    expect(created.changes).toMatchObject({ name: { from: null, to: 'Audited' }, type: { from: null, to: 'Standard' } });
+    // a creation tells what the job is beyond the defaults
+    expect(created.changes).toEqual({
+      name: { from: null, to: 'Audited' },
+      type: { from: null, to: 'Standard' },
+      sourceConnectionId: { from: null, to: expect.any(String) },
+      destinationConnectionId: { from: null, to: expect.any(String) },
+    });
     expect(updated.changes).toEqual({ 'settings.batch_size': { from: null, to: 250 } });
     expect(updated).toMatchObject({ actor: 'token:admin', dialect: 'cdata', route: 'PUT /api.rsc/v2/jobs/:job_id' });
     expect(added.task).toMatchObject({ query: 'REPLICATE [more] SELECT * FROM [items]', index: 1 });
