@@ -1,8 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { type ConnectionDoc, CONNECTIONS } from './connections.read-model.js';
-import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
-import { DomainError } from '../core/errors.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress, readDocument } from '../core/read-model-progress.js';
 import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import { maskSettings } from '../core/secrets.js';
 
@@ -36,10 +35,7 @@ export class GetConnectionHandler implements IQueryHandler<GetConnection> {
   ) {}
 
   async execute({ connectionId, after }: GetConnection): Promise<ConnectionDoc> {
-    await readYourWrite(this.runner, after);
-    const doc = await this.store.get<ConnectionDoc>(CONNECTIONS, connectionId);
-    if (!doc) throw new DomainError('CONNECTION.NOT_FOUND', `Connection ${connectionId} not found`);
-    return masked(doc);
+    return masked(await readDocument<ConnectionDoc>(this.runner, this.store, { collection: CONNECTIONS, id: connectionId, after }, ['CONNECTION.NOT_FOUND', 'Connection']));
   }
 }
 

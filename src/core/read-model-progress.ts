@@ -1,4 +1,5 @@
-import { DomainError } from './errors.js';
+import { DomainError, type ErrorCode } from './errors.js';
+import type { Doc, ReadStore } from './read-store.js';
 
 /** Where one projection stands: its checkpoint against the log's newest position, and why it is stuck if it is. */
 export interface ProjectionStatus {
@@ -35,4 +36,17 @@ export class ReadModelBehindError extends DomainError {
 /** Waits for the read models to reach `position`, or says they have not. */
 export async function readYourWrite(progress: ReadModelProgress, position: string | undefined): Promise<void> {
   if (position !== undefined && !(await progress.waitFor(position))) throw new ReadModelBehindError(position);
+}
+
+/** One document once the read models have reached `after` (read your own writes); `notFound` when there is none. */
+export async function readDocument<T extends Doc>(
+  progress: ReadModelProgress,
+  store: ReadStore,
+  found: { collection: string; id: string; after?: string },
+  notFound: [code: ErrorCode, what: string],
+): Promise<T> {
+  await readYourWrite(progress, found.after);
+  const doc = await store.get<T>(found.collection, found.id);
+  if (!doc) throw new DomainError(notFound[0], `${notFound[1]} ${found.id} not found`);
+  return doc;
 }

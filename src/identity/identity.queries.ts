@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DomainError } from '../core/errors.js';
-import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress, readDocument } from '../core/read-model-progress.js';
 import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import { TOKEN_USE, type TokenDoc, TOKENS, type TokenUseDoc, type UserDoc, USERS } from './identity.read-model.js';
 
@@ -51,10 +50,7 @@ export class GetUserHandler implements IQueryHandler<GetUser> {
   ) {}
 
   async execute({ userId, after }: GetUser): Promise<UserDoc> {
-    await readYourWrite(this.progress, after);
-    const doc = await this.store.get<UserDoc>(USERS, userId);
-    if (!doc) throw new DomainError('USER.NOT_FOUND', `User ${userId} not found`);
-    return doc;
+    return readDocument<UserDoc>(this.progress, this.store, { collection: USERS, id: userId, after }, ['USER.NOT_FOUND', 'User']);
   }
 }
 
@@ -75,10 +71,7 @@ export class GetTokenHandler implements IQueryHandler<GetToken> {
   ) {}
 
   async execute({ tokenId, after }: GetToken): Promise<TokenDoc> {
-    await readYourWrite(this.progress, after);
-    const doc = await this.store.get<TokenDoc>(TOKENS, tokenId);
-    if (!doc) throw new DomainError('TOKEN.NOT_FOUND', `Token ${tokenId} not found`);
-    return doc;
+    return readDocument<TokenDoc>(this.progress, this.store, { collection: TOKENS, id: tokenId, after }, ['TOKEN.NOT_FOUND', 'Token']);
   }
 }
 

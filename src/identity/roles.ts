@@ -9,6 +9,3 @@ export const isRole = (value: unknown): value is Role => typeof value === 'strin
 /** Whether holding `roles` is enough for a route that needs `needed` (each role includes the ones below it). */
 export const allows = (roles: readonly Role[], needed: Role): boolean => roles.some((role) => RANK[role] >= RANK[needed]);
 
-/** The strongest of `roles`, or undefined for none. */
-export const strongest = (roles: readonly Role[]): Role | undefined =>
-  [...roles].sort((a, b) => RANK[b] - RANK[a])[0];

@@ -60,7 +60,7 @@ export interface AuthEventQuery {
 }
 
 /** Failed sign-ins a login or an address may have within the window before it is refused. */
-export const MAX_FAILURES = 10;
+const MAX_FAILURES = 10;
 export const FAILURE_WINDOW_MS = 60_000;
 /** A busy token would write a record per request: successes are recorded at most this often per actor, address and way. */
 const SUCCESS_EVERY_MS = 60_000;

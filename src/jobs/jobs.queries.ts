@@ -1,8 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { type JobDoc, JOBS } from './jobs.read-model.js';
-import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
-import { DomainError } from '../core/errors.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress, readDocument } from '../core/read-model-progress.js';
 import { type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 
 /** A job as its read model has it; `after` waits for a write's position first (read your own writes). */
@@ -33,10 +32,7 @@ export class GetJobHandler implements IQueryHandler<GetJob> {
   ) {}
 
   async execute({ jobId, after }: GetJob): Promise<JobDoc> {
-    await readYourWrite(this.runner, after);
-    const job = await this.store.get<JobDoc>(JOBS, jobId);
-    if (!job) throw new DomainError('JOB.NOT_FOUND', `Job ${jobId} not found`);
-    return job;
+    return readDocument<JobDoc>(this.runner, this.store, { collection: JOBS, id: jobId, after }, ['JOB.NOT_FOUND', 'Job']);
   }
 }
 

@@ -5,7 +5,7 @@ import { type LogDoc, LOGS } from '../runs/runs.read-model.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How often log lines past their retention are dropped. */
-export const RETENTION_EVERY_MS = 60 * 60 * 1000;
+const RETENTION_EVERY_MS = 60 * 60 * 1000;
 /** Lines deleted per write: each batch is one short transaction, so projections and queries get in between. */
 const BATCH = 1000;
 

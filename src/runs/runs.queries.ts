@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { type LogDoc, LOGS, LOG_LEVELS } from './runs.read-model.js';
-import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress, readDocument } from '../core/read-model-progress.js';
 import { type RunDoc, RUNS, type StepDoc } from './runs.read-model.js';
 import { DomainError } from '../core/errors.js';
 import { utcTime } from '../core/time.js';
@@ -57,10 +57,7 @@ export class GetRunHandler implements IQueryHandler<GetRun> {
   ) {}
 
   async execute({ runId, after }: GetRun): Promise<RunDoc> {
-    await readYourWrite(this.runner, after);
-    const run = await this.store.get<RunDoc>(RUNS, runId);
-    if (!run) throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
-    return run;
+    return readDocument<RunDoc>(this.runner, this.store, { collection: RUNS, id: runId, after }, ['RUN.NOT_FOUND', 'Run']);
   }
 }
 

@@ -7,7 +7,7 @@ import { GetConnection } from '../../connections/connections.queries.js';
 import { type ConnectionDoc, CONNECTIONS } from '../../connections/connections.read-model.js';
 import { maskSettings } from '../../core/secrets.js';
 import { ApiAnswer, ApiErrors, freeForm } from '../../http/api-docs.js';
-import { AsOfDto, moment } from './as-of.dto.js';
+import { AsOfDto } from './as-of.dto.js';
 import { SluiceController } from './native.decorators.js';
 
 const EXAMPLE = {
@@ -38,7 +38,7 @@ export class ConnectionsController {
   @ApiErrors(400, 404)
   async connection(@Param('id') id: string, @Query() { as_of }: AsOfDto) {
     if (!as_of) return toConnectionView(await this.queries.execute(new GetConnection(id)));
-    const { doc, deletedAt } = await this.queries.execute(new DocumentAsOf<ConnectionDoc>(CONNECTIONS, id, connectionStream(id), moment(as_of), 'CONNECTION.NOT_FOUND'));
+    const { doc, deletedAt } = await this.queries.execute(new DocumentAsOf<ConnectionDoc>(CONNECTIONS, id, connectionStream(id), as_of, 'CONNECTION.NOT_FOUND'));
     return toConnectionView(doc, deletedAt);
   }
 }

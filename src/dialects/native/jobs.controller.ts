@@ -9,7 +9,7 @@ import { ApiAnswer, ApiErrors, freeForm } from '../../http/api-docs.js';
 import { jobStream } from '../../jobs/job.model.js';
 import { GetJob } from '../../jobs/jobs.queries.js';
 import { type JobDoc, JOBS } from '../../jobs/jobs.read-model.js';
-import { AsOfDto, moment } from './as-of.dto.js';
+import { AsOfDto } from './as-of.dto.js';
 import { SluiceController } from './native.decorators.js';
 
 class AuditQueryDto {
@@ -106,7 +106,7 @@ export class JobsController {
   @ApiErrors(400, 404)
   async job(@Param('job_id') jobId: string, @Query() { as_of }: AsOfDto) {
     if (!as_of) return toJobView(await this.queries.execute(new GetJob(jobId)));
-    const { doc, deletedAt } = await this.queries.execute(new DocumentAsOf<JobDoc>(JOBS, jobId, jobStream(jobId), moment(as_of), 'JOB.NOT_FOUND'));
+    const { doc, deletedAt } = await this.queries.execute(new DocumentAsOf<JobDoc>(JOBS, jobId, jobStream(jobId), as_of, 'JOB.NOT_FOUND'));
     return toJobView(doc, deletedAt);
   }
 
@@ -120,7 +120,7 @@ export class JobsController {
   @ApiErrors(400, 404)
   async audit(@Param('job_id') jobId: string, @Query() query: AuditQueryDto) {
     const { items, next } = await this.queries.execute(
-      new JobAudit(jobId, { from: query.from && moment(query.from, 'from'), to: query.to && moment(query.to, 'to'), types: query.type, limit: query.limit ?? 100, cursor: query.cursor }),
+      new JobAudit(jobId, { from: query.from, to: query.to, types: query.type, limit: query.limit ?? 100, cursor: query.cursor }),
     );
     return { job_id: jobId, entries: items.map(toEntry), next_cursor: next ?? null };
   }

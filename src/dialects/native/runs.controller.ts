@@ -8,7 +8,7 @@ import { LOG_LEVELS, type RunDoc, RUNS } from '../../runs/runs.read-model.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { type LogLevel, runStream } from '../../runs/run.decider.js';
 import { GetRun, RunLogs } from '../../runs/runs.queries.js';
-import { AsOfDto, moment } from './as-of.dto.js';
+import { AsOfDto } from './as-of.dto.js';
 import { SluiceController } from './native.decorators.js';
 
 class LogQueryDto {
@@ -101,7 +101,7 @@ export class RunsController {
   @ApiErrors(400, 404)
   async run(@Param('run_id') runId: string, @Query() { as_of }: AsOfDto) {
     if (!as_of) return toRunView(await this.queries.execute(new GetRun(runId)));
-    return toRunView((await this.queries.execute(new DocumentAsOf<RunDoc>(RUNS, runId, runStream(runId), moment(as_of), 'RUN.NOT_FOUND'))).doc);
+    return toRunView((await this.queries.execute(new DocumentAsOf<RunDoc>(RUNS, runId, runStream(runId), as_of, 'RUN.NOT_FOUND'))).doc);
   }
 
   @Get(':run_id/logs')
