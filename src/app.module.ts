@@ -4,7 +4,9 @@ import type { Settings } from './config/settings.js';
 import { AuditModule } from './audit/audit.module.js';
 import { ConnectionsModule } from './connections/connections.module.js';
 import { CDataModule } from './dialects/cdata/cdata.module.js';
+import { JitsuModule } from './dialects/jitsu/jitsu.module.js';
 import { NativeModule } from './dialects/native/native.module.js';
+import { DeclarationsModule } from './declarations/declarations.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
@@ -31,7 +33,9 @@ export class AppModule {
         AuditModule,
         LogsModule,
         ExecutionModule,
+        DeclarationsModule,
         CDataModule,
+        JitsuModule,
         NativeModule,
         HealthModule,
       ],

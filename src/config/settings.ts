@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { type Keyring, keyring } from '../core/secrets.js';
+import { type DeclaredConfig, loadConfigFile } from './config-file.js';
 
 export interface Settings {
   port: number;
@@ -35,6 +36,8 @@ export interface Settings {
   sseKeepAliveMs: number;
   /** SLUICE_LOG_RETENTION_DAYS: log lines older than this leave the read model (the events stay); unset: kept forever. */
   logRetentionDays?: number;
+  /** The config file (SLUICE_CONFIG, or ./sluice.yaml when present): Jitsu-style sources, destinations and collections. */
+  declared?: DeclaredConfig;
 }
 
 /** What opening a connection needs besides its settings: the keys to reveal secrets and where paths may point. */
@@ -64,6 +67,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     connectionRoots: (env.SLUICE_CONNECTION_ROOTS ?? '').split(delimiter).filter(Boolean).map((root) => resolve(root)),
     sseKeepAliveMs: wholeNumber(env, 'SLUICE_SSE_KEEPALIVE_MS', 15_000, 100),
     logRetentionDays: env.SLUICE_LOG_RETENTION_DAYS ? wholeNumber(env, 'SLUICE_LOG_RETENTION_DAYS', 0, 1) : undefined,
+    declared: loadConfigFile(env),
   };
 }
 

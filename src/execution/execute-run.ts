@@ -4,6 +4,7 @@ import { maskSecrets } from '../core/secrets.js';
 import { type CommandContext, loadState } from '../core/write-path.js';
 import { connectionDecider, connectionStream } from '../connections/connection.decider.js';
 import { endRun } from '../runs/runs.commands.js';
+import { CANCELED } from '../runs/run.decider.js';
 import type { RunSession } from './run-session.js';
 import { runStep, type RunStop, type StopReason, type Task } from './run-step.js';
 
@@ -45,10 +46,14 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
   const failures: string[] = [];
   try {
     const source = await connection(store, plan.sourceConnectionId, 'source');
-    const destination = await connection(store, plan.destinationConnectionId, 'destination');
+    const destinations = new Map<string, Awaited<ReturnType<typeof connection>>>();
+    for (const id of new Set(plan.tasks.map((t) => t.destinationConnectionId ?? plan.destinationConnectionId))) {
+      destinations.set(String(id), await connection(store, id ?? null, 'destination'));
+    }
     const runTask = async (task: Task, index: number) => {
       // Tasks left out here are never started: the run shows them as skipped.
       if (stop.reason() || (failures.length && !plan.settings.continue_on_error)) return;
+      const destination = destinations.get(String(task.destinationConnectionId ?? plan.destinationConnectionId))!;
       const failure = await runStep(session, task, index, { source, destination }, stop, access);
       if (failure) failures.push(failure);
     };
@@ -66,7 +71,7 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
 
   const stopped = stop.reason();
   if (stopped === 'cancelled') {
-    await session.log('warn', `CANCELLED after [${seconds()}] seconds`);
+    await session.log('warn', CANCELED);
     await session.finish('cancelled');
   } else if (stopped === 'shutdown') {
     const why = controls.interrupt.aborted ? String(controls.interrupt.reason) : 'Sluice shut down during the run';
@@ -76,11 +81,11 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
     await session.log('error', `FINISHED WITH ERRORS in [${seconds()}] seconds: ${failures.join('; ')}`);
     await session.finish('failed', failures.join('; '));
   } else {
-    await session.log('info', `FINISHED SUCCESSFULLY in [${seconds()}] seconds`);
+    const elapsed = (Date.now() - started) / 1000;
+    await session.log('info', `FINISHED SUCCESSFULLY in [${elapsed.toFixed(2)}] seconds (~ ${(elapsed / 60).toFixed(2)} minutes)`);
     await session.finish('succeeded');
   }
-  const status = stopped === 'cancelled' ? 'cancelled' : stopped || failures.length ? 'failed' : 'succeeded';
-  await endRun(store, plan.jobId, plan.runId, status, session.watermarks, ctx);
+  await endRun(store, plan.jobId, plan.runId, session.status, session.watermarks, ctx);
 }
 
 async function connection(store: EventStore, connectionId: string | null, role: 'source' | 'destination') {

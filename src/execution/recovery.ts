@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import type { FinalRunStatus } from '../jobs/job.model.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import type { EventStore } from '../core/event-store.js';
 import type { Doc, ReadStore } from '../core/read-store.js';
@@ -63,8 +64,8 @@ async function endAbandoned(events: EventStore, run: RunDoc, reason: string, ctx
   const started = recorded.find((e) => e.type === 'RunStarted')?.metadata.occurredAt;
   const durationMs = started ? Math.max(0, at.getTime() - Date.parse(started)) : 0;
   const finished = await decideFrom(events, stream, runDecider, logged.loaded, { type: 'FinishRun', data: { status: 'failed', error: message, durationMs } }, runCtx);
-  const watermarks = (finished.state as Extract<RunState, { runId: string }>).watermarks;
-  await endRun(events, run.jobId, run.id, 'failed', watermarks, runCtx);
+  const { watermarks, status } = finished.state as Extract<RunState, { runId: string }>;
+  await endRun(events, run.jobId, run.id, status as FinalRunStatus, watermarks, runCtx);
   return true;
 }
 

@@ -50,6 +50,11 @@ export class RunSession {
     return this.state.plan;
   }
 
+  /** The run's status as this session last decided it: after `finish`, how it ended. */
+  get status(): FinalRunStatus {
+    return this.state.status as FinalRunStatus;
+  }
+
   get watermarks() {
     return this.state.watermarks;
   }

@@ -63,7 +63,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async fire(job: JobDoc, now: Date): Promise<void> {
-    if (!job.schedule.cron) return;
+    if (!job.schedule.cron || job.enabled === false) return;
     const slot = latestSlot(job.schedule, now);
     if (slot < job.scheduleSince || (job.lastSlot !== null && slot <= job.lastSlot)) return;
     const ctx = { actor: 'scheduler', correlationId: `${job.id}:${slot}`, commandId: `${job.id}:${slot}:${randomUUID()}`, clock: systemClock };

@@ -58,6 +58,8 @@ export const SECURITY_SCHEMES = {
   '@authtoken': { type: 'apiKey', in: 'query', name: '@authtoken', description: 'An API token as a query parameter' },
   bearer: { type: 'http', scheme: 'bearer', description: 'An API token as Authorization: Bearer' },
   basic: { type: 'http', scheme: 'basic', description: "A user's login and password; on CData routes also any name with a token as the password" },
+  token: { type: 'apiKey', in: 'query', name: 'token', description: "Jitsu's admin token as a query parameter: the config file's server.admin_token or an API token" },
+  'X-Admin-Token': { type: 'apiKey', in: 'header', name: 'X-Admin-Token', description: "Jitsu's admin token as a header" },
 } as const;
 
 /** The security schemes a controller accepts, each one alternative. */

@@ -20,6 +20,9 @@ export const BOOTSTRAP_TOKEN: Omit<Principal, 'roles'> & { roles: ['Administrato
   roles: ['Administrator'],
 };
 
+/** The config file's `server.admin_token`: Jitsu's admin token, which starts and cancels sync tasks. */
+export const CONFIG_TOKEN: Principal = { actor: 'token:config', kind: 'token', id: 'config', name: 'config', roles: ['Operator'] };
+
 const unauthorized = (message: string) => new DomainError('UNAUTHORIZED', message);
 
 /** A refused credential is undefined; any other failure (a store that is down) stays a failure. */
@@ -62,6 +65,8 @@ export class IdentityService {
   private async tokenPrincipal(token: string): Promise<Principal> {
     if (!token) throw unauthorized('The token is empty');
     if (sameSecret(token, this.settings.adminToken)) return BOOTSTRAP_TOKEN;
+    const configToken = this.settings.declared?.adminToken;
+    if (configToken && sameSecret(token, configToken)) return CONFIG_TOKEN;
     const tokenHash = sha256Hex(token);
     const tokenId = await currentOwner(this.store, { stream: tokenHashStream(tokenHash), ownerOf: (e) => (e.data as { tokenId: string }).tokenId });
     if (!tokenId) throw unauthorized('The token is not valid');

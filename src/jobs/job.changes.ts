@@ -7,6 +7,7 @@ export function applyChanges(current: JobDefinition, changes: JobChanges): JobDe
   return {
     name: current.name,
     type: current.type,
+    enabled: current.enabled,
     sourceConnectionId: current.sourceConnectionId,
     destinationConnectionId: current.destinationConnectionId,
     ...defined,
@@ -22,7 +23,7 @@ function definedOnly<T extends object>(value: T | undefined): Partial<T> {
 /** Only what differs between two definitions: what a JobUpdated event records. */
 export function diff(before: JobDefinition, after: JobDefinition): JobChanges {
   const changes: JobChanges = {};
-  for (const key of ['name', 'type', 'sourceConnectionId', 'destinationConnectionId'] as const) {
+  for (const key of ['name', 'type', 'enabled', 'sourceConnectionId', 'destinationConnectionId'] as const) {
     if (before[key] !== after[key]) Object.assign(changes, { [key]: after[key] });
   }
   const schedule = changedKeys(before.schedule, after.schedule);

@@ -10,6 +10,7 @@ const created: JobEvent = {
     workspaceId: 'w',
     name: 'Nightly',
     type: 'Standard',
+    enabled: true,
     sourceConnectionId: 'src',
     destinationConnectionId: 'dst',
     schedule: DEFAULT_SCHEDULE,
@@ -199,5 +200,57 @@ describe('job decider', () => {
     const before = given(jobDecider, threeTasks).when({ type: 'UpdateJob', data: { changes: {} } }).state();
     expect(given(jobDecider, [...threeTasks, released]).when({ type: 'UpdateJob', data: { changes: {} } }).state()).toEqual(before);
     given(jobDecider, [released]).when({ type: 'DeleteJob', data: {} }).thenThrows('JOB.NOT_FOUND');
+  });
+
+  describe('declared jobs', () => {
+    const { jobId: _j, workspaceId: _w, ...definition } = created.data as Extract<JobEvent, { type: 'JobCreated' }>['data'];
+    const task = (id: string, destinationConnectionId: string | null = null) => ({ id, query: `REPLICATE [${id}]`, isActive: true, incrementalColumn: null, destinationConnectionId });
+    const declare = (tasks: ReturnType<typeof task>[], changes: object = {}) => ({
+      type: 'DeclareJob' as const,
+      data: { jobId, workspaceId: 'w', definition: { ...definition, ...changes }, tasks },
+    });
+
+    it('creates a job it does not find, with tasks that write to their own destinations', () => {
+      given(jobDecider)
+        .when(declare([task('a', 'd1'), task('b', 'd2')]))
+        .then([
+          created,
+          { type: 'TaskAdded', data: { jobId, taskId: 'a', query: 'REPLICATE [a]', isActive: true, incrementalColumn: null, destinationConnectionId: 'd1', index: 0 } },
+          { type: 'TaskAdded', data: { jobId, taskId: 'b', query: 'REPLICATE [b]', isActive: true, incrementalColumn: null, destinationConnectionId: 'd2', index: 1 } },
+        ]);
+    });
+
+    it('appends nothing when the job already is as declared, and only the differences otherwise', () => {
+      given(jobDecider, threeTasks).when(declare([task('a'), task('b'), task('c')])).then([]);
+      given(jobDecider, threeTasks)
+        .when(declare([task('c'), { ...task('a'), query: 'REPLICATE [x]' }], { schedule: { enabled: true, cron: '*/5 * * * *', timezone: 'UTC' } }))
+        .then([
+          { type: 'JobUpdated', data: { jobId, changes: { schedule: { enabled: true, cron: '*/5 * * * *' } } } },
+          { type: 'TaskDeleted', data: { jobId, taskId: 'b', index: 1 } },
+          { type: 'TaskMoved', data: { jobId, taskId: 'c', fromIndex: 1, toIndex: 0 } },
+          { type: 'TaskUpdated', data: { jobId, taskId: 'a', query: 'REPLICATE [x]' } },
+        ]);
+      const state = given(jobDecider, threeTasks).when(declare([task('c'), task('d', 'd9'), task('a')])).state();
+      expect(state.status === 'active' && state.tasks.map((t) => [t.id, t.destinationConnectionId])).toEqual([['c', null], ['d', 'd9'], ['a', null]]);
+    });
+
+    it('is applied while a run is active, and re-creates a job deleted through an API', () => {
+      const requested: JobEvent = { type: 'RunRequested', data: { jobId, runId: 'r1', trigger: 'manual', taskIds: ['a'] } };
+      given(jobDecider, [...threeTasks, requested]).when(declare([task('a')])).then([
+        { type: 'TaskDeleted', data: { jobId, taskId: 'b', index: 1 } },
+        { type: 'TaskDeleted', data: { jobId, taskId: 'c', index: 1 } },
+      ]);
+      const deleted: JobEvent = { type: 'JobDeleted', data: { jobId, workspaceId: 'w' } };
+      const state = given(jobDecider, [...threeTasks, deleted]).when(declare([task('a')])).state();
+      expect(state.status === 'active' && state.tasks.map((t) => t.id)).toEqual(['a']);
+    });
+
+    it('never runs a disabled job: a request is refused and a cron slot passes without an event', () => {
+      const disabled: JobEvent = { type: 'JobUpdated', data: { jobId, changes: { enabled: false } } };
+      given(jobDecider, threeTasks).when({ type: 'SetJobEnabled', data: { enabled: false } }).then([disabled]);
+      given(jobDecider, [...threeTasks, disabled]).when({ type: 'SetJobEnabled', data: { enabled: false } }).then([]);
+      given(jobDecider, [...threeTasks, disabled]).when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual' } }).thenThrows('JOB.DISABLED');
+      given(jobDecider, [...threeTasks, disabled]).when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'schedule', slot: '2026-01-01T00:00:00.000Z' } }).then([]);
+    });
   });
 });

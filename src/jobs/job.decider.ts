@@ -22,9 +22,16 @@ export type { JobChanges, JobDefinition };
 export type JobCommand =
   | { type: 'CreateJob'; data: { jobId: string; workspaceId: string; tasks: Task[] } & JobChanges & Pick<JobDefinition, 'name' | 'type'> }
   | { type: 'UpdateJob'; data: { changes: JobChanges } }
+  /**
+   * The whole job as a file declares it (created, re-created after a delete, or changed to match; nothing when
+   * it already does). Allowed while a run is active: a run's plan is fixed when it is queued.
+   */
+  | { type: 'DeclareJob'; data: { jobId: string; workspaceId: string; definition: JobDefinition; tasks: Task[] } }
+  /** Switches a job on or off, also while it runs: a disabled job keeps its history and never runs again until enabled. */
+  | { type: 'SetJobEnabled'; data: { enabled: boolean } }
   | { type: 'DeleteJob'; data: Record<string, never> }
   | { type: 'AddTask'; data: { task: Task; index?: number } }
-  | { type: 'UpdateTask'; data: { taskId: string; query?: string; isActive?: boolean; incrementalColumn?: string | null; index?: number } }
+  | { type: 'UpdateTask'; data: { taskId: string; index?: number } & TaskChanges }
   | { type: 'DeleteTask'; data: { taskId: string } }
   | { type: 'MoveTask'; data: { taskId: string; fromIndex?: number; toIndex: number } }
   /** Asks for a run; while one is active, nothing happens (the caller answers the active run). */
@@ -35,8 +42,8 @@ export type JobEvent =
   | DomainEvent<'JobCreated', { jobId: string; workspaceId: string } & JobDefinition>
   | DomainEvent<'JobUpdated', { jobId: string; changes: JobChanges }>
   | DomainEvent<'JobDeleted', { jobId: string; workspaceId: string }>
-  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; incrementalColumn?: string | null; index: number }>
-  | DomainEvent<'TaskUpdated', { jobId: string; taskId: string; query?: string; isActive?: boolean; incrementalColumn?: string | null }>
+  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; incrementalColumn?: string | null; destinationConnectionId?: string | null; index: number }>
+  | DomainEvent<'TaskUpdated', { jobId: string; taskId: string } & TaskChanges>
   | DomainEvent<'TaskMoved', { jobId: string; taskId: string; fromIndex: number; toIndex: number }>
   | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>
   /** The job's gate for one active run; a scheduled one carries its cron slot, so a slot fires once. */
@@ -49,6 +56,9 @@ export type JobEvent =
    * appended at the revision that change was decided on, so it cannot land any more (see workspace.decider.ts).
    */
   | DomainEvent<'JobClaimsReleased', { jobId: string }>;
+
+/** What a change to a task may set (undefined: left as is). */
+export type TaskChanges = Partial<Pick<Task, 'query' | 'isActive' | 'incrementalColumn' | 'destinationConnectionId'>>;
 
 export interface RunTracking {
   activeRunId: string | null;
@@ -67,33 +77,22 @@ export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
   decide,
   evolve,
   // Every run adds events to its job's stream, so a job on a cron keeps growing: load it from snapshots.
-  snapshot: { every: 100, version: 1 },
+  snapshot: { every: 100, version: 2 },
 };
 
 function decide(command: JobCommand, state: JobState): JobEvent[] {
   if (command.type === 'CreateJob') {
     if (state.status !== 'none') throw new DomainError('JOB.EXISTS', `Job ${command.data.jobId} already exists`);
     const { jobId, workspaceId, tasks, ...changes } = command.data;
-    const definition = applyChanges(
-      {
-        name: '',
-        type: changes.type,
-        sourceConnectionId: null,
-        destinationConnectionId: null,
-        schedule: DEFAULT_SCHEDULE,
-        settings: DEFAULT_SETTINGS,
-      },
-      changes,
-    );
+    return created(jobId, workspaceId, changes, tasks);
+  }
+  if (command.type === 'DeclareJob') {
+    const { jobId, workspaceId, definition, tasks } = command.data;
+    if (state.status !== 'active') return created(jobId, workspaceId, definition, tasks);
     validate(definition);
     tasks.forEach(validateTask);
-    return [
-      { type: 'JobCreated', data: { jobId, workspaceId, ...definition } },
-      ...tasks.map((t, index): JobEvent => ({
-        type: 'TaskAdded',
-        data: { jobId, taskId: t.id, query: t.query, isActive: t.isActive, incrementalColumn: t.incrementalColumn ?? null, index },
-      })),
-    ];
+    const changes = diff(state, definition);
+    return [...(Object.keys(changes).length ? [{ type: 'JobUpdated' as const, data: { jobId, changes } }] : []), ...declaredTasks(jobId, state.tasks, tasks)];
   }
   if (state.status !== 'active') throw new DomainError('JOB.NOT_FOUND', 'Job not found');
   const { jobId } = state;
@@ -105,6 +104,8 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       const changes = diff(state, next);
       return Object.keys(changes).length ? [{ type: 'JobUpdated', data: { jobId, changes } }] : [];
     }
+    case 'SetJobEnabled':
+      return command.data.enabled === state.enabled ? [] : [{ type: 'JobUpdated', data: { jobId, changes: { enabled: command.data.enabled } } }];
     case 'DeleteJob':
       notRunning(state, 'deleted');
       return [{ type: 'JobDeleted', data: { jobId, workspaceId: state.workspaceId } }];
@@ -113,21 +114,15 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       validateTask(task);
       if (state.tasks.some((t) => t.id === task.id)) throw new DomainError('VALIDATION', `Task ${task.id} already exists`);
       checkIndex(index, state.tasks.length, 'index');
-      return [
-        { type: 'TaskAdded', data: { jobId, taskId: task.id, query: task.query, isActive: task.isActive, incrementalColumn: task.incrementalColumn ?? null, index } },
-      ];
+      return [taskAdded(jobId, task, index)];
     }
     case 'UpdateTask': {
-      const { taskId, query, isActive, incrementalColumn, index } = command.data;
+      const { taskId, index, ...changes } = command.data;
       const from = taskIndex(state, taskId);
       const current = state.tasks[from];
-      if (query !== undefined || isActive !== undefined) validateTask({ ...current, ...(query !== undefined ? { query } : {}), ...(isActive !== undefined ? { isActive } : {}) });
+      if (changes.query !== undefined || changes.isActive !== undefined) validateTask({ ...current, ...definedOnly(changes) });
       const events: JobEvent[] = [];
-      const changed = {
-        ...(query !== undefined && query !== current.query ? { query } : {}),
-        ...(isActive !== undefined && isActive !== current.isActive ? { isActive } : {}),
-        ...(incrementalColumn !== undefined && incrementalColumn !== (current.incrementalColumn ?? null) ? { incrementalColumn } : {}),
-      };
+      const changed = taskChanges(current, changes);
       if (Object.keys(changed).length) events.push({ type: 'TaskUpdated', data: { jobId, taskId, ...changed } });
       if (index !== undefined && index !== from) {
         checkIndex(index, state.tasks.length - 1, 'index');
@@ -156,6 +151,10 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
         if (state.activeRunId) return [{ type: 'ScheduledRunSkipped', data: { jobId, slot, activeRunId: state.activeRunId } }];
       }
       if (state.activeRunId) return [];
+      if (!state.enabled) {
+        if (slot !== undefined) return [];
+        throw new DomainError('JOB.DISABLED', `Job ${jobId} is disabled and cannot run; enable it first`);
+      }
       for (const id of taskIds ?? []) taskIndex(state, id);
       const selected = taskIds?.length ? state.tasks.filter((t) => taskIds.includes(t.id)) : state.tasks.filter((t) => t.isActive);
       const missing = whatARunLacks(state, selected);
@@ -186,9 +185,9 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'JobDeleted':
       return { ...state, status: 'deleted' };
     case 'TaskAdded': {
-      const { taskId, query, isActive, incrementalColumn, index } = event.data;
+      const { taskId, query, isActive, incrementalColumn, destinationConnectionId, index } = event.data;
       const tasks = [...state.tasks];
-      tasks.splice(index, 0, { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null });
+      tasks.splice(index, 0, { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, destinationConnectionId: destinationConnectionId ?? null });
       return { ...state, tasks };
     }
     case 'TaskUpdated': {
@@ -214,6 +213,62 @@ function evolve(state: JobState, event: JobEvent): JobState {
   }
 }
 
+function created(jobId: string, workspaceId: string, changes: JobChanges & Pick<JobDefinition, 'name' | 'type'>, tasks: Task[]): JobEvent[] {
+  const definition = applyChanges(
+    { name: '', type: changes.type, enabled: true, sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS },
+    changes,
+  );
+  validate(definition);
+  tasks.forEach(validateTask);
+  return [{ type: 'JobCreated', data: { jobId, workspaceId, ...definition } }, ...tasks.map((t, index) => taskAdded(jobId, t, index))];
+}
+
+function taskAdded(jobId: string, task: Task, index: number): JobEvent {
+  const { id: taskId, query, isActive, incrementalColumn, destinationConnectionId } = task;
+  return {
+    type: 'TaskAdded',
+    data: { jobId, taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, ...(destinationConnectionId ? { destinationConnectionId } : {}), index },
+  };
+}
+
+/** The fields of `changes` that differ from the task (a missing optional field counts as null). */
+function taskChanges(task: Task, changes: TaskChanges): TaskChanges {
+  return Object.fromEntries(
+    Object.entries(definedOnly(changes)).filter(([key, value]) => value !== ((task as unknown as Record<string, unknown>)[key] ?? null)),
+  );
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The task events that turn `current` into `declared`, matched by id: deletes first, then adds, changes and moves in order. */
+function declaredTasks(jobId: string, current: Task[], declared: Task[]): JobEvent[] {
+  const events: JobEvent[] = [];
+  let tasks = current;
+  for (const [index, task] of current.entries()) {
+    if (declared.some((t) => t.id === task.id)) continue;
+    events.push({ type: 'TaskDeleted', data: { jobId, taskId: task.id, index: index - (current.length - tasks.length) } });
+    tasks = tasks.filter((t) => t.id !== task.id);
+  }
+  for (const [index, task] of declared.entries()) {
+    const from = tasks.findIndex((t) => t.id === task.id);
+    if (from < 0) {
+      events.push(taskAdded(jobId, task, index));
+      tasks = [...tasks.slice(0, index), task, ...tasks.slice(index)];
+      continue;
+    }
+    const { id: _id, ...wanted } = task;
+    const changed = taskChanges(tasks[from], { incrementalColumn: null, destinationConnectionId: null, ...definedOnly(wanted) });
+    if (Object.keys(changed).length) events.push({ type: 'TaskUpdated', data: { jobId, taskId: task.id, ...changed } });
+    if (from !== index) {
+      events.push({ type: 'TaskMoved', data: { jobId, taskId: task.id, fromIndex: from, toIndex: index } });
+      tasks = moveItem(tasks, from, index);
+    }
+  }
+  return events;
+}
+
 export function moveItem<T>(items: T[], from: number, to: number): T[] {
   const next = [...items];
   const [item] = next.splice(from, 1);
@@ -225,6 +280,7 @@ export function moveItem<T>(items: T[], from: number, to: number): T[] {
 function validate(job: JobDefinition): void {
   if (typeof job.name !== 'string' || !job.name.trim()) throw new DomainError('JOB.NAME_REQUIRED', 'name is required', 'name');
   if (job.name.length > LIMITS.nameLength) throw new DomainError('VALIDATION', `name must be at most ${LIMITS.nameLength} characters long`, 'name');
+  if (typeof job.enabled !== 'boolean') throw new DomainError('VALIDATION', 'enabled must be true or false', 'enabled');
   if (!JOB_TYPES.includes(job.type)) throw new DomainError('VALIDATION', `type must be one of: ${JOB_TYPES.join(', ')}`, 'type');
   for (const key of ['sourceConnectionId', 'destinationConnectionId'] as const) {
     if (job[key] !== null && typeof job[key] !== 'string') throw new DomainError('VALIDATION', `${key} must be a string or null`, key);
@@ -245,9 +301,15 @@ function validateSettings(settings: JobSettings): void {
         : typeof value === typeof fallback;
     if (!ok) throw new DomainError('VALIDATION', `${key} must be ${Array.isArray(fallback) ? 'a list of strings' : `a ${typeof fallback}`}`, key);
   }
+  const kept = settings.log_retention_runs;
+  if (kept !== null && (!Number.isInteger(kept) || kept < 1)) throw new DomainError('VALIDATION', 'log_retention_runs must be a whole number of at least 1, or null', 'log_retention_runs');
 }
 
 function validateTask(task: Task): void {
+  const destination = task.destinationConnectionId;
+  if (destination !== undefined && destination !== null && typeof destination !== 'string') {
+    throw new DomainError('VALIDATION', 'destination_connection_id must be a string or null', 'destination_connection_id');
+  }
   if (typeof task.query !== 'string' || !task.query.trim()) throw new DomainError('VALIDATION', 'query must not be empty', 'query');
   if (task.query.length > LIMITS.queryLength) throw new DomainError('VALIDATION', `query must be at most ${LIMITS.queryLength} characters long`, 'query');
   if (typeof task.isActive !== 'boolean') throw new DomainError('VALIDATION', 'is_active must be true or false', 'is_active');
@@ -263,7 +325,9 @@ function validateTask(task: Task): void {
 function whatARunLacks(job: JobDefinition & { jobId: string }, tasks: Task[]): DomainError | undefined {
   const lacks = (field: string, what: string) => new DomainError('JOB.NOT_RUNNABLE', `Job ${job.jobId} cannot run: ${what}`, field);
   if (!job.sourceConnectionId) return lacks('source_connection_id', 'it has no source connection; set source_connection_id first');
-  if (!job.destinationConnectionId) return lacks('destination_connection_id', 'it has no destination connection; set destination_connection_id first');
+  if (!job.destinationConnectionId && tasks.some((t) => !t.destinationConnectionId)) {
+    return lacks('destination_connection_id', 'it has no destination connection; set destination_connection_id first');
+  }
   if (!tasks.length) return lacks('tasks', 'it has no active task; add a task or activate one first');
   return undefined;
 }

@@ -50,6 +50,8 @@ export interface JobSettings {
   pipeline_id: string | null;
   /** Sluice's addition: the default incremental column of the job's tasks. */
   incremental_column: string | null;
+  /** Sluice's addition: log search keeps the lines of only this many latest runs of the job (null: all). */
+  log_retention_runs: number | null;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -80,6 +82,7 @@ export const DEFAULT_SETTINGS: JobSettings = {
   labels: [],
   pipeline_id: null,
   incremental_column: null,
+  log_retention_runs: null,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof JobSettings>;
@@ -92,6 +95,8 @@ export interface Task {
   isActive: boolean;
   /** Column whose highest loaded value is remembered, so the next run reads only rows above it. */
   incrementalColumn?: string | null;
+  /** The connection this task writes to, when not the job's: one source loaded into several destinations. */
+  destinationConnectionId?: string | null;
 }
 
 export const RUN_STATUSES = ['queued', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'] as const;
@@ -104,6 +109,8 @@ export const jobStream = (jobId: string) => `job-${jobId}`;
 export interface JobDefinition {
   name: string;
   type: JobType;
+  /** A disabled job keeps its history but never runs (a pair removed from the config file, a data sync switched off). */
+  enabled: boolean;
   sourceConnectionId: string | null;
   destinationConnectionId: string | null;
   schedule: Schedule;

@@ -55,7 +55,7 @@ export class ChangeJobHandler implements ICommandHandler<ChangeJob> {
 /** What a job holds in its workspace: its name and the connections it uses; nothing once deleted. */
 export function jobHolds(state: JobState): Holds | null {
   if (state.status !== 'active') return null;
-  const connectionIds = [state.sourceConnectionId, state.destinationConnectionId].filter((c): c is string => !!c);
+  const connectionIds = [state.sourceConnectionId, state.destinationConnectionId, ...state.tasks.map((t) => t.destinationConnectionId)].filter((c): c is string => !!c);
   return { name: state.name, connectionIds: [...new Set(connectionIds)] };
 }
 

@@ -26,9 +26,19 @@ describe('run decider', () => {
   });
 
   it('cancels a queued run at once, and asks a running one to stop', () => {
-    given(runDecider, [queued]).when({ type: 'CancelRun', data: {} }).then([{ type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', durationMs: 0 } }]);
+    given(runDecider, [queued]).when({ type: 'CancelRun', data: {} }).then([
+      { type: 'RunLogged', data: { runId: 'r1', jobId: queued.data.jobId, level: 'warn', message: 'Synchronization has been canceled!' } },
+      { type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', durationMs: 0 } },
+    ]);
     given(runDecider, [queued, started]).when({ type: 'CancelRun', data: {} }).then([cancelRequested]);
     given(runDecider, [queued, started, cancelRequested]).when({ type: 'CancelRun', data: {} }).then([]);
+  });
+
+  it('ends cancelled once a cancel was asked for, even when what stopped it was a failure', () => {
+    given(runDecider, [queued, started, cancelRequested])
+      .when({ type: 'FinishRun', data: { status: 'failed', error: 'boom', durationMs: 5 } })
+      .then([{ type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', error: 'boom', durationMs: 5 } }]);
+    given(runDecider, [queued, started]).when({ type: 'FinishRun', data: { status: 'failed', durationMs: 5 } }).then([{ type: 'RunFinished', data: { runId: 'r1', status: 'failed', durationMs: 5 } }]);
   });
 
   it('goes running → cancelling → cancelled', () => {

@@ -15,7 +15,8 @@ export interface RunPlan {
   sourceConnectionId: string | null;
   destinationConnectionId: string | null;
   settings: JobSettings;
-  tasks: Array<{ taskId: string; query: string; incrementalColumn: string | null; watermark: unknown }>;
+  /** `destinationConnectionId`: where the task writes (its own connection or the job's); absent in runs queued before tasks had one. */
+  tasks: Array<{ taskId: string; query: string; incrementalColumn: string | null; watermark: unknown; destinationConnectionId?: string | null }>;
 }
 
 /** The process that owns a running run; it is dead when its host says so or its heartbeat is stale. */
@@ -65,6 +66,9 @@ export const runStream = (runId: string) => `run-${runId}`;
 
 const LIVE: RunStatus[] = ['running', 'cancelling'];
 
+/** The warn line a cancelled run ends with (Jitsu's words, which scripts look for). */
+export const CANCELED = 'Synchronization has been canceled!';
+
 export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
   initialState: { status: 'none' },
   decide(command, state) {
@@ -82,13 +86,19 @@ export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
         if (!LIVE.includes(state.status)) throw new DomainError('RUN.NOT_ACTIVE', `Run ${runId} is ${state.status}`);
         return command.data.events;
       case 'CancelRun':
-        if (state.status === 'queued') return [{ type: 'RunFinished', data: { runId, status: 'cancelled', durationMs: 0 } }];
+        if (state.status === 'queued') {
+          return [
+            { type: 'RunLogged', data: { runId, jobId: state.jobId, level: 'warn', message: CANCELED } },
+            { type: 'RunFinished', data: { runId, status: 'cancelled', durationMs: 0 } },
+          ];
+        }
         if (state.status === 'running') return [{ type: 'RunCancelRequested', data: { runId } }];
         if (state.status === 'cancelling') return [];
         throw new DomainError('RUN.NOT_ACTIVE', `Run ${runId} has already ${state.status === 'cancelled' ? 'been cancelled' : state.status}`);
       case 'FinishRun':
         if (state.status !== 'queued' && !LIVE.includes(state.status)) return [];
-        return [{ type: 'RunFinished', data: { runId, ...command.data } }];
+        // Once a cancel was asked for, the run ends cancelled whatever stopped it (a failure, a crash, a shutdown).
+        return [{ type: 'RunFinished', data: { runId, ...command.data, ...(state.status === 'cancelling' ? { status: 'cancelled' as const } : {}) } }];
       default: {
         const _exhaustive: never = command;
         return _exhaustive;

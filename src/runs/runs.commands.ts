@@ -51,7 +51,13 @@ export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
       settings: state.settings,
       tasks: requested.data.taskIds.map((taskId) => {
         const task = state.tasks.find((t) => t.id === taskId)!;
-        return { taskId, query: task.query, incrementalColumn: task.incrementalColumn || state.settings.incremental_column, watermark: state.watermarks[taskId] ?? null };
+        return {
+          taskId,
+          query: task.query,
+          incrementalColumn: task.incrementalColumn || state.settings.incremental_column,
+          watermark: state.watermarks[taskId] ?? null,
+          destinationConnectionId: task.destinationConnectionId || state.destinationConnectionId,
+        };
       }),
     };
     const { position } = await decideAndAppend(this.store, runStream(runId), runDecider, { type: 'QueueRun', data: plan }, ctx);

@@ -7,6 +7,7 @@ import { DomainError } from '../core/errors.js';
 import { utcTime } from '../core/time.js';
 import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import type { LogLevel } from './run.decider.js';
+import type { RunStatus } from '../jobs/job.model.js';
 
 export class GetRun extends Query<RunDoc> {
   constructor(
@@ -35,6 +36,15 @@ export class TaskHistory extends Query<Array<{ run: RunDoc; step: StepDoc }>> {
     readonly taskIds: string[],
     readonly onlyLatest: boolean,
     readonly runs = 500,
+  ) {
+    super();
+  }
+}
+
+/** Runs of some jobs queued in a time range (inclusive), oldest first, optionally of some statuses only. */
+export class FindRuns extends Query<Page<RunDoc>> {
+  constructor(
+    readonly options: { jobIds: string[]; from: string; to: string; statuses?: RunStatus[]; limit: number; cursor?: string },
   ) {
     super();
   }
@@ -92,6 +102,16 @@ export class TaskHistoryHandler implements IQueryHandler<TaskHistory> {
       cursor = page.next;
     } while (cursor && seen < runs && wanted.size > 0);
     return found;
+  }
+}
+
+@QueryHandler(FindRuns)
+export class FindRunsHandler implements IQueryHandler<FindRuns> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  execute({ options: { jobIds, from, to, statuses, limit, cursor } }: FindRuns): Promise<Page<RunDoc>> {
+    const filter: Filter = { jobId: { $in: jobIds }, queuedAt: { $gte: from, $lte: to }, ...(statuses ? { status: { $in: statuses } } : {}) };
+    return this.store.find<RunDoc>(RUNS, { filter, sort: { field: 'queuedAt', order: 1 }, limit, cursor });
   }
 }
 

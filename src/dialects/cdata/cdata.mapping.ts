@@ -13,6 +13,7 @@ export function toCDataJob(job: JobDoc) {
     workspace_id: job.workspaceId,
     name: job.name,
     type: job.type,
+    enabled: job.enabled,
     source_connection_id: job.sourceConnectionId,
     destination_connection_id: job.destinationConnectionId,
     schedule: job.schedule,
@@ -29,7 +30,7 @@ export function toCDataJob(job: JobDoc) {
 }
 
 export function toCDataTask(job: JobDoc, task: Task, index: number) {
-  return { id: task.id, job_id: job.id, query: task.query, is_active: task.isActive, incremental_column: task.incrementalColumn ?? null, index };
+  return { id: task.id, job_id: job.id, query: task.query, is_active: task.isActive, incremental_column: task.incrementalColumn ?? null, destination_connection_id: task.destinationConnectionId ?? null, index };
 }
 
 export function toCDataConnection(c: ConnectionDoc) {

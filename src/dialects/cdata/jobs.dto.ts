@@ -81,6 +81,8 @@ export class JobSettingsDto {
   @OptionalString('Id of the pipeline the job belongs to', undefined, nullable) pipeline_id?: string;
   @OptionalString('Default incremental column of the tasks: each run loads only rows above the highest value already loaded', 'updated_at', nullable)
   incremental_column?: string;
+  @OptionalInt('Log search keeps the lines of only this many latest runs of the job (null: every run)', 1, undefined, 100, nullable)
+  log_retention_runs?: number;
 }
 
 export class CreateJobDto extends JobSettingsDto {
