@@ -1,5 +1,5 @@
 import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
-import { APPLIED, type Doc, type DocWrite, type IndexSpec, type ReadStore } from '../src/core/read-store.js';
+import { APPLIED, type Doc, type DocWrite, type IndexSpec, type ReadStore, fieldValue } from '../src/core/read-store.js';
 
 /** One read model: the collections it owns and how each event changes them. */
 export interface Projection {
@@ -32,6 +32,16 @@ interface Entry {
   changedBy?: string;
 }
 
+/** A `deleteWhere` of the batch: `at`, the sortable position of the event that asked for it. */
+interface BulkDelete {
+  collection: string;
+  field: string;
+  values: string[];
+  at: string;
+}
+
+const matches = (doc: Doc, { field, values }: BulkDelete) => (values as unknown[]).includes(fieldValue(doc, field));
+
 /**
  * The documents a batch of events touches, read once and written once. Reads see the batch's own
  * earlier writes; `writes()` is what the store commits together with the checkpoint.
@@ -41,6 +51,7 @@ interface Entry {
  */
 export class ProjectionTx {
   private readonly docs = new Map<string, Entry>();
+  private readonly bulkDeletes: BulkDelete[] = [];
   private current = '';
 
   constructor(
@@ -78,6 +89,20 @@ export class ProjectionTx {
     Object.assign(entry, { doc: null, applied: this.current, changed: true, changedBy: this.current });
   }
 
+  /**
+   * Deletes every document of `collection` whose `field` is one of `values`: those the batch holds become
+   * deletions (as `delete` makes them, unless already past this event), and the store deletes the rest
+   * when the batch commits. Documents put by later events stay.
+   */
+  async deleteWhere(collection: string, field: string, values: string[]): Promise<void> {
+    const bulk: BulkDelete = { collection, field, values: [...values], at: this.current };
+    for (const entry of this.docs.values()) {
+      if (entry.collection !== collection || !entry.doc || !matches(entry.doc, bulk) || this.reached(entry)) continue;
+      Object.assign(entry, { doc: null, applied: this.current, changed: true, changedBy: this.current });
+    }
+    this.bulkDeletes.push(bulk);
+  }
+
   /** Changes a document that must exist; a missing one (deleted, or never created) is left alone. */
   async update<T extends Doc>(collection: string, id: string, change: (doc: T) => T): Promise<void> {
     const entry = await this.load(collection, id);
@@ -89,19 +114,34 @@ export class ProjectionTx {
    * Collection by collection, in the order the projection declares them: a store without transactions may
    * write part of a batch, and a projection that derives documents from a state it keeps declares the derived
    * collection first, so a partial write can leave the state behind (re-applied exactly) but never ahead.
+   *
+   * A collection's bulk deletes come first: the batch's own documents are already decided (matches made
+   * deletions, documents put after the `deleteWhere` kept), so they only remove what was stored before.
+   * They leave no tombstones: where the store commits a batch with its checkpoint in one transaction, the
+   * log is read again only after that checkpoint, at or past the event that asked, so no event that wrote a
+   * document they removed is applied again. Without transactions the documents may land without the
+   * checkpoint; a re-delivery may then write such a document again, but the `deleteWhere` event follows and
+   * removes it again, while its position guard spares what later events wrote (re-delivery skips those).
    */
   writes(): DocWrite[] {
     const declared = Object.keys(this.projection.collections);
     const rank = (collection: string) => (declared.includes(collection) ? declared.indexOf(collection) : declared.length);
-    const entries = [...this.docs.values()].sort((a, b) => rank(a.collection) - rank(b.collection));
+    const entries = [...this.docs.values()];
+    const collections = [...new Set([...entries, ...this.bulkDeletes].map((e) => e.collection))].sort((a, b) => rank(a) - rank(b));
     const writes: DocWrite[] = [];
-    for (const { collection, id, doc, applied, changed } of entries) {
-      if (!changed) continue;
-      if (doc) {
-        writes.push({ collection: this.physical(collection), op: 'upsert', doc: { ...doc, [APPLIED]: applied } });
-      } else {
-        writes.push({ collection: this.physical(collection), op: 'delete', id });
-        writes.push({ collection: this.physical(tombstones(this.projection)), op: 'upsert', doc: { id: `${collection}/${id}`, [APPLIED]: applied } });
+    for (const target of collections) {
+      for (const { collection, field, values, at } of this.bulkDeletes) {
+        if (collection !== target) continue;
+        writes.push({ collection: this.physical(collection), op: 'deleteWhere', filter: { [field]: { $in: values }, [APPLIED]: { $lt: at } } });
+      }
+      for (const { collection, id, doc, applied, changed } of entries) {
+        if (collection !== target || !changed) continue;
+        if (doc) {
+          writes.push({ collection: this.physical(collection), op: 'upsert', doc: { ...doc, [APPLIED]: applied } });
+        } else {
+          writes.push({ collection: this.physical(collection), op: 'delete', id });
+          writes.push({ collection: this.physical(tombstones(this.projection)), op: 'upsert', doc: { id: `${collection}/${id}`, [APPLIED]: applied } });
+        }
       }
     }
     return writes;
@@ -133,6 +173,10 @@ export class ProjectionTx {
       applied = tombstone?.[APPLIED] ?? null;
     }
     entry = { collection, id, doc, applied, changed: false };
+    // Still stored, but a `deleteWhere` of this batch takes it away at commit: the batch sees it gone.
+    const held = doc;
+    const gone = held && this.bulkDeletes.findLast((b) => b.collection === collection && applied !== null && applied < b.at && matches(held, b));
+    if (gone) Object.assign(entry, { doc: null, applied: gone.at, changedBy: gone.at });
     this.docs.set(key, entry);
     return entry;
   }

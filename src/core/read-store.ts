@@ -51,7 +51,9 @@ export interface Page<T> {
 export type DocWrite =
   | { collection: string; op: 'upsert'; doc: Doc }
   | { collection: string; op: 'patch'; id: string; set: Record<string, unknown> }
-  | { collection: string; op: 'delete'; id: string };
+  | { collection: string; op: 'delete'; id: string }
+  /** Deletes every document the filter (as `find` reads it) matches when it applies: writes given after it stay. */
+  | { collection: string; op: 'deleteWhere'; filter: Filter };
 
 export interface IndexSpec {
   fields: string[];

@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../src/core/events.js';
 import { CheckpointMovedError, type Doc, type ReadStore } from '../../src/core/read-store.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../../src/jobs/job.model.js';
 import { jobsProjection } from '../../projections/jobs.projection.js';
-import { collectionsOf, ProjectionTx } from '../../projections/projection.js';
+import { collectionsOf, type Projection, ProjectionTx } from '../../projections/projection.js';
 import { readStoreSearchContract } from './read-store-search.contract.js';
 
 /** A job's life in the log: created, tasks added, moved, changed and deleted; a second job created and deleted. */
@@ -119,6 +119,75 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       expect(await store.get<Item>(coll, 'i03')).toEqual({ id: 'i03', job: 'x', level: 'info', at: 'a', n: 33, active: false });
     });
 
+    it('deletes by filter exactly the matching documents, with $in or a range', async () => {
+      const ids = async () => (await store.find<Item>(coll)).items.map((i) => i.n);
+      await store.write([{ collection: coll, op: 'deleteWhere', filter: { level: { $in: ['warn', 'error'] } } }]);
+      expect(await ids()).toEqual([0, 3, 6, 9]);
+      await store.write([{ collection: coll, op: 'deleteWhere', filter: { at: { $gte: '2026-01-01T00:00:03Z', $lte: '2026-01-01T00:00:06Z' }, job: 'odd' } }]);
+      expect(await ids()).toEqual([0, 6, 9]);
+      await store.write([{ collection: coll, op: 'deleteWhere', filter: { level: { $in: [] } } }]);
+      expect(await ids()).toEqual([0, 6, 9]);
+    });
+
+    it('deletes by filter in order with the other writes: what is written after it stays', async () => {
+      await store.write([
+        { collection: coll, op: 'upsert', doc: { id: 'before', level: 'info' } },
+        { collection: coll, op: 'patch', id: 'i01', set: { level: 'info' } },
+        { collection: coll, op: 'deleteWhere', filter: { level: 'info' } },
+        { collection: coll, op: 'upsert', doc: { id: 'after', level: 'info' } },
+        { collection: coll, op: 'upsert', doc: { id: 'i03', level: 'info', n: 33 } },
+        { collection: coll, op: 'patch', id: 'i04', set: { level: 'info' } },
+      ]);
+      const { items } = await store.find<Item>(coll, { filter: { level: 'info' } });
+      expect(items.map((i) => i.id)).toEqual(['after', 'i03', 'i04']);
+      expect((await store.find(coll)).items.map((i) => i.id)).toEqual(['after', 'i02', 'i03', 'i04', 'i05', 'i07', 'i08']);
+    });
+
+    it('commits a delete by filter with the other writes and the checkpoint, or nothing of it', async () => {
+      const projection = `p_${coll}`;
+      const writes = [
+        { collection: coll, op: 'deleteWhere' as const, filter: { job: 'odd' } },
+        { collection: coll, op: 'patch' as const, id: 'i00', set: { n: 100 } },
+      ];
+      await expect(store.write(writes, { projection, expected: '4', position: '5' })).rejects.toBeInstanceOf(CheckpointMovedError);
+      expect(await store.checkpoint(projection)).toBeNull();
+      expect((await store.find(coll)).items).toHaveLength(10);
+      expect((await store.get<Item>(coll, 'i00'))?.n).toBe(0);
+      await store.write(writes, { projection, expected: null, position: '5' });
+      expect(await store.checkpoint(projection)).toBe('5');
+      expect((await store.find<Item>(coll)).items.map((i) => i.n)).toEqual([100, 2, 4, 6, 8]);
+    });
+
+    it('deletes by filter from a text-indexed collection so that $text no longer finds the documents', async () => {
+      const texts = `${coll}_t`;
+      await store.ensureCollection(texts, [{ fields: ['kind'] }, { fields: ['message'], text: true }]);
+      const docs = [
+        { id: 't1', kind: 'keep', message: 'alpha connection timeout' },
+        { id: 't2', kind: 'keep', message: 'beta rows written' },
+        { id: 't3', kind: 'drop', message: 'gamma connection timeout' },
+        { id: 't4', kind: 'drop', message: 'delta rows written' },
+      ];
+      await store.write(docs.map((doc) => ({ collection: texts, op: 'upsert' as const, doc })));
+      const search = async (text: string) => (await store.find(texts, { filter: { message: { $text: text } } })).items.map((d) => d.id);
+      await store.write([{ collection: texts, op: 'deleteWhere', filter: { kind: 'drop' } }]);
+      expect(await search('timeout')).toEqual(['t1']);
+      expect(await search('delta')).toEqual([]);
+      // Documents written afterwards (on SQLite, into the rowids just freed) are found by their own words only.
+      await store.write([
+        { collection: texts, op: 'upsert', doc: { id: 't5', kind: 'new', message: 'epsilon' } },
+        { collection: texts, op: 'upsert', doc: { id: 't6', kind: 'new', message: 'zeta' } },
+      ]);
+      expect(await search('gamma')).toEqual([]);
+      expect(await search('delta')).toEqual([]);
+      expect(await search('written')).toEqual(['t2']);
+      expect(await search('zeta')).toEqual(['t6']);
+      // A $text condition selects what to delete, too.
+      await store.write([{ collection: texts, op: 'deleteWhere', filter: { message: { $text: 'connection' } } }]);
+      expect((await store.find(texts)).items.map((d) => d.id)).toEqual(['t2', 't5', 't6']);
+      expect(await search('alpha')).toEqual([]);
+      await store.dropCollection(texts);
+    });
+
     it('moves a checkpoint atomically with its writes and refuses a stale one, writing nothing', async () => {
       const projection = `p_${coll}`;
       expect(await store.checkpoint(projection)).toBeNull();
@@ -199,6 +268,51 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       for (const physical of [once, twice]) {
         for (const name of Object.keys(collectionsOf(jobsProjection))) await store.dropCollection(physical(name));
       }
+    });
+
+    it('leaves a batch with a bulk delete, delivered again after a crash before the checkpoint, as one delivery left it', async () => {
+      const grouped = (docs: string): Projection => ({
+        name: `grouped_${coll}`,
+        collections: { [docs]: [{ fields: ['group'] }] },
+        async apply(event, tx) {
+          const { id, group } = event.data as { id: string; group: string };
+          if (event.type === 'Put') await tx.put(docs, { id, group });
+          else await tx.deleteWhere(docs, 'group', [group]);
+        },
+      });
+      const history: RecordedEvent[] = [
+        ['Put', 's1', 'g'],
+        ['Put', 's2', 'h'],
+        ['Put', 'a', 'g'],
+        ['DropGroup', '', 'g'],
+        ['Put', 'c', 'g'],
+        ['Put', 'd', 'h'],
+      ].map(([type, id, group], i) => ({
+        id: randomUUID(),
+        stream: 'grouped',
+        revision: i,
+        position: String(i + 1),
+        type,
+        data: { id, group },
+        metadata: { actor: 'test', correlationId: 'c', occurredAt: '2026-01-01T00:00:00Z', schemaVersion: 1 },
+      }));
+      const [once, twice] = [grouped(`${coll}_g1`), grouped(`${coll}_g2`)];
+      for (const p of [once, twice]) for (const [c, indexes] of Object.entries(collectionsOf(p))) await store.ensureCollection(c, indexes);
+      const deliver = async (p: Projection, batch: RecordedEvent[]) => {
+        const tx = new ProjectionTx(store, p);
+        for (const event of batch) await tx.apply(event);
+        await store.write(tx.writes());
+      };
+      await deliver(once, history);
+      await deliver(twice, history);
+      // Read again from older positions, with other boundaries: the later put of a matching document stays.
+      await deliver(twice, history.slice(2, 4));
+      await deliver(twice, history.slice(0, 5));
+      await deliver(twice, history);
+      const docs = async (p: Projection) => (await store.find(Object.keys(p.collections)[0])).items;
+      expect((await docs(once)).map((d) => d.id)).toEqual(['c', 'd', 's2']);
+      expect(await docs(twice)).toEqual(await docs(once));
+      for (const p of [once, twice]) for (const c of Object.keys(collectionsOf(p))) await store.dropCollection(c);
     });
 
     it('hides the applied position from get and find but shows it to projections', async () => {

@@ -129,10 +129,17 @@ export class MongoReadStore implements ReadStore {
     // In a transaction the checkpoint check is the guard, and a duplicate key would abort it: plain writes.
     const guard = (id: string, applied: unknown): Filter<Stored> =>
       session || typeof applied !== 'string' ? { _id: id } : { _id: id, $or: [{ [APPLIED]: { $lt: applied } }, { [APPLIED]: { $exists: false } }] };
-    const byCollection = new Map<string, AnyBulkWriteOperation<Stored>[]>();
+    // An unordered bulk write runs its deletes after its updates, so a deleteWhere closes the collection's
+    // current bulk and runs as one of its own: a write given after it is never removed by it.
+    const byCollection = new Map<string, AnyBulkWriteOperation<Stored>[][]>();
     for (const w of writes) {
-      const ops = byCollection.get(w.collection) ?? [];
-      byCollection.set(w.collection, ops);
+      const steps = byCollection.get(w.collection) ?? [[]];
+      byCollection.set(w.collection, steps);
+      if (w.op === 'deleteWhere') {
+        steps.push([{ deleteMany: { filter: toMongoFilter(w.filter) as Filter<Stored> } }], []);
+        continue;
+      }
+      const ops = steps[steps.length - 1];
       if (w.op === 'delete') ops.push({ deleteOne: { filter: { _id: w.id } } });
       else if (w.op === 'upsert') {
         const { id, ...rest } = w.doc;
@@ -143,13 +150,16 @@ export class MongoReadStore implements ReadStore {
     }
     // One write per document (the batch's unit of work merged them), collection by collection in the order
     // given: without a transaction a failure part way leaves the later collections behind, never ahead.
-    for (const [collection, ops] of byCollection) {
+    for (const [collection, steps] of byCollection) {
       const target = this.db.collection<Stored>(await this.physical(collection, true, session));
-      try {
-        await target.bulkWrite(ops, { ordered: false, session });
-      } catch (error) {
-        // Outside a transaction, a guarded upsert of a document already past this position collides on _id: already applied.
-        if (session || !onlyDuplicates(error)) throw error;
+      for (const ops of steps) {
+        if (ops.length === 0) continue;
+        try {
+          await target.bulkWrite(ops, { ordered: false, session });
+        } catch (error) {
+          // Outside a transaction, a guarded upsert of a document already past this position collides on _id: already applied.
+          if (session || !onlyDuplicates(error)) throw error;
+        }
       }
     }
     // Last: without a transaction, a crash before this leaves guarded writes that a re-delivery skips.

@@ -6,6 +6,7 @@ import {
   type Doc,
   type DocWrite,
   type FieldCondition,
+  type Filter,
   type FindQuery,
   type IndexSpec,
   type Lease,
@@ -82,9 +83,7 @@ export class SqliteReadStore implements ReadStore {
     const where: string[] = [];
     const params: unknown[] = [];
     const filter = query.filter ?? {};
-    for (const [field, condition] of Object.entries(filter)) {
-      where.push(...this.conditionSql(collection, field, condition, params));
-    }
+    where.push(...this.filterSql(collection, filter, params));
     const keys = sortKeys(query.sort);
     if (query.cursor) {
       const values = decodeCursor(query.cursor, keys.length);
@@ -99,6 +98,10 @@ export class SqliteReadStore implements ReadStore {
     const items = rows.slice(0, limit === -1 ? undefined : limit).map((r) => withoutApplied(JSON.parse(r.doc) as T));
     const next = limit !== -1 && rows.length > limit ? cursorAfter(items[items.length - 1], keys) : undefined;
     return { items, next };
+  }
+
+  private filterSql(collection: string, filter: Filter, params: unknown[]): string[] {
+    return Object.entries(filter).flatMap(([field, condition]) => this.conditionSql(collection, field, condition, params));
   }
 
   private conditionSql(collection: string, field: string, condition: FieldCondition, params: unknown[]): string[] {
@@ -137,6 +140,13 @@ export class SqliteReadStore implements ReadStore {
     const t = table(w.collection);
     if (w.op === 'delete') {
       this.stmt(`DELETE FROM ${t} WHERE id = ?`).run(w.id);
+      return;
+    }
+    if (w.op === 'deleteWhere') {
+      // The text index's delete trigger fires for each row, as for a single delete, so it forgets them too.
+      const params: unknown[] = [];
+      const where = this.filterSql(w.collection, w.filter, params);
+      this.stmt(`DELETE FROM ${t}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`).run(...params);
       return;
     }
     let doc: Doc;
