@@ -4,8 +4,20 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
 import { loadSettings } from './config/settings.js';
 
-const settings = loadSettings();
-const app = await createApp(settings);
+/** A configuration Sluice cannot start with stops it with one line saying what and where (a path, a place in the config file). */
+function stop(error: unknown): never {
+  console.error(`Sluice cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+const settings = (() => {
+  try {
+    return loadSettings();
+  } catch (error) {
+    return stop(error);
+  }
+})();
+const app = await createApp(settings).catch(stop);
 await app.listen(settings.port);
 const url = `http://localhost:${settings.port}`;
 const logger = new Logger('Sluice');

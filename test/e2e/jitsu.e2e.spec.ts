@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SilentPostgres } from '../support/silent-postgres.js';
 import { Harness, TOKEN } from './app.harness.js';
 
 const ADMIN = 'jitsu-admin-token';
+const PASSWORD = 's3cr3t-config-pw';
 const TASKS = '/api/v1/tasks';
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const JITSU_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -21,7 +22,7 @@ function rows(file: string, sql: string): unknown[] {
 }
 
 /** The config file of these tests: one CSV source into two SQLite destinations, and a source that never answers. */
-function config(files: string, silentUrl: string, extra = ''): string {
+function config(files: string, silentPort: number, extra = ''): string {
   return `
 server:
   name: test
@@ -46,7 +47,7 @@ sources:
 ${extra}
   slow:
     type: postgres
-    config: { url: "${silentUrl}" }
+    config: { host: 127.0.0.1, port: ${silentPort}, db: db, username: u, password: ${PASSWORD} }
     destinations: [lake]
     collections: [accounts]
 `;
@@ -78,7 +79,7 @@ describe('Jitsu sync tasks (e2e)', () => {
     writeFileSync(join(h.files, 'crm', 'people.csv'), 'id,name\n1,Ada\n2,Grace\n3,Linus\n');
     writeFileSync(join(h.files, 'crm', 'leads.csv'), 'id,email\n1,a@x.io\n2,b@x.io\n3,c@x.io\n');
     file = join(h.files, 'sluice.yaml');
-    writeFileSync(file, config(h.files, silent.url()));
+    writeFileSync(file, config(h.files, silent.port));
     await h.start({ SLUICE_CONFIG: file });
   });
 
@@ -188,6 +189,18 @@ describe('Jitsu sync tasks (e2e)', () => {
     await jitsu().post(`${TASKS}/${task_id}/cancel`).expect(200);
   });
 
+  it('seals the secrets of the file like every connection secret', async () => {
+    const connections = (await h.get('/api.rsc/v2/workspaces/jitsu/connections').expect(200)).body.value as Array<{ name: string; settings: { url: string } }>;
+    expect(connections.map((c) => c.name).sort()).toEqual(['destinations.backup', 'destinations.lake', 'sources.crm', 'sources.slow']);
+    const slow = connections.find((c) => c.name === 'sources.slow')!;
+    expect(slow.settings.url).toBe(`postgresql://u:****@127.0.0.1:${silent.port}/db`);
+    for (const file of ['events.db', 'events.db-wal']) {
+      const bytes = readFileSync(join(h.dataDir, file));
+      expect(bytes.length).toBeGreaterThan(0);
+      expect(bytes.includes(PASSWORD)).toBe(false);
+    }
+  });
+
   it('refuses to cancel a task that has finished', async () => {
     const { task_id } = (await jitsu().post(`${TASKS}?source=crm&collection=people`).expect(201)).body;
     await waitFor(task_id, ['SUCCESS']);
@@ -205,7 +218,7 @@ describe('Jitsu sync tasks in the queue (e2e, no workers)', () => {
     h = new Harness();
     mkdirSync(join(h.files, 'crm'), { recursive: true });
     const file = join(h.files, 'sluice.yaml');
-    writeFileSync(file, config(h.files, 'postgresql://u:p@127.0.0.1:1/db'));
+    writeFileSync(file, config(h.files, 1));
     await h.start({ SLUICE_CONFIG: file, SLUICE_WORKERS: '0' });
   });
 
@@ -243,7 +256,7 @@ describe('the config file across restarts (e2e)', () => {
     mkdirSync(join(h.files, 'crm'), { recursive: true });
     writeFileSync(join(h.files, 'crm', 'people.csv'), 'id,name\n1,Ada\n');
     writeFileSync(join(h.files, 'crm', 'leads.csv'), 'id,email\n2,b@x.io\n');
-    writeFileSync(file, config(h.files, 'postgresql://u:p@127.0.0.1:1/db'));
+    writeFileSync(file, config(h.files, 1));
     await h.start({ SLUICE_CONFIG: file });
     const leadsTask = (await h.raw().post(`${TASKS}?source=crm&collection=leads&token=${ADMIN}`).expect(201)).body.task_id as string;
     await h.waitForRun((await jobsOf(h)).find((j) => j.name === 'crm_leads')!.id, leadsTask.slice(-36));
@@ -254,7 +267,7 @@ describe('the config file across restarts (e2e)', () => {
     await h.stop();
     expect(eventCount(h.dataDir)).toBe(before);
 
-    const changed = config(h.files, 'postgresql://u:p@127.0.0.1:1/db')
+    const changed = config(h.files, 1)
       .replace("parameters: { query: \"SELECT id, email FROM [leads] WHERE id > 1\" }", '')
       .replace('- name: leads', "- name: orders\n        parameters: { table: people }")
       .replace('table_name: crm_people', "table_name: crm_people\n        schedule: '*/5 * * * *'");
@@ -282,9 +295,9 @@ describe('the config file across restarts (e2e)', () => {
   it('stops at start-up on an invalid file, naming the place in it', async () => {
     const h = new Harness();
     const file = join(h.files, 'sluice.yaml');
-    writeFileSync(file, config(h.files, 'postgresql://u:p@127.0.0.1:1/db').replace('table_name: crm_people', "table_name: crm_people\n        schedule: '*/5 * *'"));
+    writeFileSync(file, config(h.files, 1).replace('table_name: crm_people', "table_name: crm_people\n        schedule: '*/5 * *'"));
     await expect(h.start({ SLUICE_CONFIG: file })).rejects.toThrow(/sluice\.yaml: sources\.crm\.collections\[0\]\.schedule: /);
-    writeFileSync(file, config(h.files, 'postgresql://u:p@127.0.0.1:1/db').replace('SELECT id, email FROM [leads] WHERE id > 1', 'SELECT FROM WHERE'));
+    writeFileSync(file, config(h.files, 1).replace('SELECT id, email FROM [leads] WHERE id > 1', 'SELECT FROM WHERE'));
     await expect(h.start({ SLUICE_CONFIG: file })).rejects.toThrow(/sources\.crm\.collections\[1\]\.parameters\.query: /);
     await h.destroy();
   });

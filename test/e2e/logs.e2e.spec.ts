@@ -205,3 +205,41 @@ describe('log retention (e2e)', () => {
     expect(await messages()).toEqual([]);
   });
 });
+
+describe("a job's log_retention_runs (e2e)", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await new Harness().start();
+  });
+  afterAll(() => h.destroy());
+
+  it('keeps in log search the lines of only the latest N runs of the job, in live models and rebuilds alike', async () => {
+    const files = join(h.files, 'files');
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, 'accounts.csv'), 'id,name\n1,Alice\n');
+    const src = await h.connection('few', 'files', 'csv', { path: files });
+    const dst = await h.connection('few', 'warehouse', 'sqlite', { path: join(h.files, 'warehouse.db') });
+    const { job, run: first } = await h.runJob('few', { name: 'few', source_connection_id: src, destination_connection_id: dst, log_retention_runs: 2, queries: ['REPLICATE [Accounts]'] });
+    const runs = [first.id];
+    for (let i = 0; i < 2; i++) runs.push((await h.waitForRun(job.id, (await h.post(`/api.rsc/v2/jobs/${job.id}/execute`).expect(202)).body.id)).id);
+    const lineCounts = async () => {
+      // The last run's own lines reach the read model shortly after it ends.
+      for (let tries = 0; tries < 200; tries++) {
+        const counts = await Promise.all(runs.map(async (id) => (await h.get(`/v1/runs/${id}/logs`).expect(200)).body.lines.length as number));
+        if (counts[2] > 0 && counts[0] === 0) return counts;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('the oldest run kept its lines');
+    };
+    const live = await lineCounts();
+    expect(live[0]).toBe(0);
+    expect(live[1]).toBeGreaterThan(0);
+    expect(live[2]).toBe(live[1]);
+    expect((await h.get(`/v1/logs?job=${job.id}&${EVER}`).expect(200)).body.lines.every((l: Line) => l.run_id !== runs[0])).toBe(true);
+    const runner = h.app.get(ProjectionRunner);
+    await runner.rebuild(runner.projections.find((p) => p.name === 'logs')!);
+    expect(await lineCounts()).toEqual(live);
+    // The events keep every line.
+    expect((await h.events(`run-${runs[0]}`)).filter((e) => e.type === 'RunLogged').length).toBe(live[1]);
+  });
+});

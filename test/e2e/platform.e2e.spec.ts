@@ -105,7 +105,7 @@ describe('connections, auth, EDN, audit history, docs and health (e2e)', () => {
       const all = await h.get(`/v1/streams/job-${job.id}/events`).expect(200);
       expect(all.body.events.map((e: { type: string }) => e.type)).toEqual(['JobCreated', 'TaskAdded', 'JobUpdated', 'JobDeleted']);
       const [created] = all.body.events;
-      expect(created).toMatchObject({ revision: 0, data: { name: 'Audited', workspaceId: 'audit' }, metadata: { actor: 'token:admin', correlationId: 'corr-1', schemaVersion: 1 } });
+      expect(created).toMatchObject({ revision: 0, data: { name: 'Audited', workspaceId: 'audit' }, metadata: { actor: 'token:admin', correlationId: 'corr-1', schemaVersion: 2 } });
       expect(new Date(created.metadata.occurredAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
       expect(typeof created.position).toBe('string');
       expect(all.body.events[2].data.changes).toEqual({ settings: { batch_size: 10 } });
