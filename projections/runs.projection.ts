@@ -6,7 +6,7 @@ import type { Projection, ProjectionTx } from './projection.js';
 
 export const runsProjection: Projection = {
   name: 'runs',
-  collections: { [RUNS]: [{ fields: ['jobId', 'queuedAt'] }, { fields: ['status', 'queuedAt'] }] },
+  collections: { [RUNS]: [{ fields: ['jobId', 'queuedAt'] }, { fields: ['status', 'queuedAt'] }, { fields: ['number'] }] },
   async apply(recorded: RecordedEvent, tx: ProjectionTx) {
     if (!recorded.stream.startsWith('run-')) return;
     const event = recorded as unknown as RunEvent & RecordedEvent;
@@ -20,6 +20,8 @@ export const runsProjection: Projection = {
         const p = event.data;
         await tx.put(RUNS, {
           id: p.runId,
+          // The log position of RunQueued: unique across instances, increasing, never reused, the same in every rebuild.
+          number: Number(recorded.position),
           jobId: p.jobId,
           workspaceId: p.workspaceId,
           jobName: p.jobName,
@@ -35,6 +37,8 @@ export const runsProjection: Projection = {
           rowsRead: 0,
           rowsWritten: 0,
           error: null,
+          file: p.file ?? null,
+          cancelledBy: null,
           steps: p.tasks.map((t) => ({
             taskId: t.taskId,
             query: t.query,
@@ -84,12 +88,14 @@ export const runsProjection: Projection = {
         }));
       }
       case 'RunCancelRequested':
-        return change((run) => ({ ...run, status: 'cancelling' }));
+        return change((run) => ({ ...run, status: 'cancelling', cancelledBy: recorded.metadata.actor }));
       case 'RunFinished': {
         const { status, error, durationMs } = event.data;
         return change((run) => ({
           ...run,
           status,
+          // A queued run is cancelled by its RunFinished; a running one was asked by RunCancelRequested.
+          cancelledBy: status === 'cancelled' ? (run.cancelledBy ?? recorded.metadata.actor) : null,
           error: error ?? null,
           finishedAt: at,
           durationMs,

@@ -7,6 +7,7 @@ import { CDataModule } from './dialects/cdata/cdata.module.js';
 import { JitsuModule } from './dialects/jitsu/jitsu.module.js';
 import { NativeModule } from './dialects/native/native.module.js';
 import { DeclarationsModule } from './declarations/declarations.module.js';
+import { DataSyncsModule } from './datasyncs/datasyncs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         LogsModule,
         ExecutionModule,
         DeclarationsModule,
+        DataSyncsModule,
         CDataModule,
         JitsuModule,
         NativeModule,

@@ -17,6 +17,8 @@ export interface Settings {
   shutdownGraceMs: number;
   /** Largest request body read, in KB (SLUICE_MAX_BODY_KB); larger ones answer 413. */
   maxBodyKb: number;
+  /** Largest uploaded file (a data sync's CSV), in MB (SLUICE_MAX_UPLOAD_MB); larger ones answer 413 and nothing is stored. */
+  maxUploadMb: number;
   adminToken: string;
   /** True when the token was generated at this start (then start-up says where it is kept). */
   adminTokenGenerated: boolean;
@@ -56,6 +58,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     workers,
     shutdownGraceMs,
     maxBodyKb,
+    maxUploadMb: wholeNumber(env, 'SLUICE_MAX_UPLOAD_MB', 512, 1),
     dataDir,
     eventStoreUrl: env.SLUICE_EVENTSTORE_URL || undefined,
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,

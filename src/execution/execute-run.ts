@@ -7,6 +7,8 @@ import { endRun } from '../runs/runs.commands.js';
 import { CANCELED } from '../runs/run.decider.js';
 import type { RunSession } from './run-session.js';
 import { runStep, type RunStop, type StopReason, type Task } from './run-step.js';
+import { runDataSyncStep } from './data-sync-step.js';
+import type { FileStore } from '../core/file-store.js';
 
 /** How often a running run looks for a cancel request, so a batch in flight is interrupted promptly. */
 const CANCEL_POLL_MS = 250;
@@ -23,7 +25,7 @@ export interface RunControls {
  * with a log line at the start, per task, on every failure and at the end, then frees the job.
  * A cancel request or the end of the shutdown grace interrupts the batch in flight.
  */
-export async function executeRun(store: EventStore, session: RunSession, ctx: CommandContext, controls: RunControls, access: ConnectionAccess): Promise<void> {
+export async function executeRun(store: EventStore, session: RunSession, ctx: CommandContext, controls: RunControls, access: ConnectionAccess, files: FileStore): Promise<void> {
   const plan = session.plan;
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(2);
@@ -45,16 +47,20 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
 
   const failures: string[] = [];
   try {
-    const source = await connection(store, plan.sourceConnectionId, 'source');
+    // A data sync's import or delete reads an uploaded file, its export writes one: no connection on that side.
+    const dataSync = plan.type === 'Import' || plan.type === 'Delete' || plan.type === 'Export' ? plan.type : undefined;
+    const source = dataSync === 'Import' || dataSync === 'Delete' ? undefined : await connection(store, plan.sourceConnectionId, 'source');
     const destinations = new Map<string, Awaited<ReturnType<typeof connection>>>();
-    for (const id of new Set(plan.tasks.map((t) => t.destinationConnectionId ?? plan.destinationConnectionId))) {
+    for (const id of dataSync === 'Export' ? [] : new Set(plan.tasks.map((t) => t.destinationConnectionId ?? plan.destinationConnectionId))) {
       destinations.set(String(id), await connection(store, id ?? null, 'destination'));
     }
     const runTask = async (task: Task, index: number) => {
       // Tasks left out here are never started: the run shows them as skipped.
       if (stop.reason() || (failures.length && !plan.settings.continue_on_error)) return;
       const destination = destinations.get(String(task.destinationConnectionId ?? plan.destinationConnectionId))!;
-      const failure = await runStep(session, task, index, { source, destination }, stop, access);
+      const failure = dataSync
+        ? await runDataSyncStep(session, task, index, { kind: dataSync, connection: dataSync === 'Export' ? source! : destination, file: plan.file }, stop, access, files)
+        : await runStep(session, task, index, { source: source!, destination }, stop, access);
       if (failure) failures.push(failure);
     };
     const parallel = plan.settings.enable_parallel_processing ? Math.max(1, plan.settings.worker_pool ?? 2) : 1;

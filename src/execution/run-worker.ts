@@ -9,6 +9,7 @@ import { READ_STORE, type ReadStore } from '../core/read-store.js';
 import { type CommandContext, systemClock } from '../core/write-path.js';
 import type { RunOwner } from '../runs/run.decider.js';
 import { executeRun } from './execute-run.js';
+import { FILE_STORE, type FileStore } from '../core/file-store.js';
 import { RunSession } from './run-session.js';
 import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
 
@@ -36,6 +37,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly reads: ReadStore,
     @Inject(SETTINGS) private readonly settings: Settings,
+    @Inject(FILE_STORE) private readonly files: FileStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -104,7 +106,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.claiming.delete(runId);
     }
     const interrupt = new AbortController();
-    const work = executeRun(this.events, session, session.context, { shuttingDown: () => this.stopping, interrupt: interrupt.signal }, this.settings)
+    const work = executeRun(this.events, session, session.context, { shuttingDown: () => this.stopping, interrupt: interrupt.signal }, this.settings, this.files)
       .catch((error) => this.logger.error(`Run ${runId} failed outside its tasks: ${(error as Error).stack ?? error}`))
       .finally(() => this.active.delete(runId));
     this.active.set(runId, { work, interrupt });

@@ -11,10 +11,13 @@ import {
 } from '@nestjs/common';
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { FILE_STORE, type FileStore } from '../core/file-store.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
 import { type AnyUpcaster, EventSchemas } from '../core/upcasters.js';
 import { UpcastingEventStore } from '../core/upcasting-event-store.js';
 import { EsdbEventStore } from './eventstoredb/esdb-event-store.js';
+import { DirectoryFileStore } from './files/directory-file-store.js';
+import { GridFsFileStore } from './mongodb/gridfs-file-store.js';
 import { MongoReadStore } from './mongodb/mongo-read-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from './sqlite/sqlite-read-store.js';
@@ -29,12 +32,17 @@ export function openReadStore(settings: Settings): ReadStore {
   return settings.mongoUrl ? new MongoReadStore(settings.mongoUrl) : new SqliteReadStore(join(settings.dataDir, 'read-models.db'));
 }
 
+export function openFileStore(settings: Settings): FileStore {
+  return settings.mongoUrl ? new GridFsFileStore(settings.mongoUrl) : new DirectoryFileStore(join(settings.dataDir, 'files'));
+}
+
 /** Says which stores are in use, and closes them after everything else has stopped. */
 @Injectable()
 class StoresLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly reads: ReadStore,
+    @Inject(FILE_STORE) private readonly files: FileStore,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
@@ -48,6 +56,7 @@ class StoresLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.events.close();
     await this.reads.close();
+    await this.files.close();
   }
 }
 
@@ -61,9 +70,10 @@ export class StoresModule {
         { provide: SETTINGS, useValue: settings },
         { provide: EVENT_STORE, useFactory: () => openEventStore(settings, upcasters) },
         { provide: READ_STORE, useFactory: () => openReadStore(settings) },
+        { provide: FILE_STORE, useFactory: () => openFileStore(settings) },
         StoresLifecycle,
       ],
-      exports: [SETTINGS, EVENT_STORE, READ_STORE],
+      exports: [SETTINGS, EVENT_STORE, READ_STORE, FILE_STORE],
     };
   }
 }

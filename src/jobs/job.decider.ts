@@ -13,6 +13,7 @@ import {
   type JobChanges,
   type JobDefinition,
   type JobSettings,
+  type JobType,
   type RunTrigger,
   type Task,
 } from './job.model.js';
@@ -42,7 +43,7 @@ export type JobEvent =
   | DomainEvent<'JobCreated', { jobId: string; workspaceId: string } & JobDefinition>
   | DomainEvent<'JobUpdated', { jobId: string; changes: JobChanges }>
   | DomainEvent<'JobDeleted', { jobId: string; workspaceId: string }>
-  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; incrementalColumn?: string | null; destinationConnectionId?: string | null; index: number }>
+  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; incrementalColumn?: string | null; destinationConnectionId?: string | null; keyColumns?: string[] | null; index: number }>
   | DomainEvent<'TaskUpdated', { jobId: string; taskId: string } & TaskChanges>
   | DomainEvent<'TaskMoved', { jobId: string; taskId: string; fromIndex: number; toIndex: number }>
   | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>
@@ -58,7 +59,7 @@ export type JobEvent =
   | DomainEvent<'JobClaimsReleased', { jobId: string }>;
 
 /** What a change to a task may set (undefined: left as is). */
-export type TaskChanges = Partial<Pick<Task, 'query' | 'isActive' | 'incrementalColumn' | 'destinationConnectionId'>>;
+export type TaskChanges = Partial<Pick<Task, 'query' | 'isActive' | 'incrementalColumn' | 'destinationConnectionId' | 'keyColumns'>>;
 
 export interface RunTracking {
   activeRunId: string | null;
@@ -185,9 +186,9 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'JobDeleted':
       return { ...state, status: 'deleted' };
     case 'TaskAdded': {
-      const { taskId, query, isActive, incrementalColumn, destinationConnectionId, index } = event.data;
+      const { taskId, query, isActive, incrementalColumn, destinationConnectionId, keyColumns, index } = event.data;
       const tasks = [...state.tasks];
-      tasks.splice(index, 0, { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, destinationConnectionId: destinationConnectionId ?? null });
+      tasks.splice(index, 0, { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, destinationConnectionId: destinationConnectionId ?? null, keyColumns: keyColumns ?? null });
       return { ...state, tasks };
     }
     case 'TaskUpdated': {
@@ -224,17 +225,17 @@ function created(jobId: string, workspaceId: string, changes: JobChanges & Pick<
 }
 
 function taskAdded(jobId: string, task: Task, index: number): JobEvent {
-  const { id: taskId, query, isActive, incrementalColumn, destinationConnectionId } = task;
+  const { id: taskId, query, isActive, incrementalColumn, destinationConnectionId, keyColumns } = task;
   return {
     type: 'TaskAdded',
-    data: { jobId, taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, ...(destinationConnectionId ? { destinationConnectionId } : {}), index },
+    data: { jobId, taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, ...(destinationConnectionId ? { destinationConnectionId } : {}), ...(keyColumns ? { keyColumns } : {}), index },
   };
 }
 
 /** The fields of `changes` that differ from the task (a missing optional field counts as null). */
 function taskChanges(task: Task, changes: TaskChanges): TaskChanges {
   return Object.fromEntries(
-    Object.entries(definedOnly(changes)).filter(([key, value]) => value !== ((task as unknown as Record<string, unknown>)[key] ?? null)),
+    Object.entries(definedOnly(changes)).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify((task as unknown as Record<string, unknown>)[key] ?? null)),
   );
 }
 
@@ -259,7 +260,7 @@ function declaredTasks(jobId: string, current: Task[], declared: Task[]): JobEve
       continue;
     }
     const { id: _id, ...wanted } = task;
-    const changed = taskChanges(tasks[from], { incrementalColumn: null, destinationConnectionId: null, ...definedOnly(wanted) });
+    const changed = taskChanges(tasks[from], { incrementalColumn: null, destinationConnectionId: null, keyColumns: null, ...definedOnly(wanted) });
     if (Object.keys(changed).length) events.push({ type: 'TaskUpdated', data: { jobId, taskId: task.id, ...changed } });
     if (from !== index) {
       events.push({ type: 'TaskMoved', data: { jobId, taskId: task.id, fromIndex: from, toIndex: index } });
@@ -321,11 +322,14 @@ function validateTask(task: Task): void {
   }
 }
 
+const ON_FILES: JobType[] = ['Import', 'Delete'];
+
 /** A run reads a source and writes a destination, one task at a time: without one of them it can only fail. */
 function whatARunLacks(job: JobDefinition & { jobId: string }, tasks: Task[]): DomainError | undefined {
   const lacks = (field: string, what: string) => new DomainError('JOB.NOT_RUNNABLE', `Job ${job.jobId} cannot run: ${what}`, field);
-  if (!job.sourceConnectionId) return lacks('source_connection_id', 'it has no source connection; set source_connection_id first');
-  if (!job.destinationConnectionId && tasks.some((t) => !t.destinationConnectionId)) {
+  // Imports and deletes read an uploaded file, exports write one: they lack the connection on that side.
+  if (!job.sourceConnectionId && !ON_FILES.includes(job.type)) return lacks('source_connection_id', 'it has no source connection; set source_connection_id first');
+  if (!job.destinationConnectionId && job.type !== 'Export' && tasks.some((t) => !t.destinationConnectionId)) {
     return lacks('destination_connection_id', 'it has no destination connection; set destination_connection_id first');
   }
   if (!tasks.length) return lacks('tasks', 'it has no active task; add a task or activate one first');

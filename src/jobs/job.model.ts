@@ -52,6 +52,8 @@ export interface JobSettings {
   incremental_column: string | null;
   /** Sluice's addition: log search keeps the lines of only this many latest runs of the job (null: all). */
   log_retention_runs: number | null;
+  /** Sluice's addition for data syncs: their Prisma routes need one of their tokens (HTTP Basic `api:<token>`). */
+  api_auth: boolean;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -83,6 +85,7 @@ export const DEFAULT_SETTINGS: JobSettings = {
   pipeline_id: null,
   incremental_column: null,
   log_retention_runs: null,
+  api_auth: false,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof JobSettings>;
@@ -97,6 +100,8 @@ export interface Task {
   incrementalColumn?: string | null;
   /** The connection this task writes to, when not the job's: one source loaded into several destinations. */
   destinationConnectionId?: string | null;
+  /** Columns rows are matched by when upserted or deleted (a data sync's key_columns); null: the table's primary key. */
+  keyColumns?: string[] | null;
 }
 
 export const RUN_STATUSES = ['queued', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'] as const;

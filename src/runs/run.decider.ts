@@ -1,7 +1,7 @@
 import type { Decider } from '../core/decider.js';
 import { DomainError } from '../core/errors.js';
 import type { DomainEvent } from '../core/events.js';
-import type { FinalRunStatus, JobSettings, RunStatus, RunTrigger } from '../jobs/job.model.js';
+import type { FinalRunStatus, JobSettings, JobType, RunStatus, RunTrigger } from '../jobs/job.model.js';
 
 /** What a run needs to do its work, fixed when it is queued: later job edits do not change a run. */
 export interface RunPlan {
@@ -15,8 +15,12 @@ export interface RunPlan {
   sourceConnectionId: string | null;
   destinationConnectionId: string | null;
   settings: JobSettings;
+  /** The job's type when the run was queued: a data sync's Import, Export or Delete runs on files; absent before types mattered. */
+  type?: JobType;
+  /** For Import and Delete: the uploaded CSV in the file store. */
+  file?: string;
   /** `destinationConnectionId`: where the task writes (its own connection or the job's); absent in runs queued before tasks had one. */
-  tasks: Array<{ taskId: string; query: string; incrementalColumn: string | null; watermark: unknown; destinationConnectionId?: string | null }>;
+  tasks: Array<{ taskId: string; query: string; incrementalColumn: string | null; watermark: unknown; destinationConnectionId?: string | null; keyColumns?: string[] | null }>;
 }
 
 /** The process that owns a running run; it is dead when its host says so or its heartbeat is stale. */

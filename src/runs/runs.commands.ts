@@ -23,6 +23,8 @@ export class ExecuteJob extends Command<Executed> {
     readonly trigger: RunTrigger = 'manual',
     /** For scheduled runs: the cron slot, which the job's stream fires once. */
     readonly slot?: string,
+    /** For a data sync's import or delete: the uploaded CSV in the file store. */
+    readonly file?: string,
   ) {
     super();
   }
@@ -33,7 +35,7 @@ export class ExecuteJob extends Command<Executed> {
 export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ jobId, taskIds, ctx, trigger, slot }: ExecuteJob): Promise<Executed> {
+  async execute({ jobId, taskIds, ctx, trigger, slot, file }: ExecuteJob): Promise<Executed> {
     const runId = slot ? deterministicUuid(`${jobId}:${slot}`) : randomUUID();
     const { state, events } = await decideAndAppend(this.store, jobStream(jobId), jobDecider, { type: 'RequestRun', data: { runId, trigger, taskIds, slot } }, ctx);
     const requested = events.find((e): e is Extract<JobEvent, { type: 'RunRequested' }> => e.type === 'RunRequested');
@@ -43,6 +45,8 @@ export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
       jobId,
       workspaceId: state.workspaceId,
       jobName: state.name,
+      type: state.type,
+      ...(file ? { file } : {}),
       trigger,
       requestedBy: ctx.actor,
       ...(slot ? { slot } : {}),
@@ -57,6 +61,7 @@ export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
           incrementalColumn: task.incrementalColumn || state.settings.incremental_column,
           watermark: state.watermarks[taskId] ?? null,
           destinationConnectionId: task.destinationConnectionId || state.destinationConnectionId,
+          ...(task.keyColumns ? { keyColumns: task.keyColumns } : {}),
         };
       }),
     };

@@ -22,6 +22,8 @@ export interface StepDoc {
 
 /** A run with its steps and their live metrics: CData's history, Jitsu's task, Etlworks' running task. */
 export interface RunDoc extends Doc {
+  /** The run's number (Prisma's launch id, Etlworks' audit id). */
+  number: number;
   jobId: string;
   workspaceId: string;
   jobName: string;
@@ -37,6 +39,10 @@ export interface RunDoc extends Doc {
   rowsRead: number;
   rowsWritten: number;
   error: string | null;
+  /** The file the run imports or deletes by (a data sync's upload), in the file store. */
+  file: string | null;
+  /** Who asked for the cancel of a cancelled run. */
+  cancelledBy: string | null;
   steps: StepDoc[];
   version: number;
 }

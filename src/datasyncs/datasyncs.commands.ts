@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { connectionDecider, connectionStream } from '../connections/connection.decider.js';
+import { DomainError } from '../core/errors.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { type CommandContext, loadState } from '../core/write-path.js';
+import { CreateToken, RevokeToken } from '../identity/tokens.commands.js';
+import { tokenDecider, tokenStream } from '../identity/token.decider.js';
+import { jobDecider, type JobCommand, type JobState } from '../jobs/job.decider.js';
+import { applyChanges } from '../jobs/job.changes.js';
+import { type JobChanges, jobStream } from '../jobs/job.model.js';
+import { ChangeJob, type Changed } from '../jobs/jobs.commands.js';
+import { type Executed, ExecuteJob } from '../runs/runs.commands.js';
+import { DATASYNC_KINDS, type DataSyncSpec, dataSyncScope, JOB_TYPE_OF, KIND_OF } from './datasync.model.js';
+
+export interface IssuedToken {
+  tokenId: string;
+  /** Shown once: only its hash is kept. */
+  token: string;
+}
+
+export class CreateDataSync extends Command<Changed & { token?: IssuedToken }> {
+  constructor(
+    readonly spec: DataSyncSpec,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export type DataSyncChanges = Partial<Omit<DataSyncSpec, 'kind'>>;
+
+/** PUT: only the fields sent change. */
+export class UpdateDataSync extends Command<Changed> {
+  constructor(
+    readonly id: string,
+    readonly changes: DataSyncChanges,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export class DeleteDataSync extends Command<Changed> {
+  constructor(
+    readonly id: string,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export class IssueDataSyncToken extends Command<IssuedToken & { position?: string }> {
+  constructor(
+    readonly id: string,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export class RevokeDataSyncToken extends Command<{ position?: string }> {
+  constructor(
+    readonly id: string,
+    readonly tokenId: string,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/** Starts a launch now: an export, or an import or delete of an uploaded `file` (already in the file store). */
+export class LaunchDataSync extends Command<Executed> {
+  constructor(
+    readonly id: string,
+    readonly file: string | undefined,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/** The job state of a data sync; DATASYNC.NOT_FOUND for anything else. */
+export async function loadDataSync(store: EventStore, id: string): Promise<Extract<JobState, { status: 'active' | 'deleted' }>> {
+  const { state } = await loadState(store, jobStream(id), jobDecider);
+  if (state.status !== 'active' || !KIND_OF[state.type]) throw new DomainError('DATASYNC.NOT_FOUND', `Data sync ${id} not found`);
+  return state;
+}
+
+/** Where a data sync's table lives: the destination of imports and deletes, the source of exports. */
+function jobChanges(kind: DataSyncSpec['kind'], changes: DataSyncChanges): JobChanges {
+  const { name, connectionId, schedule, enabled, auth } = changes;
+  if (schedule?.enabled && kind !== 'export') throw new DomainError('VALIDATION', 'Only exports run on a schedule: imports and deletes run when a file is uploaded', 'schedule');
+  return {
+    name,
+    enabled,
+    ...(connectionId === undefined ? {} : kind === 'export' ? { sourceConnectionId: connectionId } : { destinationConnectionId: connectionId }),
+    schedule,
+    settings: auth === undefined ? undefined : { api_auth: auth },
+  };
+}
+
+function checkTable(table: unknown, keyColumns: unknown): void {
+  if (typeof table !== 'string' || !table.trim() || table.length > 200 || table.includes(']')) throw new DomainError('VALIDATION', 'table must be a table name of 1 to 200 characters without "]"', 'table');
+  if (keyColumns !== null && (!Array.isArray(keyColumns) || !keyColumns.length || !keyColumns.every((c) => typeof c === 'string' && c.trim() && c.length <= 200))) {
+    throw new DomainError('VALIDATION', 'key_columns must be a non-empty list of column names, or null', 'key_columns');
+  }
+}
+
+/**
+ * The data sync's one task: its table, matched by its key columns. The task id follows from the data sync's
+ * so a change of table or keys updates the same task.
+ */
+const taskOf = (id: string, table: string, keyColumns: string[] | null) => ({ id, query: `REPLICATE [${table}]`, isActive: true, incrementalColumn: null, keyColumns });
+
+@CommandHandler(CreateDataSync)
+export class CreateDataSyncHandler implements ICommandHandler<CreateDataSync> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ spec, ctx }: CreateDataSync) {
+    if (!DATASYNC_KINDS.includes(spec.kind)) throw new DomainError('VALIDATION', `kind must be one of: ${DATASYNC_KINDS.join(', ')}`, 'kind');
+    checkTable(spec.table, spec.keyColumns);
+    const { state: connection } = await loadState(this.store, connectionStream(spec.connectionId), connectionDecider);
+    if (connection.status !== 'active') throw new DomainError('CONNECTION.NOT_FOUND', `Connection ${spec.connectionId} not found`, 'connection_id');
+    const id = randomUUID();
+    const command: JobCommand = {
+      type: 'CreateJob',
+      data: { jobId: id, workspaceId: connection.workspaceId, type: JOB_TYPE_OF[spec.kind], ...jobChanges(spec.kind, spec), name: spec.name, tasks: [taskOf(id, spec.table, spec.keyColumns)] },
+    };
+    const created: Changed = await this.commands.execute(new ChangeJob(id, command, ctx));
+    if (!spec.auth) return created;
+    const token = await issueToken(this.commands, id, ctx);
+    return { ...created, token: { tokenId: token.tokenId, token: token.token } };
+  }
+}
+
+@CommandHandler(UpdateDataSync)
+export class UpdateDataSyncHandler implements ICommandHandler<UpdateDataSync> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ id, changes, ctx }: UpdateDataSync): Promise<Changed> {
+    const state = await loadDataSync(this.store, id);
+    const kind = KIND_OF[state.type]!;
+    const task = state.tasks[0];
+    const table = changes.table ?? /^REPLICATE \[(.*)\]$/.exec(task.query)![1];
+    const keyColumns = changes.keyColumns === undefined ? (task.keyColumns ?? null) : changes.keyColumns;
+    checkTable(table, keyColumns);
+    const definition = applyChanges(state, jobChanges(kind, changes));
+    const declare: JobCommand = { type: 'DeclareJob', data: { jobId: id, workspaceId: state.workspaceId, definition, tasks: [taskOf(task.id, table, keyColumns)] } };
+    return this.commands.execute(new ChangeJob(id, declare, ctx));
+  }
+}
+
+@CommandHandler(DeleteDataSync)
+export class DeleteDataSyncHandler implements ICommandHandler<DeleteDataSync> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ id, ctx }: DeleteDataSync): Promise<Changed> {
+    await loadDataSync(this.store, id);
+    return this.commands.execute(new ChangeJob(id, { type: 'DeleteJob', data: {} }, ctx));
+  }
+}
+
+async function issueToken(commands: CommandBus, id: string, ctx: CommandContext) {
+  const tokenId = randomUUID();
+  const name = `datasync-${id.slice(0, 8)}-${tokenId.slice(0, 8)}`;
+  const created = await commands.execute(new CreateToken(tokenId, { name, roles: ['Operator'], scope: dataSyncScope(id) }, ctx));
+  return { tokenId, token: created.token, position: created.position };
+}
+
+@CommandHandler(IssueDataSyncToken)
+export class IssueDataSyncTokenHandler implements ICommandHandler<IssueDataSyncToken> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ id, ctx }: IssueDataSyncToken) {
+    await loadDataSync(this.store, id);
+    return issueToken(this.commands, id, ctx);
+  }
+}
+
+/** Revokes a token of this data sync; a token of anything else is not found here, so no other data sync is touched. */
+@CommandHandler(RevokeDataSyncToken)
+export class RevokeDataSyncTokenHandler implements ICommandHandler<RevokeDataSyncToken> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ id, tokenId, ctx }: RevokeDataSyncToken) {
+    await loadDataSync(this.store, id);
+    const { state } = await loadState(this.store, tokenStream(tokenId), tokenDecider);
+    if (state.status !== 'active' || state.scope !== dataSyncScope(id)) throw new DomainError('TOKEN.NOT_FOUND', `Data sync ${id} has no token ${tokenId}`);
+    return this.commands.execute(new RevokeToken(tokenId, ctx));
+  }
+}
+
+@CommandHandler(LaunchDataSync)
+export class LaunchDataSyncHandler implements ICommandHandler<LaunchDataSync> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ id, file, ctx }: LaunchDataSync): Promise<Executed> {
+    const state = await loadDataSync(this.store, id);
+    const needsFile = state.type !== 'Export';
+    if (needsFile !== (file !== undefined)) {
+      throw new DomainError('VALIDATION', needsFile ? `Data sync ${id} runs on an uploaded file: upload one to /api/data-sync/${KIND_OF[state.type]}/${id}` : 'An export takes no file', 'file');
+    }
+    const executed: Executed = await this.commands.execute(new ExecuteJob(id, undefined, ctx, 'manual', undefined, file));
+    if (!executed.created && file) throw new DomainError('DATASYNC.BUSY', `Data sync ${id} has a launch queued or running (${executed.runId}); upload the file again once it ends`);
+    return executed;
+  }
+}

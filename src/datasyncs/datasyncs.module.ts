@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import {
+  CreateDataSyncHandler,
+  DeleteDataSyncHandler,
+  IssueDataSyncTokenHandler,
+  LaunchDataSyncHandler,
+  RevokeDataSyncTokenHandler,
+  UpdateDataSyncHandler,
+} from './datasyncs.commands.js';
+import { DataSyncLaunchesHandler, GetDataSyncHandler, LaunchFileHandler, ListDataSyncsHandler } from './datasyncs.queries.js';
+
+@Module({
+  providers: [
+    CreateDataSyncHandler,
+    UpdateDataSyncHandler,
+    DeleteDataSyncHandler,
+    IssueDataSyncTokenHandler,
+    RevokeDataSyncTokenHandler,
+    LaunchDataSyncHandler,
+    GetDataSyncHandler,
+    ListDataSyncsHandler,
+    DataSyncLaunchesHandler,
+    LaunchFileHandler,
+  ],
+})
+export class DataSyncsModule {}

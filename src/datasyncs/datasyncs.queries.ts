@@ -1,0 +1,134 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { DomainError } from '../core/errors.js';
+import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
+import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
+import { type DataSyncKind, exportFile, KIND_OF } from './datasync.model.js';
+
+/** A data sync as its read models have it: the job, what it loads and its latest launch. */
+export interface DataSyncView {
+  id: string;
+  kind: DataSyncKind;
+  job: JobDoc;
+  table: string;
+  keyColumns: string[] | null;
+  connectionId: string | null;
+  latestLaunch: RunDoc | null;
+}
+
+export class GetDataSync extends Query<DataSyncView> {
+  constructor(
+    readonly id: string,
+    /** A write's position the answer must reflect. */
+    readonly after?: string,
+  ) {
+    super();
+  }
+}
+
+export class ListDataSyncs extends Query<Page<JobDoc>> {
+  constructor(
+    readonly limit: number,
+    readonly cursor?: string,
+  ) {
+    super();
+  }
+}
+
+/** A data sync's launches, newest first. */
+export class DataSyncLaunches extends Query<Page<RunDoc>> {
+  constructor(
+    readonly id: string,
+    readonly limit: number,
+    readonly cursor?: string,
+  ) {
+    super();
+  }
+}
+
+/** One launch of a data sync by its number, with the file it imported or exported; LAUNCH.NOT_FOUND otherwise. */
+export class LaunchFile extends Query<{ run: RunDoc; file: string | null }> {
+  constructor(
+    readonly id: string,
+    /** A launch number, or `latest-export` for the latest successful export. */
+    readonly launch: number | 'latest-export',
+  ) {
+    super();
+  }
+}
+
+/** The file a launch read or wrote: the upload of an import or delete, the output of a successful export. */
+export const fileOf = (run: RunDoc, kind: DataSyncKind): string | null => (kind === 'export' ? (run.status === 'succeeded' ? exportFile(run.jobId, run.id) : null) : run.file);
+
+async function dataSyncJob(store: ReadStore, progress: ReadModelProgress, id: string, after?: string): Promise<JobDoc & { kind: DataSyncKind }> {
+  await readYourWrite(progress, after);
+  const job = await store.get<JobDoc>(JOBS, id);
+  const kind = job && KIND_OF[job.type];
+  if (!job || !kind) throw new DomainError('DATASYNC.NOT_FOUND', `Data sync ${id} not found`);
+  return { ...job, kind };
+}
+
+const newestFirst = { field: 'queuedAt', order: -1 } as const;
+
+@QueryHandler(GetDataSync)
+export class GetDataSyncHandler implements IQueryHandler<GetDataSync> {
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+  ) {}
+
+  async execute({ id, after }: GetDataSync): Promise<DataSyncView> {
+    const { kind, ...job } = await dataSyncJob(this.store, this.progress, id, after);
+    const task = job.tasks[0];
+    const { items } = await this.store.find<RunDoc>(RUNS, { filter: { jobId: id }, sort: newestFirst, limit: 1 });
+    return {
+      id,
+      kind,
+      job,
+      table: /^REPLICATE \[(.*)\]$/.exec(task?.query ?? '')?.[1] ?? '',
+      keyColumns: task?.keyColumns ?? null,
+      connectionId: kind === 'export' ? job.sourceConnectionId : job.destinationConnectionId,
+      latestLaunch: items[0] ?? null,
+    };
+  }
+}
+
+@QueryHandler(ListDataSyncs)
+export class ListDataSyncsHandler implements IQueryHandler<ListDataSyncs> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  execute({ limit, cursor }: ListDataSyncs): Promise<Page<JobDoc>> {
+    return this.store.find<JobDoc>(JOBS, { filter: { type: { $in: ['Import', 'Export', 'Delete'] } }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
+  }
+}
+
+@QueryHandler(DataSyncLaunches)
+export class DataSyncLaunchesHandler implements IQueryHandler<DataSyncLaunches> {
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+  ) {}
+
+  async execute({ id, limit, cursor }: DataSyncLaunches): Promise<Page<RunDoc>> {
+    await dataSyncJob(this.store, this.progress, id);
+    return this.store.find<RunDoc>(RUNS, { filter: { jobId: id }, sort: newestFirst, limit, cursor });
+  }
+}
+
+@QueryHandler(LaunchFile)
+export class LaunchFileHandler implements IQueryHandler<LaunchFile> {
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+  ) {}
+
+  async execute({ id, launch }: LaunchFile) {
+    const { kind } = await dataSyncJob(this.store, this.progress, id);
+    const filter: Filter = launch === 'latest-export' ? { jobId: id, status: 'succeeded' } : { jobId: id, number: launch };
+    const { items } = await this.store.find<RunDoc>(RUNS, { filter, sort: newestFirst, limit: 1 });
+    if (!items[0]) throw new DomainError('LAUNCH.NOT_FOUND', launch === 'latest-export' ? `Data sync ${id} has no finished export yet` : `Data sync ${id} has no launch ${launch}`);
+    return { run: items[0], file: fileOf(items[0], kind) };
+  }
+}
