@@ -4,7 +4,7 @@ import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../jobs/job.model.js';
 import type { AuditEntryDoc, FieldChange } from './audit.read-model.js';
 
 /** The parts of a job a user defines: what its timeline compares, one dotted field at a time. */
-const DEFINITION = ['name', 'type', 'sourceConnectionId', 'destinationConnectionId', 'schedule', 'settings'] as const;
+const DEFINITION = ['name', 'type', 'enabled', 'sourceConnectionId', 'destinationConnectionId', 'schedule', 'settings'] as const;
 
 type Described = Pick<AuditEntryDoc, 'changes' | 'task' | 'details'>;
 
@@ -19,7 +19,14 @@ export function describeJobEvent(before: JobState, event: JobEvent, after: JobSt
     case 'TaskUpdated': {
       const task = taskAt(after, event.data.taskId);
       const was = taskAt(before, event.data.taskId);
-      return { task, changes: diff({ query: was?.query, isActive: was?.isActive, incrementalColumn: was?.incrementalColumn ?? null }, { query: task?.query, isActive: task?.isActive, incrementalColumn: task?.incrementalColumn ?? null }) };
+      const fields = (t: typeof task) => ({
+        query: t?.query,
+        isActive: t?.isActive,
+        incrementalColumn: t?.incrementalColumn ?? null,
+        destinationConnectionId: t?.destinationConnectionId ?? null,
+        keyColumns: t?.keyColumns ?? null,
+      });
+      return { task, changes: diff(fields(was), fields(task)) };
     }
     case 'TaskMoved':
       return { task: taskAt(after, event.data.taskId), changes: { index: { from: event.data.fromIndex, to: event.data.toIndex } } };
@@ -43,7 +50,7 @@ function taskAt(state: JobState, taskId: string) {
 }
 
 /** What a job is before it is created: a creation tells only what differs from the defaults, not all 30 settings. */
-const UNCREATED = { schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS };
+const UNCREATED = { enabled: true, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS };
 
 function changedFields(before: JobState, after: JobState): Record<string, FieldChange> {
   const definition = (state: JobState) => (state.status === 'none' ? UNCREATED : Object.fromEntries(DEFINITION.map((k) => [k, state[k]])));

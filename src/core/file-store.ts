@@ -56,11 +56,8 @@ export function checkFileName(name: string): void {
     name.split('/').every((segment) => SEGMENT.test(segment) && segment !== '.' && segment !== '..');
   if (!valid) {
     const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : typeof name;
-    throw new DomainError(
-      'VALIDATION',
-      `Invalid file name ${shown}: use segments of letters, digits, '.', '_' and '-' separated by '/' (none empty, '.' or '..'), at most ${MAX_NAME_LENGTH} characters`,
-      'name',
-    );
+    const rule = `segments of letters, digits, '.', '_' and '-' separated by '/' (none empty, '.' or '..'), at most ${MAX_NAME_LENGTH} characters`;
+    throw new DomainError('VALIDATION', `Invalid file name ${shown}: use ${rule}`, 'name');
   }
 }
 

@@ -18,6 +18,7 @@ export const TASK_EXAMPLE = {
   query: 'REPLICATE [Accounts] SELECT * FROM [Accounts]',
   is_active: true,
   incremental_column: 'updated_at',
+  destination_connection_id: null,
   index: 0,
 };
 
@@ -26,6 +27,7 @@ export const JOB_EXAMPLE = {
   workspace_id: 'default',
   name: 'ReverseETLJob',
   type: 'ReverseETL',
+  enabled: true,
   source_connection_id: '550e8400-e29b-41d4-a716-446655440000',
   destination_connection_id: '550e8400-e29b-41d4-a716-446655440220',
   schedule: { enabled: true, cron: '0 2 * * *', timezone: 'UTC' },
@@ -56,6 +58,8 @@ export const JOB_EXAMPLE = {
   labels: ['nightly'],
   pipeline_id: 'p-7',
   incremental_column: 'updated_at',
+  log_retention_runs: null,
+  api_auth: false,
   tasks: [TASK_EXAMPLE],
   active_run_id: '3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c',
   last_run: { id: '1a2b3c4d-0000-4000-8000-000000000000', status: 'succeeded', finished_at: '2026-11-22T02:00:03.000Z' },

@@ -157,7 +157,9 @@ async function readMetadata(handle: FileHandle): Promise<StoredFile> {
   const tail = Buffer.alloc(FOOTER_BYTES);
   if (total >= FOOTER_BYTES) await handle.read(tail, 0, FOOTER_BYTES, total - FOOTER_BYTES);
   const length = tail.readUInt32BE(0);
-  if (tail.toString('latin1', 4) !== MARK || length > total - FOOTER_BYTES) throw new Error('Not a file written by the file store: its metadata is missing');
+  if (tail.toString('latin1', 4) !== MARK || length > total - FOOTER_BYTES) {
+    throw new Error('Not a file written by the file store: its metadata is missing');
+  }
   const json = Buffer.alloc(length);
   await handle.read(json, 0, length, total - FOOTER_BYTES - length);
   const file = JSON.parse(json.toString('utf8')) as StoredFile;
