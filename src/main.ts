@@ -18,7 +18,8 @@ const settings = (() => {
   }
 })();
 const app = await createApp(settings).catch(stop);
-await app.listen(settings.port);
+// Listening bootstraps the modules, which apply the config file: a file that cannot be applied stops here.
+await app.listen(settings.port).catch(stop);
 const url = `http://localhost:${settings.port}`;
 const logger = new Logger('Sluice');
 logger.log(`Listening on ${url}; Swagger UI at ${url}/docs (spec at ${url}/docs-json)`);

@@ -17,12 +17,13 @@ export interface ConnectionDefinition {
 
 export type ConnectionCommand =
   | { type: 'CreateConnection'; data: { connectionId: string; workspaceId: string } & ConnectionDefinition }
-  | { type: 'UpdateConnection'; data: { name?: string; settings?: ConnectionSettings } }
+  /** A new `kind` needs the settings of that kind with it. */
+  | { type: 'UpdateConnection'; data: { name?: string; kind?: ConnectionKind; settings?: ConnectionSettings } }
   | { type: 'DeleteConnection'; data: Record<string, never> };
 
 export type ConnectionEvent =
   | DomainEvent<'ConnectionCreated', { connectionId: string; workspaceId: string } & ConnectionDefinition>
-  | DomainEvent<'ConnectionUpdated', { connectionId: string; name?: string; settings?: ConnectionSettings }>
+  | DomainEvent<'ConnectionUpdated', { connectionId: string; name?: string; kind?: ConnectionKind; settings?: ConnectionSettings }>
   | DomainEvent<'ConnectionDeleted', { connectionId: string; workspaceId: string }>
   /** The workspace released a name claimed for a change that never landed here; no change decided before it can land. */
   | DomainEvent<'ConnectionClaimsReleased', { connectionId: string }>;
@@ -58,16 +59,19 @@ export const connectionDecider: Decider<ConnectionState, ConnectionCommand, Conn
   decide(command, state) {
     switch (command.type) {
       case 'CreateConnection': {
-        if (state.status !== 'none') throw new DomainError('CONNECTION.EXISTS', `Connection ${command.data.connectionId} already exists`);
+        // A deleted connection may be made again under its id: only ids derived from names (the config file's) ever are.
+        if (state.status === 'active') throw new DomainError('CONNECTION.EXISTS', `Connection ${command.data.connectionId} already exists`);
         validate(command.data, true);
         return [{ type: 'ConnectionCreated', data: command.data }];
       }
       case 'UpdateConnection': {
         if (state.status !== 'active') throw new DomainError('CONNECTION.NOT_FOUND', 'Connection not found');
-        const { name, settings } = command.data;
-        validate({ ...state, ...(name !== undefined ? { name } : {}), ...(settings ? { settings } : {}) }, settings !== undefined);
+        const { name, kind, settings } = command.data;
+        if (kind !== undefined && kind !== state.kind && !settings) throw new DomainError('VALIDATION', `settings are required to change the kind to ${kind}`, 'settings');
+        validate({ ...state, ...(name !== undefined ? { name } : {}), ...(kind !== undefined ? { kind } : {}), ...(settings ? { settings } : {}) }, settings !== undefined);
         const changed = {
           ...(name !== undefined && name !== state.name ? { name } : {}),
+          ...(kind !== undefined && kind !== state.kind ? { kind } : {}),
           ...(settings && JSON.stringify(settings) !== JSON.stringify(state.settings) ? { settings } : {}),
         };
         return Object.keys(changed).length ? [{ type: 'ConnectionUpdated', data: { connectionId: state.connectionId, ...changed } }] : [];

@@ -62,10 +62,11 @@ export class ChangeConnectionHandler implements ICommandHandler<ChangeConnection
         throw new DomainError('CONNECTION.SETTINGS_INVALID', `settings.${key} must be a string or a number`, `settings.${key}`);
       }
     }
-    const kind = command.type === 'CreateConnection' ? command.data.kind : current.status === 'none' ? undefined : current.kind;
+    const kind = command.data.kind ?? (current.status === 'none' ? undefined : current.kind);
     // The resolved path is what is stored, so a restart from another directory opens the same files.
     const settings = kind ? confineSettings(kind, command.data.settings, this.settings) : command.data.settings;
-    const stored = current.status === 'none' ? {} : current.settings;
+    // A connection made again, or of another kind now, keeps none of its old secrets.
+    const stored = current.status !== 'active' || kind !== current.kind ? {} : current.settings;
     return { ...command, data: { ...command.data, settings: sealSettings(this.settings.secretKeys, settings, stored) } } as ConnectionCommand;
   }
 }

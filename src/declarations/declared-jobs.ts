@@ -70,6 +70,15 @@ export function declaredJobs(config: DeclaredConfig): DeclaredJob[] {
   );
 }
 
+/** The declared pair whose job is named `<source>_<collection>` (the prefix of its Jitsu task ids). */
+export function pairNamed(config: DeclaredConfig | undefined, name: string): { source: string; collection: string; jobId: string } | undefined {
+  for (const source of Object.values(config?.sources ?? {})) {
+    const collection = source.collections.find((c) => `${source.id}_${c.name}` === name);
+    if (collection) return { source: source.id, collection: collection.name, jobId: pairJobId(source.id, collection.name) };
+  }
+  return undefined;
+}
+
 /** The job of a pair the file declares, or what is unknown: the source, or the collection in it. */
 export function declaredPair(config: DeclaredConfig | undefined, source: string, collection?: string): { jobIds: string[] } | { unknown: 'source' | 'collection' } {
   const declared = config?.sources[source];

@@ -4,6 +4,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { ChangeConnection } from '../connections/connections.commands.js';
 import { connectionDecider, connectionStream, type ConnectionCommand } from '../connections/connection.decider.js';
+import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { type CommandContext, loadState, systemClock } from '../core/write-path.js';
 import { ChangeJob } from '../jobs/jobs.commands.js';
@@ -14,7 +15,8 @@ import { DECLARED_WORKSPACE, declaredConnections, declaredJobs } from './declare
 /**
  * Makes the connections and jobs of the config file (SLUICE_CONFIG) at every start: created when new, changed
  * where the file changed, nothing appended where it did not. A job of the workspace the file no longer
- * declares is disabled, never deleted, so its history stays. An invalid file stops the start.
+ * declares is disabled, never deleted, so its history stays. An invalid file, or one that cannot be applied
+ * (a path Sluice may not reach, a name another API took), stops the start.
  */
 @Injectable()
 export class DeclaredSources implements OnApplicationBootstrap {
@@ -37,12 +39,16 @@ export class DeclaredSources implements OnApplicationBootstrap {
       await work(ctx).catch((error: Error) => failures.push(`${what}: ${error.message}`));
     };
     for (const c of connections) {
-      const { state } = await loadState(this.store, connectionStream(c.id), connectionDecider);
-      const command: ConnectionCommand =
-        state.status === 'none'
-          ? { type: 'CreateConnection', data: { connectionId: c.id, workspaceId: DECLARED_WORKSPACE, name: c.name, kind: c.kind, settings: c.settings } }
-          : { type: 'UpdateConnection', data: { name: c.name, settings: c.settings } };
-      await attempt(c.name, (ctx) => this.commands.execute(new ChangeConnection(c.id, command, ctx)));
+      const change = async (ctx: CommandContext) => {
+        const { state } = await loadState(this.store, connectionStream(c.id), connectionDecider);
+        const command: ConnectionCommand =
+          state.status === 'active'
+            ? { type: 'UpdateConnection', data: { name: c.name, kind: c.kind, settings: c.settings } }
+            : { type: 'CreateConnection', data: { connectionId: c.id, workspaceId: DECLARED_WORKSPACE, name: c.name, kind: c.kind, settings: c.settings } };
+        return this.commands.execute(new ChangeConnection(c.id, command, ctx));
+      };
+      // Another instance starting on the same file may create it first: then it is changed like any other.
+      await attempt(c.name, (ctx) => change(ctx).catch((error) => (error instanceof DomainError && error.code === 'CONNECTION.EXISTS' ? change({ ...ctx, commandId: randomUUID() }) : Promise.reject(error))));
     }
     for (const job of jobs) {
       const command: JobCommand = { type: 'DeclareJob', data: { jobId: job.jobId, workspaceId: DECLARED_WORKSPACE, definition: job.definition, tasks: job.tasks } };
@@ -54,8 +60,9 @@ export class DeclaredSources implements OnApplicationBootstrap {
     for (const [jobId, entry] of removed) {
       await attempt(`job ${entry.settled!.name}`, (ctx) => this.commands.execute(new ChangeJob(jobId, { type: 'SetJobEnabled', data: { enabled: false } }, ctx)));
     }
+    // What the file declares must hold, or the tasks asked for would fail later with less to go on: stop the start.
+    if (failures.length) throw new Error(`${config.file}: could not apply ${failures.join('; ')}`);
     const summary = `${config.file}: ${connections.length} connection(s) and ${jobs.length} job(s) in workspace "${DECLARED_WORKSPACE}"`;
-    if (failures.length) this.logger.error(`${summary}; could not apply ${failures.length}: ${failures.join('; ')}`);
-    else this.logger.log(`${summary}${removed.length ? `; ${removed.length} job(s) no longer declared are disabled` : ''}`);
+    this.logger.log(`${summary}${removed.length ? `; ${removed.length} job(s) no longer declared are disabled` : ''}`);
   }
 }

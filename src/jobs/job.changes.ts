@@ -16,7 +16,7 @@ export function applyChanges(current: JobDefinition, changes: JobChanges): JobDe
   };
 }
 
-function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+export function definedOnly<T extends object>(value: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 

@@ -3,7 +3,7 @@ import { DomainError } from '../core/errors.js';
 import type { DomainEvent } from '../core/events.js';
 import { parseTaskQuery, TaskQueryError } from './task-query.js';
 import { validateSchedule } from './cron.js';
-import { applyChanges, diff } from './job.changes.js';
+import { applyChanges, definedOnly, diff } from './job.changes.js';
 import { LIMITS } from '../core/limits.js';
 import {
   DEFAULT_SCHEDULE,
@@ -239,9 +239,6 @@ function taskChanges(task: Task, changes: TaskChanges): TaskChanges {
   );
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** The task events that turn `current` into `declared`, matched by id: deletes first, then adds, changes and moves in order. */
 function declaredTasks(jobId: string, current: Task[], declared: Task[]): JobEvent[] {

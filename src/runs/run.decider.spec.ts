@@ -37,7 +37,10 @@ describe('run decider', () => {
   it('ends cancelled once a cancel was asked for, even when what stopped it was a failure', () => {
     given(runDecider, [queued, started, cancelRequested])
       .when({ type: 'FinishRun', data: { status: 'failed', error: 'boom', durationMs: 5 } })
-      .then([{ type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', error: 'boom', durationMs: 5 } }]);
+      .then([
+        { type: 'RunLogged', data: { runId: 'r1', jobId: queued.data.jobId, level: 'warn', message: 'Synchronization has been canceled!' } },
+        { type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', error: 'boom', durationMs: 5 } },
+      ]);
     given(runDecider, [queued, started]).when({ type: 'FinishRun', data: { status: 'failed', durationMs: 5 } }).then([{ type: 'RunFinished', data: { runId: 'r1', status: 'failed', durationMs: 5 } }]);
   });
 

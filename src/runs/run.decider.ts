@@ -101,8 +101,15 @@ export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
         throw new DomainError('RUN.NOT_ACTIVE', `Run ${runId} has already ${state.status === 'cancelled' ? 'been cancelled' : state.status}`);
       case 'FinishRun':
         if (state.status !== 'queued' && !LIVE.includes(state.status)) return [];
-        // Once a cancel was asked for, the run ends cancelled whatever stopped it (a failure, a crash, a shutdown).
-        return [{ type: 'RunFinished', data: { runId, ...command.data, ...(state.status === 'cancelling' ? { status: 'cancelled' as const } : {}) } }];
+        // Once a cancel was asked for, the run ends cancelled whatever stopped it (a failure, a crash, a shutdown),
+        // with the line a cancelled run ends with when what stopped it did not write it.
+        if (state.status === 'cancelling' && command.data.status !== 'cancelled') {
+          return [
+            { type: 'RunLogged', data: { runId, jobId: state.jobId, level: 'warn', message: CANCELED } },
+            { type: 'RunFinished', data: { runId, ...command.data, status: 'cancelled' } },
+          ];
+        }
+        return [{ type: 'RunFinished', data: { runId, ...command.data } }];
       default: {
         const _exhaustive: never = command;
         return _exhaustive;

@@ -3,9 +3,9 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
-import { type CommandContext, decideAndAppend, deterministicUuid, loadState } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, decideFrom, deterministicUuid, loadState } from '../core/write-path.js';
 import { type JobEvent, jobDecider } from '../jobs/job.decider.js';
-import { type FinalRunStatus, jobStream, type RunTrigger } from '../jobs/job.model.js';
+import { type FinalRunStatus, jobStream, type RunStatus, type RunTrigger } from '../jobs/job.model.js';
 import { runDecider, runStream, type RunPlan } from './run.decider.js';
 
 export interface Executed {
@@ -37,7 +37,11 @@ export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
 
   async execute({ jobId, taskIds, ctx, trigger, slot, file }: ExecuteJob): Promise<Executed> {
     const runId = slot ? deterministicUuid(`${jobId}:${slot}`) : randomUUID();
-    const { state, events } = await decideAndAppend(this.store, jobStream(jobId), jobDecider, { type: 'RequestRun', data: { runId, trigger, taskIds, slot } }, ctx);
+    const request = () => decideAndAppend(this.store, jobStream(jobId), jobDecider, { type: 'RequestRun', data: { runId, trigger, taskIds, slot } }, ctx);
+    let { state, events } = await request();
+    // The active run may have finished without freeing the job yet (its worker frees it just after): free it here,
+    // as the worker would, so the answer is never a run that is already over.
+    if (state.status === 'active' && state.activeRunId && (await freeIfFinished(this.store, jobId, state.activeRunId, ctx))) ({ state, events } = await request());
     const requested = events.find((e): e is Extract<JobEvent, { type: 'RunRequested' }> => e.type === 'RunRequested');
     if (state.status !== 'active' || !requested) return { runId: state.status === 'active' ? state.activeRunId : null, created: false };
     const plan: RunPlan = {
@@ -92,6 +96,40 @@ export class CancelJobHandler implements ICommandHandler<CancelJob> {
     const { state, position } = await decideAndAppend(this.store, runStream(runId), runDecider, { type: 'CancelRun', data: {} }, ctx);
     if (state.status === 'cancelled') return { runId, position: (await endRun(this.store, jobId, runId, 'cancelled', {}, ctx)) ?? position };
     return { runId, position };
+  }
+}
+
+/** Ends the job's active run on its stream when the run itself has finished; answers whether it did. */
+async function freeIfFinished(store: EventStore, jobId: string, runId: string, ctx: CommandContext): Promise<boolean> {
+  const { state: run } = await loadState(store, runStream(runId), runDecider);
+  if (run.status === 'none' || !FINAL.includes(run.status)) return false;
+  await endRun(store, jobId, runId, run.status as FinalRunStatus, run.watermarks, ctx);
+  return true;
+}
+
+const FINAL: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** Cancels one run by its id: at once when queued, at its next batch when running; nothing when it is being or was cancelled. */
+export class CancelRun extends Command<{ runId: string; status: RunStatus; position?: string }> {
+  constructor(
+    readonly runId: string,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CancelRun)
+export class CancelRunHandler implements ICommandHandler<CancelRun> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ runId, ctx }: CancelRun) {
+    const loaded = await loadState(this.store, runStream(runId), runDecider);
+    if (loaded.state.status === 'none') throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
+    if (loaded.state.status === 'cancelled' || loaded.state.status === 'cancelling') return { runId, status: loaded.state.status };
+    const { state, position } = await decideFrom(this.store, runStream(runId), runDecider, loaded, { type: 'CancelRun', data: {} }, ctx);
+    if (state.status !== 'cancelled') return { runId, status: state.status as RunStatus, position };
+    return { runId, status: state.status as RunStatus, position: (await endRun(this.store, state.jobId, runId, 'cancelled', {}, ctx)) ?? position };
   }
 }
 

@@ -1,6 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { EVENT_STORE, type EventStore } from '../../src/core/event-store.js';
+import { decideAndAppend } from '../../src/core/write-path.js';
+import { runDecider, runStream } from '../../src/runs/run.decider.js';
 import { SilentPostgres } from '../support/silent-postgres.js';
 import { Harness, TOKEN } from './app.harness.js';
 
@@ -34,6 +38,9 @@ destinations:
   backup:
     type: sqlite
     datasource: { path: ${join(files, 'backup.db')} }
+  spare:
+    type: sqlite
+    datasource: { path: ${join(files, 'spare.db')} }
 sources:
   crm:
     type: csv
@@ -191,7 +198,7 @@ describe('Jitsu sync tasks (e2e)', () => {
 
   it('seals the secrets of the file like every connection secret', async () => {
     const connections = (await h.get('/api.rsc/v2/workspaces/jitsu/connections').expect(200)).body.value as Array<{ name: string; settings: { url: string } }>;
-    expect(connections.map((c) => c.name).sort()).toEqual(['destinations.backup', 'destinations.lake', 'sources.crm', 'sources.slow']);
+    expect(connections.map((c) => c.name).sort()).toEqual(['destinations.backup', 'destinations.lake', 'destinations.spare', 'sources.crm', 'sources.slow']);
     const slow = connections.find((c) => c.name === 'sources.slow')!;
     expect(slow.settings.url).toBe(`postgresql://u:****@127.0.0.1:${silent.port}/db`);
     for (const file of ['events.db', 'events.db-wal']) {
@@ -205,7 +212,8 @@ describe('Jitsu sync tasks (e2e)', () => {
     const { task_id } = (await jitsu().post(`${TASKS}?source=crm&collection=people`).expect(201)).body;
     await waitFor(task_id, ['SUCCESS']);
     const refused = await jitsu().post(`${TASKS}/${task_id}/cancel`).expect(400);
-    expect(refused.body).toEqual({ message: `error changing task [${task_id}] status to [CANCELED]`, error: 'The task has already finished: SUCCESS' });
+    expect(refused.body).toEqual({ message: `error changing task [${task_id}] status to [CANCELED]`, error: expect.stringMatching(/^The task has already finished: .*succeeded/) });
+    expect((await jitsu().get(`${TASKS}/${task_id}`).expect(200)).body.status).toBe('SUCCESS');
   });
 });
 
@@ -234,6 +242,15 @@ describe('Jitsu sync tasks in the queue (e2e, no workers)', () => {
     expect(task.status).toBe('SCHEDULED');
   });
 
+  it('never answers a task that has finished but not yet freed its pair: it frees it and makes a new one', async () => {
+    const { task_id } = (await post(`${TASKS}?source=crm&collection=leads`).expect(201)).body;
+    const ctx = { actor: 'test', correlationId: 'test', commandId: randomUUID(), clock: () => new Date() };
+    // What a worker writes first when a run ends; freeing the job on its own stream comes just after.
+    await decideAndAppend(h.app.get<EventStore>(EVENT_STORE), runStream(task_id.slice(-36)), runDecider, { type: 'FinishRun', data: { status: 'succeeded', durationMs: 1 } }, ctx);
+    const next = await post(`${TASKS}?source=crm&collection=leads`).expect(201);
+    expect(next.body.task_id).not.toBe(task_id);
+  });
+
   it('cancels a scheduled task at once; the pair can then have a new task', async () => {
     const { task_id } = (await post(`${TASKS}?source=crm&collection=people`)).body;
     await post(`${TASKS}/${task_id}/cancel`).expect(200);
@@ -258,8 +275,14 @@ describe('the config file across restarts (e2e)', () => {
     writeFileSync(join(h.files, 'crm', 'leads.csv'), 'id,email\n2,b@x.io\n');
     writeFileSync(file, config(h.files, 1));
     await h.start({ SLUICE_CONFIG: file });
+    // A declared connection deleted through another API is made again at the next start.
+    const spare = ((await h.get(`${V2}/workspaces/jitsu/connections`).expect(200)).body.value as Array<{ id: string; name: string }>).find((c) => c.name === 'destinations.spare')!;
+    await h.delete(`${V2}/connections/${spare.id}`).expect(204);
     const leadsTask = (await h.raw().post(`${TASKS}?source=crm&collection=leads&token=${ADMIN}`).expect(201)).body.task_id as string;
     await h.waitForRun((await jobsOf(h)).find((j) => j.name === 'crm_leads')!.id, leadsTask.slice(-36));
+    await h.stop();
+    h = await new Harness(h.dataDir).start({ SLUICE_CONFIG: file });
+    expect((await h.get(`${V2}/connections/${spare.id}`).expect(200)).body.name).toBe('destinations.spare');
     await h.stop();
 
     const before = eventCount(h.dataDir);
@@ -268,6 +291,8 @@ describe('the config file across restarts (e2e)', () => {
     expect(eventCount(h.dataDir)).toBe(before);
 
     const changed = config(h.files, 1)
+      .replace(/type: postgres\n(\s+)config: .*/, `type: csv\n$1config: { path: ${join(h.files, 'crm')} }`)
+      .replace('collections: [accounts]', 'collections: [people]')
       .replace("parameters: { query: \"SELECT id, email FROM [leads] WHERE id > 1\" }", '')
       .replace('- name: leads', "- name: orders\n        parameters: { table: people }")
       .replace('table_name: crm_people', "table_name: crm_people\n        schedule: '*/5 * * * *'");
@@ -287,9 +312,22 @@ describe('the config file across restarts (e2e)', () => {
       const orders = (await h.raw().post(`${TASKS}?source=crm&collection=orders&token=${ADMIN}`).expect(201)).body.task_id as string;
       expect((await h.waitForRun(byName.crm_orders.id, orders.slice(-36))).status).toBe('succeeded');
       expect(rows(join(h.files, 'lake.db'), 'SELECT id, name FROM crm_orders')).toEqual([{ id: 1, name: 'Ada' }]);
+      // A source whose type changed in the file is that kind of connection now, and runs as one.
+      const slow = ((await h.get(`${V2}/workspaces/jitsu/connections`).expect(200)).body.value as Array<{ name: string; kind: string }>).find((c) => c.name === 'sources.slow');
+      expect(slow?.kind).toBe('csv');
+      const people = (await h.raw().post(`${TASKS}?source=slow&collection=people&token=${ADMIN}`).expect(201)).body.task_id as string;
+      expect((await h.waitForRun(byName.slow_people.id, people.slice(-36))).status).toBe('succeeded');
     } finally {
       await h.destroy();
     }
+  });
+
+  it('stops at start-up on a file it cannot apply, saying what', async () => {
+    const h = new Harness();
+    const file = join(h.files, 'sluice.yaml');
+    writeFileSync(file, config(h.files, 1).replace(`path: ${join(h.files, 'spare.db')}`, `path: ${join(h.dataDir, 'inside.db')}`));
+    await expect(h.start({ SLUICE_CONFIG: file })).rejects.toThrow(/sluice\.yaml: could not apply destinations\.spare: .*data dir/i);
+    await h.destroy();
   });
 
   it('stops at start-up on an invalid file, naming the place in it', async () => {

@@ -56,6 +56,7 @@ export function jobChanges(dto: JobSettingsDto & { name?: string; type?: JobChan
   return {
     name: dto.name,
     type: dto.type,
+    enabled: dto.enabled,
     sourceConnectionId: connectionChange(dto.source_connection_id, dto.source_connection),
     destinationConnectionId: connectionChange(dto.destination_connection_id, dto.destination_connection),
     schedule,

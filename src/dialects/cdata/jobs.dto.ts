@@ -83,6 +83,7 @@ export class JobSettingsDto {
   incremental_column?: string;
   @OptionalInt('Log search keeps the lines of only this many latest runs of the job (null: every run)', 1, undefined, 100, nullable)
   log_retention_runs?: number;
+  @OptionalBoolean('A disabled job keeps its history but never runs (execute is a 409, its schedule does not fire)') enabled?: boolean;
   @OptionalBoolean("For data syncs: their Prisma routes need one of the data sync's tokens (HTTP Basic api:<token>)") api_auth?: boolean;
 }
 

@@ -55,6 +55,7 @@ export function toJitsuLog(line: LogDoc, taskId: string) {
 /** A query parameter Jitsu requires. */
 export function required(query: Record<string, unknown>, name: string): string {
   const value = query[name];
+  if (Array.isArray(value)) throw new JitsuError(400, `'${name}' must be given once`);
   if (typeof value !== 'string' || !value) throw new JitsuError(400, `'${name}' is required query parameter`);
   return value;
 }
@@ -66,11 +67,17 @@ export function rfc3339(query: Record<string, unknown>, name: string, fallback?:
   const value = query[name];
   if (value === undefined && fallback !== undefined) return fallback;
   const text = required(query, name);
-  const time = RFC3339.test(text) ? new Date(text) : new Date(Number.NaN);
+  const time = RFC3339.test(text) && realDate(text) ? new Date(text) : new Date(Number.NaN);
   if (Number.isNaN(time.getTime())) {
     throw new JitsuError(400, `Error parsing '${name}' query parameter. Accepted datetime format: 2006-01-02T15:04:05.000000Z`, `"${text}" is not an RFC 3339 time`);
   }
   return time.toISOString();
+}
+
+/** `Date` rolls 2021-02-30 over into March: the day must exist in its month. */
+function realDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number);
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
 }
 
 export function statusParam(query: Record<string, unknown>): JitsuStatus | undefined {

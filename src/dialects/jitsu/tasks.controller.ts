@@ -5,16 +5,16 @@ import type { Response } from 'express';
 import { SETTINGS, type Settings } from '../../config/settings.js';
 import { DomainError } from '../../core/errors.js';
 import type { CommandContext } from '../../core/write-path.js';
-import { declaredPair } from '../../declarations/declared-jobs.js';
+import { declaredPair, pairNamed } from '../../declarations/declared-jobs.js';
 import { ApiAnswer } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import type { Page } from '../../core/read-store.js';
-import { CancelJob, type Executed, ExecuteJob } from '../../runs/runs.commands.js';
+import { CancelRun, type Executed, ExecuteJob } from '../../runs/runs.commands.js';
 import { FindRuns, GetRun, RunLogs } from '../../runs/runs.queries.js';
 import type { LogDoc, RunDoc } from '../../runs/runs.read-model.js';
 import { inJitsuWords, JitsuError } from './jitsu-errors.js';
 import { JitsuController } from './jitsu.decorators.js';
-import { jitsuStatus, jitsuTaskId, limitParam, parseTaskId, required, rfc3339, runStatusesOf, statusParam, toJitsuLog, toJitsuTask } from './jitsu.mapping.js';
+import { jitsuTaskId, limitParam, parseTaskId, required, rfc3339, runStatusesOf, statusParam, toJitsuLog, toJitsuTask } from './jitsu.mapping.js';
 
 type Params = Record<string, unknown>;
 
@@ -111,11 +111,11 @@ export class JitsuTasksController {
   @ApiAnswer(400, 'No such task, or an unparsable time', NO_TASK)
   @ApiAnswer(401, 'Wrong or missing admin token', UNAUTHORIZED)
   async logs(@Param('task_id') taskId: string, @Query() query: Params) {
-    const from = query.start === undefined ? undefined : rfc3339(query, 'start');
-    const to = query.end === undefined ? undefined : rfc3339(query, 'end');
-    const { run } = await this.task(taskId);
+    const from = query.start === undefined || query.start === '' ? undefined : rfc3339(query, 'start');
+    const to = query.end === undefined || query.end === '' ? undefined : rfc3339(query, 'end');
+    const { run, source, collection } = await this.task(taskId);
     const lines = await readAll<LogDoc>(0, (limit, cursor) => this.queries.execute(new RunLogs(run.id, { from, to, limit, cursor })));
-    return { logs: lines.map((line) => toJitsuLog(line, taskId)) };
+    return { logs: lines.map((line) => toJitsuLog(line, jitsuTaskId(source, collection, run.id))) };
   }
 
   @Post(':task_id/cancel')
@@ -126,13 +126,14 @@ export class JitsuTasksController {
   @ApiAnswer(400, 'No such task, or it has already finished', { message: `error changing task [${TASK.id}] status to [CANCELED]`, error: 'The task has already finished: SUCCESS' })
   @ApiAnswer(401, 'Wrong or missing admin token', UNAUTHORIZED)
   async cancel(@Param('task_id') taskId: string, @Ctx() ctx: CommandContext) {
-    const { run } = await this.task(taskId);
-    const refused = inJitsuWords(`error changing task [${taskId}] status to [CANCELED]`);
-    if (run.status === 'cancelled' || run.status === 'cancelling') return { status: 'ok' };
-    if (run.status !== 'queued' && run.status !== 'running') throw new JitsuError(400, `error changing task [${taskId}] status to [CANCELED]`, `The task has already finished: ${jitsuStatus(run.status)}`);
-    const { runId, position } = await this.commands.execute(new CancelJob(run.jobId, ctx)).catch(refused);
-    if (runId !== run.id) throw new JitsuError(400, `error changing task [${taskId}] status to [CANCELED]`, 'The task has already finished');
-    if (position) await this.queries.execute(new GetRun(runId, position));
+    const { run, source, collection } = await this.task(taskId);
+    const failed = `error changing task [${jitsuTaskId(source, collection, run.id)}] status to [CANCELED]`;
+    const { position } = await this.commands.execute(new CancelRun(run.id, ctx)).catch((error) => {
+      // The run decides, not this read of it: a run that has ended says so.
+      if (error instanceof DomainError && error.code === 'RUN.NOT_ACTIVE') throw new JitsuError(400, failed, `The task has already finished: ${error.message}`);
+      return inJitsuWords(failed)(error);
+    });
+    if (position) await this.queries.execute(new GetRun(run.id, position));
     return { status: 'ok' };
   }
 
@@ -148,14 +149,14 @@ export class JitsuTasksController {
   private async task(taskId: string): Promise<{ run: RunDoc; source: string; collection: string }> {
     const missing = new JitsuError(400, 'Tasks gathering failed', `Error getting task by id [${taskId}] from storage: Sync task wasn't found`);
     const parsed = parseTaskId(taskId);
-    const pair = parsed && Object.values(this.settings.declared?.sources ?? {}).flatMap((s) => s.collections.map((c) => ({ source: s.id, collection: c.name }))).find((p) => `${p.source}_${p.collection}` === parsed.prefix);
+    const pair = parsed && pairNamed(this.settings.declared, parsed.prefix);
     if (!parsed || !pair) throw missing;
     const run: RunDoc | undefined = await this.queries.execute(new GetRun(parsed.runId)).catch((error) => {
       if (error instanceof DomainError && error.code === 'RUN.NOT_FOUND') return undefined;
       throw error;
     });
-    if (!run || run.jobId !== this.jobsOf(pair.source, pair.collection)[0]) throw missing;
-    return { run, ...pair };
+    if (!run || run.jobId !== pair.jobId) throw missing;
+    return { run, source: pair.source, collection: pair.collection };
   }
 }
 
