@@ -92,10 +92,7 @@ export class CancelJobHandler implements ICommandHandler<CancelJob> {
     const { state: job } = await loadState(this.store, jobStream(jobId), jobDecider);
     if (job.status !== 'active') throw new DomainError('JOB.NOT_FOUND', `Job ${jobId} not found`);
     if (!job.activeRunId) throw new DomainError('RUN.NOT_ACTIVE', `Job ${jobId} has no queued or running run to cancel`);
-    const runId = job.activeRunId;
-    const { state, position } = await decideAndAppend(this.store, runStream(runId), runDecider, { type: 'CancelRun', data: {} }, ctx);
-    if (state.status === 'cancelled') return { runId, position: (await endRun(this.store, jobId, runId, 'cancelled', {}, ctx)) ?? position };
-    return { runId, position };
+    return cancelRun(this.store, job.activeRunId, ctx);
   }
 }
 
@@ -123,14 +120,20 @@ export class CancelRun extends Command<{ runId: string; status: RunStatus; posit
 export class CancelRunHandler implements ICommandHandler<CancelRun> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ runId, ctx }: CancelRun) {
-    const loaded = await loadState(this.store, runStream(runId), runDecider);
-    if (loaded.state.status === 'none') throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
-    if (loaded.state.status === 'cancelled' || loaded.state.status === 'cancelling') return { runId, status: loaded.state.status };
-    const { state, position } = await decideFrom(this.store, runStream(runId), runDecider, loaded, { type: 'CancelRun', data: {} }, ctx);
-    if (state.status !== 'cancelled') return { runId, status: state.status as RunStatus, position };
-    return { runId, status: state.status as RunStatus, position: (await endRun(this.store, state.jobId, runId, 'cancelled', {}, ctx)) ?? position };
+  execute({ runId, ctx }: CancelRun) {
+    return cancelRun(this.store, runId, ctx);
   }
+}
+
+/** A queued run ends cancelled at once (and frees its job); a running one is asked to stop; a cancelled one is left as it is. */
+async function cancelRun(store: EventStore, runId: string, ctx: CommandContext): Promise<{ runId: string; status: RunStatus; position?: string }> {
+  const loaded = await loadState(store, runStream(runId), runDecider);
+  if (loaded.state.status === 'none') throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
+  if (loaded.state.status === 'cancelled' || loaded.state.status === 'cancelling') return { runId, status: loaded.state.status };
+  const { state, position } = await decideFrom(store, runStream(runId), runDecider, loaded, { type: 'CancelRun', data: {} }, ctx);
+  const status = (state as Extract<typeof state, { runId: string }>).status;
+  if (status !== 'cancelled') return { runId, status, position };
+  return { runId, status, position: (await endRun(store, loaded.state.jobId, runId, 'cancelled', {}, ctx)) ?? position };
 }
 
 /** Frees the job for its next run and keeps the watermarks the run reached. */
