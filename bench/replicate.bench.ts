@@ -7,10 +7,10 @@ import { once } from 'node:events';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Row } from './events.bench.js';
 
-const ROWS = 1_000_000;
+export const ROWS = 1_000_000;
 
 /** A ~100 MB CSV of 1,000,000 rows, written as a stream. */
-async function writeCsv(file: string): Promise<void> {
+export async function writeCsv(file: string): Promise<void> {
   const out = createWriteStream(file);
   out.write('id,name,email,amount,created_at,note\n');
   for (let i = 1; i <= ROWS; i++) {
@@ -21,7 +21,7 @@ async function writeCsv(file: string): Promise<void> {
   await once(out, 'finish');
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilUp(url: string): Promise<void> {
+export async function waitUntilUp(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -38,7 +38,7 @@ async function waitUntilUp(url: string): Promise<void> {
   throw new Error('Sluice did not start');
 }
 
-function sqliteShell(): string {
+export function sqliteShell(): string {
   if (spawnSync('sqlite3', ['-version']).status !== 0) {
     console.log('Installing the sqlite3 shell (apt-get install sqlite3) for the ceiling…');
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { eventBenchmarks, type Row } from './events.bench.js';
+import { importBenchmark } from './import.bench.js';
 import { logBenchmarks } from './logs.bench.js';
 import { replayBenchmark } from './replay.bench.js';
 import { replicateBenchmark } from './replicate.bench.js';
@@ -11,6 +12,8 @@ console.log('Event store and projections, embedded SQLite (100k events)…');
 rows.push(...(await eventBenchmarks()));
 console.log('Replication through a job, embedded stores…');
 rows.push(...(await replicateBenchmark()));
+console.log('Data sync import: a 1M-row CSV upload into SQLite…');
+rows.push(...(await importBenchmark()));
 console.log('Live tails: 200 SSE clients on one busy run…');
 rows.push(...(await tailsBenchmark()));
 console.log(`Log search, embedded read store (${process.env.BENCH_LOG_LINES || '5,000,000'} lines)…`);

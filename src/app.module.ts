@@ -4,8 +4,10 @@ import type { Settings } from './config/settings.js';
 import { AuditModule } from './audit/audit.module.js';
 import { ConnectionsModule } from './connections/connections.module.js';
 import { CDataModule } from './dialects/cdata/cdata.module.js';
+import { EtlworksModule } from './dialects/etlworks/etlworks.module.js';
 import { JitsuModule } from './dialects/jitsu/jitsu.module.js';
 import { NativeModule } from './dialects/native/native.module.js';
+import { PrismaModule } from './dialects/prisma/prisma.module.js';
 import { DeclarationsModule } from './declarations/declarations.module.js';
 import { DataSyncsModule } from './datasyncs/datasyncs.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -38,6 +40,8 @@ export class AppModule {
         DataSyncsModule,
         CDataModule,
         JitsuModule,
+        EtlworksModule,
+        PrismaModule,
         NativeModule,
         HealthModule,
       ],

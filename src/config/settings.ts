@@ -22,6 +22,10 @@ export interface Settings {
   adminToken: string;
   /** True when the token was generated at this start (then start-up says where it is kept). */
   adminTokenGenerated: boolean;
+  /** Signs the JWTs of the Etlworks dialect: SLUICE_JWT_SECRET, or one generated into <dataDir>/jwt-secret. */
+  jwtSecret: string;
+  /** SLUICE_JWT_TTL: how many seconds a JWT is good for after it is issued (Etlworks: about 10 minutes). */
+  jwtTtlSeconds: number;
   /** Keys that seal connection secrets: SLUICE_SECRET_KEY (or <dataDir>/secret-key) and SLUICE_SECRET_KEYS_OLD. */
   secretKeys: Keyring;
   /** Where the current secret key comes from: SLUICE_SECRET_KEY, or the file it was generated into. */
@@ -63,6 +67,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     eventStoreUrl: env.SLUICE_EVENTSTORE_URL || undefined,
     mongoUrl: env.SLUICE_MONGODB_URL || undefined,
     ...adminToken(env.SLUICE_ADMIN_TOKEN, dataDir),
+    jwtSecret: jwtSecret(env.SLUICE_JWT_SECRET, dataDir),
+    jwtTtlSeconds: wholeNumber(env, 'SLUICE_JWT_TTL', 600, 1, 86_400),
     ...secretKeys(env, dataDir),
     adminPassword: env.SLUICE_ADMIN_PASSWORD || undefined,
     authLogDays: wholeNumber(env, 'SLUICE_AUTH_LOG_DAYS', 90, 1),
@@ -139,6 +145,17 @@ function adminToken(fromEnv: string | undefined, dataDir: string): { adminToken:
   // An empty token would let an empty credential through: refuse to start instead.
   if (!token) throw new Error(`${file} is empty: delete it to have a new admin token generated, or set SLUICE_ADMIN_TOKEN`);
   return { adminToken: token, adminTokenGenerated: generated };
+}
+
+/** The JWT signing key: SLUICE_JWT_SECRET, or 32 random bytes generated at the first start and kept in the data dir. */
+function jwtSecret(fromEnv: string | undefined, dataDir: string): string {
+  const secret = fromEnv?.trim() || undefined;
+  const file = join(dataDir, 'jwt-secret');
+  if (!secret && !existsSync(file)) createOnce(file, `${randomBytes(32).toString('base64url')}\n`);
+  const key = secret ?? readFileSync(file, 'utf8').trim();
+  // HS256 is only as strong as its key: a short one could be guessed offline from any token.
+  if (key.length < 32) throw new Error(`${secret ? 'SLUICE_JWT_SECRET' : file} must be at least 32 characters long (e.g. openssl rand -base64 32)`);
+  return key;
 }
 
 /** `true`, a hop count, or addresses and subnets (`loopback, 10.0.0.0/8`), as Express's `trust proxy` takes them. */

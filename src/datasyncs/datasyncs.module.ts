@@ -7,7 +7,7 @@ import {
   RevokeDataSyncTokenHandler,
   UpdateDataSyncHandler,
 } from './datasyncs.commands.js';
-import { DataSyncLaunchesHandler, GetDataSyncHandler, LaunchFileHandler, ListDataSyncsHandler } from './datasyncs.queries.js';
+import { DataSyncLaunchesHandler, DataSyncNeedsTokenHandler, GetDataSyncHandler, LaunchFileHandler, ListDataSyncsHandler } from './datasyncs.queries.js';
 
 @Module({
   providers: [
@@ -21,6 +21,7 @@ import { DataSyncLaunchesHandler, GetDataSyncHandler, LaunchFileHandler, ListDat
     ListDataSyncsHandler,
     DataSyncLaunchesHandler,
     LaunchFileHandler,
+    DataSyncNeedsTokenHandler,
   ],
 })
 export class DataSyncsModule {}

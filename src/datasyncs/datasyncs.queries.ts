@@ -1,6 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DomainError } from '../core/errors.js';
+import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { loadDataSync } from './datasyncs.commands.js';
 import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
 import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
@@ -28,7 +30,8 @@ export class GetDataSync extends Query<DataSyncView> {
   }
 }
 
-export class ListDataSyncs extends Query<Page<JobDoc>> {
+/** Data syncs, oldest first, each with its latest launch. */
+export class ListDataSyncs extends Query<Page<DataSyncView>> {
   constructor(
     readonly limit: number,
     readonly cursor?: string,
@@ -72,6 +75,40 @@ async function dataSyncJob(store: ReadStore, progress: ReadModelProgress, id: st
 
 const newestFirst = { field: 'queuedAt', order: -1 } as const;
 
+/** A data sync's job as the view every dialect shows: its table and keys from its one task, its connection, its latest launch. */
+async function viewOf(store: ReadStore, job: JobDoc, kind: DataSyncKind): Promise<DataSyncView> {
+  const task = job.tasks[0];
+  const { items } = await store.find<RunDoc>(RUNS, { filter: { jobId: job.id }, sort: newestFirst, limit: 1 });
+  return {
+    id: job.id,
+    kind,
+    job,
+    table: /^REPLICATE \[(.*)\]$/.exec(task?.query ?? '')?.[1] ?? '',
+    keyColumns: task?.keyColumns ?? null,
+    connectionId: kind === 'export' ? job.sourceConnectionId : job.destinationConnectionId,
+    latestLaunch: items[0] ?? null,
+  };
+}
+
+/**
+ * Whether a data sync's routes need one of its tokens, from its own stream and not a read model: a PUT that
+ * turns auth on holds on the very next request (DATASYNC.NOT_FOUND when there is no such data sync).
+ */
+export class DataSyncNeedsToken extends Query<boolean> {
+  constructor(readonly id: string) {
+    super();
+  }
+}
+
+@QueryHandler(DataSyncNeedsToken)
+export class DataSyncNeedsTokenHandler implements IQueryHandler<DataSyncNeedsToken> {
+  constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
+
+  async execute({ id }: DataSyncNeedsToken): Promise<boolean> {
+    return (await loadDataSync(this.events, id)).settings.api_auth;
+  }
+}
+
 @QueryHandler(GetDataSync)
 export class GetDataSyncHandler implements IQueryHandler<GetDataSync> {
   constructor(
@@ -81,17 +118,7 @@ export class GetDataSyncHandler implements IQueryHandler<GetDataSync> {
 
   async execute({ id, after }: GetDataSync): Promise<DataSyncView> {
     const { kind, ...job } = await dataSyncJob(this.store, this.progress, id, after);
-    const task = job.tasks[0];
-    const { items } = await this.store.find<RunDoc>(RUNS, { filter: { jobId: id }, sort: newestFirst, limit: 1 });
-    return {
-      id,
-      kind,
-      job,
-      table: /^REPLICATE \[(.*)\]$/.exec(task?.query ?? '')?.[1] ?? '',
-      keyColumns: task?.keyColumns ?? null,
-      connectionId: kind === 'export' ? job.sourceConnectionId : job.destinationConnectionId,
-      latestLaunch: items[0] ?? null,
-    };
+    return viewOf(this.store, job, kind);
   }
 }
 
@@ -99,8 +126,10 @@ export class GetDataSyncHandler implements IQueryHandler<GetDataSync> {
 export class ListDataSyncsHandler implements IQueryHandler<ListDataSyncs> {
   constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
 
-  execute({ limit, cursor }: ListDataSyncs): Promise<Page<JobDoc>> {
-    return this.store.find<JobDoc>(JOBS, { filter: { type: { $in: ['Import', 'Export', 'Delete'] } }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
+  async execute({ limit, cursor }: ListDataSyncs): Promise<Page<DataSyncView>> {
+    const page = await this.store.find<JobDoc>(JOBS, { filter: { type: { $in: ['Import', 'Export', 'Delete'] } }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
+    const items = await Promise.all(page.items.map((job) => viewOf(this.store, job, KIND_OF[job.type]!)));
+    return { ...page, items };
   }
 }
 

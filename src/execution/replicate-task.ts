@@ -2,6 +2,7 @@ import type { JobSettings } from '../jobs/job.model.js';
 import type { StepMetrics } from '../runs/run.decider.js';
 import { type Column, type Connector, ConnectorError, type ReadRequest, compareValues, resolveColumns } from './connectors/connector.js';
 import { bounded } from './connectors/limits.js';
+import { nextTurn } from './sync-progress.js';
 import { conditionColumns, type TaskQuery } from '../jobs/task-query.js';
 
 export interface TaskOutcome {
@@ -123,6 +124,7 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
         outcome.cancelled = true;
         break;
       }
+      await nextTurn();
     }
   } finally {
     // An interrupted read is still pending, and a generator returns only after it settles: the connector's

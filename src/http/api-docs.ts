@@ -60,6 +60,9 @@ export const SECURITY_SCHEMES = {
   basic: { type: 'http', scheme: 'basic', description: "A user's login and password; on CData routes also any name with a token as the password" },
   token: { type: 'apiKey', in: 'query', name: 'token', description: "Jitsu's admin token as a query parameter: the config file's server.admin_token or an API token" },
   'X-Admin-Token': { type: 'apiKey', in: 'header', name: 'X-Admin-Token', description: "Jitsu's admin token as a header" },
+  'etlworks-jwt': { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Etlworks: a JWT from POST /rest/v1/token-auth/issue as Authorization: Bearer' },
+  'etlworks-jwt-query': { type: 'apiKey', in: 'query', name: 'Authorization', description: 'Etlworks: the same JWT as ?Authorization=Bearer%20<token>' },
+  'datasync-basic': { type: 'http', scheme: 'basic', description: 'Prisma data syncs: HTTP Basic with the user name `api` and a token of the data sync (or an unscoped Operator token) as the password' },
 } as const;
 
 /** The security schemes a controller accepts, each one alternative. */

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { AdminBootstrap } from './admin-bootstrap.js';
 import { GetTokenHandler, GetUserHandler, ListTokensHandler, ListUsersHandler } from './identity.queries.js';
 import { IdentityService } from './identity.service.js';
+import { JwtClock, JwtTokens } from './jwt.js';
 import { SignIns } from './sign-ins.js';
 import { CreateTokenHandler, RevokeTokenHandler } from './tokens.commands.js';
 import { ChangeUserHandler, CreateUserHandler } from './users.commands.js';
@@ -11,6 +12,8 @@ import { ChangeUserHandler, CreateUserHandler } from './users.commands.js';
   providers: [
     IdentityService,
     SignIns,
+    JwtTokens,
+    JwtClock,
     AdminBootstrap,
     CreateUserHandler,
     ChangeUserHandler,
@@ -21,6 +24,6 @@ import { ChangeUserHandler, CreateUserHandler } from './users.commands.js';
     GetTokenHandler,
     ListTokensHandler,
   ],
-  exports: [IdentityService, SignIns],
+  exports: [IdentityService, SignIns, JwtTokens, JwtClock],
 })
 export class IdentityModule {}

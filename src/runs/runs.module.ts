@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CancelJobHandler, CancelRunHandler, ExecuteJobHandler } from './runs.commands.js';
-import { FindRunsHandler, GetRunHandler, ListRunsHandler, RunLogsHandler, TaskHistoryHandler } from './runs.queries.js';
+import { ActiveRunsHandler, FindRunsHandler, GetRunHandler, ListRunsHandler, RunByNumberHandler, RunLogsHandler, TaskHistoryHandler } from './runs.queries.js';
 
 @Module({
-  providers: [ExecuteJobHandler, CancelJobHandler, CancelRunHandler, GetRunHandler, ListRunsHandler, TaskHistoryHandler, RunLogsHandler, FindRunsHandler],
+  providers: [ExecuteJobHandler, CancelJobHandler, CancelRunHandler, GetRunHandler, ListRunsHandler, TaskHistoryHandler, RunLogsHandler, FindRunsHandler, ActiveRunsHandler, RunByNumberHandler],
 })
 export class RunsModule {}

@@ -50,6 +50,23 @@ export class FindRuns extends Query<Page<RunDoc>> {
   }
 }
 
+/** The runs that are running or being cancelled, of every job, oldest first. */
+export class ActiveRuns extends Query<Page<RunDoc>> {
+  constructor(
+    readonly limit: number,
+    readonly cursor?: string,
+  ) {
+    super();
+  }
+}
+
+/** The run with this number (Prisma's launch id, Etlworks' audit id); RUN.NOT_FOUND when there is none. */
+export class RunByNumber extends Query<RunDoc> {
+  constructor(readonly number: number) {
+    super();
+  }
+}
+
 export class RunLogs extends Query<Page<LogDoc>> {
   constructor(
     readonly runId: string,
@@ -112,6 +129,27 @@ export class FindRunsHandler implements IQueryHandler<FindRuns> {
   execute({ options: { jobIds, from, to, statuses, limit, cursor } }: FindRuns): Promise<Page<RunDoc>> {
     const filter: Filter = { jobId: { $in: jobIds }, queuedAt: { $gte: from, $lte: to }, ...(statuses ? { status: { $in: statuses } } : {}) };
     return this.store.find<RunDoc>(RUNS, { filter, sort: { field: 'queuedAt', order: 1 }, limit, cursor });
+  }
+}
+
+@QueryHandler(ActiveRuns)
+export class ActiveRunsHandler implements IQueryHandler<ActiveRuns> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  execute({ limit, cursor }: ActiveRuns): Promise<Page<RunDoc>> {
+    const statuses: RunStatus[] = ['running', 'cancelling'];
+    return this.store.find<RunDoc>(RUNS, { filter: { status: { $in: statuses } }, sort: { field: 'queuedAt', order: 1 }, limit, cursor });
+  }
+}
+
+@QueryHandler(RunByNumber)
+export class RunByNumberHandler implements IQueryHandler<RunByNumber> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  async execute({ number }: RunByNumber): Promise<RunDoc> {
+    const [run] = (await this.store.find<RunDoc>(RUNS, { filter: { number }, limit: 1 })).items;
+    if (!run) throw new DomainError('RUN.NOT_FOUND', `Run number ${number} not found`);
+    return run;
   }
 }
 

@@ -155,9 +155,14 @@ function pathVariants(params: Parameter[]): Variant[] {
   ]);
 }
 
-/** Each dialect's error body: Jitsu's `{message, error?}`, everyone else's `{error: {code, message}}`. */
-function inErrorShape(template: string, body: { error?: unknown; message?: unknown } | undefined): boolean {
+/** Etlworks' routes: they take a user's JWT and answer errors as `{status, error, message}`. */
+const etlworks = (template: string) => template.startsWith('/etl/rest/') || template.startsWith('/rest/v1/');
+
+/** Each dialect's error body: Jitsu's `{message, error?}`, Etlworks' `{status, error, message}`, Prisma's plain text, everyone else's `{error: {code, message}}`. */
+function inErrorShape(template: string, body: { error?: unknown; message?: unknown } | undefined, text?: string): boolean {
   if (template.startsWith('/api/v1/tasks')) return typeof body?.message === 'string';
+  if (etlworks(template)) return typeof (body as { status?: unknown } | undefined)?.status === 'number' && typeof body?.message === 'string';
+  if (template.startsWith('/api/data-sync')) return !!text && !text.startsWith('{');
   return (body?.error as { code?: string } | undefined)?.code !== undefined;
 }
 
@@ -166,11 +171,14 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
   let spec: Spec;
   let store: EventStore;
   let round = 0;
+  let jwt = '';
 
   beforeAll(async () => {
     h = await new Harness().start({ SLUICE_WORKERS: '0' });
     spec = (await h.get('/docs-json').expect(200)).body;
     store = h.app.get<EventStore>(EVENT_STORE);
+    await h.post('/v1/users', { login: 'fuzz-admin', password: 'fuzz-password', roles: ['Administrator'] }).expect(201);
+    jwt = (await h.raw().post('/rest/v1/token-auth/issue').send({ login: 'fuzz-admin', password: 'fuzz-password' }).expect(200)).body.token;
   });
   afterAll(() => h.destroy());
 
@@ -184,7 +192,9 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
     const job = (await h.post(`/api.rsc/v2/workspaces/${workspace}/jobs`, { name: 'idle', ...jobBody }).expect(201)).body;
     const ran = (await h.post(`/api.rsc/v2/workspaces/${workspace}/jobs`, { name: 'ran', ...jobBody }).expect(201)).body;
     const run = (await h.post(`/api.rsc/v2/jobs/${ran.id}/execute`, {}).expect(202)).body;
-    return { workspace_id: workspace, id: src, job_id: job.id, task_id: job.tasks[0].id, ran_job_id: ran.id, history_id: run.id, run_id: run.id, stream: `job-${job.id}` };
+    const sync = (await h.post('/v1/data-syncs', { name: 'sync', kind: 'import', connection_id: dst, table: 'A' }).expect(201)).body;
+    const ids = { workspace_id: workspace, id: src, job_id: job.id, task_id: job.tasks[0].id, ran_job_id: ran.id, history_id: run.id, run_id: run.id, stream: `job-${job.id}` };
+    return { ...ids, datasync_id: sync.id, launch_id: '1', audit_id: '1' };
   }
 
   it('never answers 500, appends nothing when it refuses, and refuses what breaks the schema', async () => {
@@ -211,6 +221,7 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
           const values = { ...ids, ...(variant.path ? { [variant.path[0]]: variant.path[1] } : {}) };
           const url = template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name) + (variant.query ?? '');
           const request = (h.raw() as unknown as Record<string, (u: string) => import('supertest').Test>)[method](url).set('x-cdata-authtoken', TOKEN).set('X-Admin-Token', TOKEN);
+          if (etlworks(template)) request.set('Authorization', `Bearer ${jwt}`);
           if (variant.raw) request.set('content-type', variant.raw[0]).send(variant.raw[1]);
           else if (variant.json !== undefined) request.send(variant.json as object);
           else if (base) request.send(base);
@@ -222,7 +233,7 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
           if (res.status >= 500) failures.push(`${where}: ${JSON.stringify(res.body).slice(0, 200)}`);
           else if (res.status >= 400 && after !== before) failures.push(`${where}: appended events (${before} → ${after})`);
           else if (variant.mustFail && res.status < 400) failures.push(`${where}: accepted`);
-          else if (res.status >= 400 && !inErrorShape(template, res.body)) failures.push(`${where}: not in the error shape: ${JSON.stringify(res.body).slice(0, 200)}`);
+          else if (res.status >= 400 && !inErrorShape(template, res.body, res.text)) failures.push(`${where}: not in the error shape: ${JSON.stringify(res.body).slice(0, 200)}`);
         }
       }
     }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthEventsController } from './auth-events.controller.js';
 import { ReadStreamEventsHandler } from '../../streams/streams.queries.js';
 import { ConnectionsController } from './connections.controller.js';
+import { DataSyncsController } from './datasyncs.controller.js';
 import { JobsController } from './jobs.controller.js';
 import { MeController } from './me.controller.js';
 import { LogsController } from './logs.controller.js';
@@ -27,6 +28,7 @@ import { TailsModule } from '../../tails/tails.module.js';
     TailsController,
     LogsController,
     AdminController,
+    DataSyncsController,
   ],
   providers: [ReadStreamEventsHandler],
 })

@@ -37,6 +37,20 @@ export interface WriteOptions {
   schema: string | null;
 }
 
+export interface ApplyOptions {
+  /** upsert: rows whose keys match are updated, the others inserted (all inserted when `keys` is null); delete: rows whose keys match are deleted. */
+  mode: 'upsert' | 'delete';
+  keys: string[] | null;
+  /** Aborted by a cancel or at the end of the shutdown grace: nothing is applied. */
+  signal?: AbortSignal;
+}
+
+export interface ApplyCounts {
+  updated: number;
+  inserted: number;
+  deleted: number;
+}
+
 /** A data store a job reads from and writes to. Rows move in batches; each written batch is one transaction. */
 export interface Connector {
   /** The columns of a table, or a ConnectorError naming what is missing. */
@@ -45,6 +59,11 @@ export interface Connector {
   /** Makes the destination table ready for these columns; answers its columns and primary key. */
   prepare(table: string, columns: Column[], options: PrepareOptions): Promise<{ columns: Column[]; primaryKey: string[] }>;
   write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void>;
+  /**
+   * All of `batches` or nothing, in one transaction: a batch that rejects (a bad line of an upload, a
+   * cancel) leaves the table exactly as it was. Rows carry the names of `columns`, columns of `table`.
+   */
+  applyAll(table: string, columns: Column[], batches: AsyncIterable<Row[]>, options: ApplyOptions): Promise<ApplyCounts>;
   /**
    * Gives up the work in flight at once (a cancel, or the end of the shutdown grace): the pending call
    * rejects soon after and the store stops working on it. Only `close()` may follow.

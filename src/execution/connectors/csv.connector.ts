@@ -2,10 +2,12 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } fro
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { tableFile } from '../../connections/connection-paths.js';
+import { applyToCsvFile, csvCell } from './csv-apply.js';
 import { csvChunks } from './csv-reader.js';
 import { connectorLimits, type ConnectorLimits } from './limits.js';
 import { matches } from './conditions.js';
 import {
+  type ApplyOptions,
   type Column,
   type ColumnType,
   type Connector,
@@ -121,7 +123,13 @@ export class CsvConnector implements Connector {
   async write(table: string, columns: Column[], rows: Row[]): Promise<void> {
     const names = columns.map((c) => c.name);
     // One append per batch; CSV files have no keys, so rows are appended, never upserted.
-    appendFileSync(this.file(table), stringify(rows.map((r) => names.map((n) => cell(r[n])))));
+    appendFileSync(this.file(table), stringify(rows.map((r) => names.map((n) => csvCell(r[n])))));
+  }
+
+  /** Rewrites the file beside it and renames it over it: all of `batches` or, on any failure, nothing. */
+  async applyAll(table: string, columns: Column[], batches: AsyncIterable<Row[]>, options: ApplyOptions) {
+    const file = this.existing(table);
+    return applyToCsvFile(file, columns, batches, options, (preview) => this.chunks(file, preview));
   }
 
   /** Stops the file stream being read; writes are one synchronous append per batch, so they end by themselves. */
@@ -130,13 +138,6 @@ export class CsvConnector implements Connector {
   }
 
   async close(): Promise<void> {}
-}
-
-function cell(value: unknown): unknown {
-  if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object' && !Buffer.isBuffer(value)) return JSON.stringify(value);
-  return value;
 }
 
 function inferType(values: string[]): ColumnType {

@@ -49,11 +49,12 @@ export function bounded<T>(work: Promise<T>, limit: { ms: number; what: string; 
       signal?.removeEventListener('abort', onAbort);
       done();
     };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // Handled before anything else: work given up (an aborted signal) may still fail later, and must not go unhandled.
     work.then(
       (value) => settle(() => resolve(value)),
       (error) => settle(() => reject(error)),
     );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

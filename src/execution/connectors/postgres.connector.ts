@@ -2,6 +2,8 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { conditionToSql } from './conditions.js';
 import {
+  type ApplyCounts,
+  type ApplyOptions,
   type Column,
   type ColumnType,
   type Connector,
@@ -11,8 +13,9 @@ import {
   type Row,
   type WriteOptions,
 } from './connector.js';
-import { connectorLimits, type ConnectorLimits } from './limits.js';
+import { connectorLimits, type ConnectorLimits, Interrupted } from './limits.js';
 import { PgSessions } from './postgres-sessions.js';
+import { STAGE_LINE, stagedApply } from './sql-apply.js';
 import { prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
 
 // Values as the other stores hold them: 64-bit integers as numbers where exact, dates and times as ISO text.
@@ -165,6 +168,49 @@ export class PostgresConnector implements Connector {
         await this.query(`INSERT INTO ${t.sql} (${names.map(quote).join(', ')}) VALUES ${tuples.join(', ')}${upsert}`, params);
       }
       await this.query('COMMIT');
+    } catch (error) {
+      // A session that was given up rolls back on the server when its socket closes.
+      if (this.main) await this.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Stages the rows in a temporary table of the target's own column types (so values are checked and cast
+   * as the target would), then applies them with a few statements, all in one transaction.
+   */
+  async applyAll(table: string, columns: Column[], batches: AsyncIterable<Row[]>, options: ApplyOptions): Promise<ApplyCounts> {
+    const t = this.split(table, null);
+    const names = columns.map((c) => c.name);
+    const stage = 'pg_temp."sluice_stage"';
+    const perStatement = Math.max(1, Math.floor(MAX_PARAMS / (names.length + 1)));
+    const counts: ApplyCounts = { updated: 0, inserted: 0, deleted: 0 };
+    await this.query('BEGIN');
+    try {
+      await this.query(`CREATE TEMP TABLE "sluice_stage" ON COMMIT DROP AS SELECT NULL::bigint AS ${STAGE_LINE}, ${names.map(quote).join(', ')} FROM ${t.sql} WITH NO DATA`);
+      let line = 0;
+      for await (const rows of batches) {
+        if (options.signal?.aborted) throw new Interrupted(options.signal.reason);
+        for (let i = 0; i < rows.length; i += perStatement) {
+          const params: unknown[] = [];
+          const tuples = rows.slice(i, i + perStatement).map((row) => {
+            params.push(++line);
+            const first = params.length;
+            for (const n of names) params.push(fit(row[n], null));
+            return `($${first}, ${names.map((_, j) => `$${first + j + 1}`).join(', ')})`;
+          });
+          await this.query(`INSERT INTO ${stage} (${STAGE_LINE}, ${names.map(quote).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+        }
+      }
+      const sql = stagedApply(t.sql, stage, names, options);
+      if (sql.index) await this.query(`CREATE INDEX ON ${stage} (${sql.index.map(quote).join(', ')})`);
+      // Temporary tables are never analyzed by autovacuum: without statistics the planner guesses their size.
+      await this.query(`ANALYZE ${stage}`);
+      if (sql.update) counts.updated = (await this.query(sql.update)).rowCount ?? 0;
+      if (sql.insert) counts.inserted = (await this.query(sql.insert)).rowCount ?? 0;
+      if (sql.delete) counts.deleted = (await this.query(sql.delete)).rowCount ?? 0;
+      await this.query('COMMIT');
+      return counts;
     } catch (error) {
       // A session that was given up rolls back on the server when its socket closes.
       if (this.main) await this.query('ROLLBACK').catch(() => undefined);

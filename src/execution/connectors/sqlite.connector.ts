@@ -3,6 +3,8 @@ import Database from 'better-sqlite3';
 import { openDatabase } from '../../infrastructure/sqlite/open-database.js';
 import { conditionToSql } from './conditions.js';
 import {
+  type ApplyCounts,
+  type ApplyOptions,
   type Column,
   type ColumnType,
   type Connector,
@@ -13,6 +15,8 @@ import {
   type WriteOptions,
   valueForSql,
 } from './connector.js';
+import { Interrupted } from './limits.js';
+import { STAGE_LINE, stagedApply } from './sql-apply.js';
 import { batched, prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
 
 const SQL_TYPES: Record<ColumnType, string> = {
@@ -121,6 +125,79 @@ export class SqliteConnector implements Connector {
         statement(chunk.length).run(params);
       }
     })();
+  }
+
+  /**
+   * All batches in one transaction (IMMEDIATE: it takes the write lock at once rather than failing to upgrade
+   * after the rows are in). Appends and upserts by the primary key go straight into the table: ON CONFLICT
+   * has the key's index to rely on, and a later line of the same key just updates the row again. Other keys
+   * may have no unique constraint: those rows are staged in a temporary table, then applied by key.
+   */
+  async applyAll(table: string, columns: Column[], batches: AsyncIterable<Row[]>, options: ApplyOptions): Promise<ApplyCounts> {
+    const names = columns.map((c) => c.name);
+    const keys = new Set(options.keys ?? []);
+    const primaryKey = (await this.columns(table)).filter((c) => c.primaryKey).map((c) => c.name);
+    const direct = options.mode === 'upsert' && (!keys.size || (keys.size === primaryKey.length && primaryKey.every((k) => keys.has(k))));
+    const target = `main.${quote(table)}`;
+    const count = () => (this.db.prepare(`SELECT count(*) AS n FROM ${target}`).get() as { n: number }).n;
+    const stage = 'temp."sluice_stage"';
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      let counts: ApplyCounts = { updated: 0, inserted: 0, deleted: 0 };
+      if (direct) {
+        const before = count();
+        const written = await this.insertAll(target, names, batches, options.signal, keys.size ? upsertClause(names, primaryKey) : '');
+        // An upsert changes a row per line, inserted or updated: the rows the table gained were inserted.
+        const inserted = count() - before;
+        counts = { ...counts, inserted, updated: written - inserted };
+      } else {
+        this.db.exec(`DROP TABLE IF EXISTS ${stage}`);
+        this.db.exec(`CREATE TEMP TABLE "sluice_stage" (${STAGE_LINE} INTEGER, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
+        await this.insertAll(stage, names, batches, options.signal, '', true);
+        const sql = stagedApply(target, stage, names, options);
+        if (sql.index) this.db.exec(`CREATE INDEX temp."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
+        if (sql.update) counts.updated = this.db.prepare(sql.update).run().changes;
+        if (sql.insert) counts.inserted = this.db.prepare(sql.insert).run().changes;
+        if (sql.delete) counts.deleted = this.db.prepare(sql.delete).run().changes;
+        this.db.exec(`DROP TABLE ${stage}`);
+      }
+      this.db.exec('COMMIT');
+      return counts;
+    } catch (error) {
+      if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
+      // SQLite's own errors (a NOT NULL column left empty, a full disk) say which table and database.
+      if (!String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_')) throw error;
+      throw new ConnectorError(`SQLite rejected the rows for ${table} in ${this.path}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Inserts every batch, up to 100 rows a statement, each row numbered first when `numbered`; answers the rows changed. */
+  private async insertAll(target: string, names: string[], batches: AsyncIterable<Row[]>, signal: AbortSignal | undefined, suffix: string, numbered = false) {
+    const list = [...(numbered ? [STAGE_LINE] : []), ...names.map(quote)];
+    const perStatement = Math.max(1, Math.min(100, Math.floor(32_000 / list.length)));
+    const tuple = `(${list.map(() => '?').join(', ')})`;
+    const statement = (count: number) => {
+      const sql = `INSERT INTO ${target} (${list.join(', ')}) VALUES ${Array(count).fill(tuple).join(', ')}${suffix}`;
+      let prepared = this.statements.get(sql);
+      if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
+      return prepared;
+    };
+    let line = 0;
+    let changes = 0;
+    for await (const rows of batches) {
+      if (signal?.aborted) throw new Interrupted(signal.reason);
+      for (let i = 0; i < rows.length; i += perStatement) {
+        const chunk = rows.slice(i, i + perStatement);
+        const params: unknown[] = [];
+        for (const row of chunk) {
+          if (numbered) params.push(++line);
+          for (const n of names) params.push(valueForSql(row[n]));
+        }
+        changes += statement(chunk.length).run(params).changes;
+      }
+    }
+    if (signal?.aborted) throw new Interrupted(signal.reason);
+    return changes;
   }
 
   /**

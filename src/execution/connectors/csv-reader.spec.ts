@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { csvChunks, csvRecords } from './csv-reader.js';
+
+describe('CSV reader', () => {
+  it('stops reading its input while the chunks it parsed wait, so memory holds a few chunks, not the file', async () => {
+    let produced = 0;
+    const input = Readable.from(
+      (function* () {
+        for (; produced < 10_000; produced++) yield `${produced},${'x'.repeat(1000)}\n`;
+      })(),
+    );
+    const chunks = csvRecords(input, { what: 'test', delimiter: ',' });
+    await chunks.next();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(produced).toBeLessThan(100);
+    let rows = 1;
+    for await (const chunk of chunks) rows += chunk.rows.length;
+    expect(rows).toBeGreaterThan(9_000);
+  });
+
+  it('names the line of a syntax error in a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-csv-reader-'));
+    try {
+      const file = join(dir, 't.csv');
+      writeFileSync(file, 'a,b\n1,2\n\n3,"x\n');
+      const read = async () => {
+        for await (const _chunk of csvChunks(file));
+      };
+      await expect(read()).rejects.toThrow(`Line 3 of ${file}: Quoted field unterminated`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
