@@ -54,12 +54,15 @@ export class DirectoryFileStore implements FileStore {
       stored = { name, size, sha256: hash.digest('hex'), contentType, createdAt: new Date().toISOString() };
       yield footer(stored);
     };
+    const out = createWriteStream(temp, { flags: 'wx', flush: true });
     try {
-      await pipeline(content as AsyncIterable<Uint8Array>, withMetadata, createWriteStream(temp, { flags: 'wx', flush: true }));
+      await pipeline(content as AsyncIterable<Uint8Array>, withMetadata, out);
       await rename(temp, this.pathOf(name));
       await syncDirectory(this.root);
       return stored!;
     } catch (error) {
+      // A source that fails at once can beat the file's own opening: wait for it to close, or it appears after the rm.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await rm(temp, { force: true });
       throw error;
     }
