@@ -6,7 +6,7 @@ import type { Projection, ProjectionTx } from './projection.js';
 
 export const runsProjection: Projection = {
   name: 'runs',
-  collections: { [RUNS]: [{ fields: ['jobId', 'queuedAt'] }, { fields: ['status', 'queuedAt'] }, { fields: ['number'] }] },
+  collections: { [RUNS]: [{ fields: ['jobId', 'queuedAt'] }, { fields: ['status', 'queuedAt'] }, { fields: ['number'] }, { fields: ['jobId', 'number'] }, { fields: ['workspaceId', 'status', 'queuedAt'] }] },
   async apply(recorded: RecordedEvent, tx: ProjectionTx) {
     if (!recorded.stream.startsWith('run-')) return;
     const event = recorded as unknown as RunEvent & RecordedEvent;
@@ -42,6 +42,7 @@ export const runsProjection: Projection = {
           steps: p.tasks.map((t) => ({
             taskId: t.taskId,
             query: t.query,
+            incrementalColumn: t.incrementalColumn ?? null,
             status: 'pending',
             source: null,
             destination: null,

@@ -8,6 +8,8 @@ import { EtlworksModule } from './dialects/etlworks/etlworks.module.js';
 import { JitsuModule } from './dialects/jitsu/jitsu.module.js';
 import { NativeModule } from './dialects/native/native.module.js';
 import { PrismaModule } from './dialects/prisma/prisma.module.js';
+import { SirenModule } from './dialects/siren/siren.module.js';
+import { IngestionsModule } from './ingestions/ingestions.module.js';
 import { DeclarationsModule } from './declarations/declarations.module.js';
 import { DataSyncsModule } from './datasyncs/datasyncs.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -38,10 +40,12 @@ export class AppModule {
         ExecutionModule,
         DeclarationsModule,
         DataSyncsModule,
+        IngestionsModule,
         CDataModule,
         JitsuModule,
         EtlworksModule,
         PrismaModule,
+        SirenModule,
         NativeModule,
         HealthModule,
       ],

@@ -23,8 +23,8 @@ export async function createApp(settings: Settings, options: { logger?: false } 
   app.useGlobalPipes(rejectedBodies);
   app.useGlobalFilters(new JsonErrorFilter());
   app.enableShutdownHooks();
-  // Node ends a request after 5 minutes; a data sync's upload of SLUICE_MAX_UPLOAD_MB over a slow link takes longer.
-  app.getHttpServer().requestTimeout = 60 * 60 * 1000;
+  // Node's requestTimeout (5 minutes to receive a request) holds for every route; a data sync's upload, which
+  // may take longer over a slow link, gets its own (src/dialects/prisma/prisma-upload.ts).
   const config = new DocumentBuilder()
     .setTitle('Sluice')
     .setDescription(

@@ -25,6 +25,7 @@ export function describeJobEvent(before: JobState, event: JobEvent, after: JobSt
         incrementalColumn: t?.incrementalColumn ?? null,
         destinationConnectionId: t?.destinationConnectionId ?? null,
         keyColumns: t?.keyColumns ?? null,
+        sourceQuery: t?.sourceQuery ?? null,
       });
       return { task, changes: diff(fields(was), fields(task)) };
     }

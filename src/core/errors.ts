@@ -34,6 +34,10 @@ export const ERROR_STATUS = {
   'READ_MODEL.BEHIND': 202,
   'CONNECTION.DELETING': 409,
   'JOB.NOT_RUNNABLE': 400,
+  /** An Import or Delete asked to run without an uploaded file (through any API but Prisma's upload). */
+  'JOB.NEEDS_FILE': 400,
+  /** A schedule turned on for an Import or Delete, which run only on an uploaded file. */
+  'JOB.SCHEDULE_NOT_ALLOWED': 400,
   'STORE.FULL': 507,
   'STORE.READ_ONLY': 503,
   'STORE.UNAVAILABLE': 503,

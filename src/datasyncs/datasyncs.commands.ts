@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Inject } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { SETTINGS, type Settings } from '../config/settings.js';
 import { connectionDecider, connectionStream } from '../connections/connection.decider.js';
-import { DomainError } from '../core/errors.js';
+import { DomainError, type ErrorCode } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
+import { FILE_STORE, type FileStore, FileTooLargeError } from '../core/file-store.js';
 import { type CommandContext, loadState } from '../core/write-path.js';
 import { CreateToken, RevokeToken } from '../identity/tokens.commands.js';
 import { tokenDecider, tokenStream } from '../identity/token.decider.js';
@@ -12,7 +15,7 @@ import { applyChanges } from '../jobs/job.changes.js';
 import { type JobChanges, jobStream } from '../jobs/job.model.js';
 import { ChangeJob, type Changed } from '../jobs/jobs.commands.js';
 import { type Executed, ExecuteJob } from '../runs/runs.commands.js';
-import { DATASYNC_KINDS, type DataSyncSpec, dataSyncScope, JOB_TYPE_OF, KIND_OF } from './datasync.model.js';
+import { DATASYNC_KINDS, dataSyncFiles, type DataSyncSpec, dataSyncScope, JOB_TYPE_OF, KIND_OF, replicateQuery, tableOf, uploadFile } from './datasync.model.js';
 
 export interface IssuedToken {
   tokenId: string;
@@ -81,6 +84,29 @@ export class LaunchDataSync extends Command<Executed> {
   }
 }
 
+/** Where a dialect streams an upload's file: the file store, under a name of the data sync's. */
+export interface UploadTarget {
+  /** Streams the file in; rejects, having stored nothing, when it fails (over SLUICE_MAX_UPLOAD_MB, the upload cut). */
+  put(content: Readable): Promise<unknown>;
+  /** Removes what `put` stored, when the rest of the upload fails after it. */
+  remove(): Promise<unknown>;
+}
+
+/**
+ * Launches an import or delete on an uploaded file: `receive` (the dialect's reading of its request) streams
+ * the file into the target it is given, then the launch is queued on it. A file whose launch was certainly
+ * not queued is removed again; one whose launch may have been is kept (its run would read it).
+ */
+export class LaunchDataSyncUpload extends Command<Executed> {
+  constructor(
+    readonly id: string,
+    readonly receive: (target: UploadTarget) => Promise<void>,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
 /** The job state of a data sync; DATASYNC.NOT_FOUND for anything else. */
 export async function loadDataSync(store: EventStore, id: string): Promise<Extract<JobState, { status: 'active' | 'deleted' }>> {
   const { state } = await loadState(store, jobStream(id), jobDecider);
@@ -112,10 +138,17 @@ function checkTable(table: unknown, keyColumns: unknown): void {
  * The data sync's one task: its table, matched by its key columns. The task id follows from the data sync's
  * so a change of table or keys updates the same task.
  */
-const taskOf = (id: string, table: string, keyColumns: string[] | null) => ({ id, query: `REPLICATE [${table}]`, isActive: true, incrementalColumn: null, keyColumns });
+const taskOf = (id: string, table: string, keyColumns: string[] | null) => ({ id, query: replicateQuery(table), isActive: true, incrementalColumn: null, keyColumns });
 
+/**
+ * Creates the data sync's job and, with `auth`, its first token. The two are separate streams, so not one
+ * append: when the token cannot be issued the job is deleted again (and a token that may have been written
+ * is revoked), so no data sync is left that needs a token nobody was shown. The job's events stay in the log.
+ */
 @CommandHandler(CreateDataSync)
 export class CreateDataSyncHandler implements ICommandHandler<CreateDataSync> {
+  private readonly logger = new Logger('DataSyncs');
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly commands: CommandBus,
@@ -133,8 +166,23 @@ export class CreateDataSyncHandler implements ICommandHandler<CreateDataSync> {
     };
     const created: Changed = await this.commands.execute(new ChangeJob(id, command, ctx));
     if (!spec.auth) return created;
-    const token = await issueToken(this.commands, id, ctx);
-    return { ...created, token: { tokenId: token.tokenId, token: token.token } };
+    const tokenId = randomUUID();
+    try {
+      const token = await issueToken(this.commands, id, ctx, tokenId);
+      return { ...created, token: { tokenId, token: token.token } };
+    } catch (error) {
+      await this.undo(id, tokenId, ctx);
+      throw error;
+    }
+  }
+
+  /** Takes back a creation whose token failed: the token, if it was written after all, then the job. */
+  private async undo(id: string, tokenId: string, ctx: CommandContext): Promise<void> {
+    const undoCtx = { ...ctx, commandId: `${ctx.commandId}:undo` };
+    await this.commands.execute(new RevokeToken(tokenId, undoCtx)).catch(() => undefined);
+    await this.commands.execute(new ChangeJob(id, { type: 'DeleteJob', data: {} }, undoCtx)).catch((error: unknown) => {
+      this.logger.error(`Data sync ${id} was created but its token could not be issued, and deleting it failed too (${(error as Error).message}): delete it by hand`);
+    });
   }
 }
 
@@ -149,7 +197,7 @@ export class UpdateDataSyncHandler implements ICommandHandler<UpdateDataSync> {
     const state = await loadDataSync(this.store, id);
     const kind = KIND_OF[state.type]!;
     const task = state.tasks[0];
-    const table = changes.table ?? /^REPLICATE \[(.*)\]$/.exec(task.query)![1];
+    const table = changes.table ?? tableOf(task.query) ?? '';
     const keyColumns = changes.keyColumns === undefined ? (task.keyColumns ?? null) : changes.keyColumns;
     checkTable(table, keyColumns);
     const definition = applyChanges(state, jobChanges(kind, changes));
@@ -158,21 +206,42 @@ export class UpdateDataSyncHandler implements ICommandHandler<UpdateDataSync> {
   }
 }
 
+/**
+ * Deletes the data sync's job, then its files (every upload and export, by their prefix): they are served
+ * only through the data sync, which is gone, and nothing else reads them (a job with a queued or running
+ * launch cannot be deleted). The runs stay in the history. Files whose deletion fails (or a crash just after
+ * the delete) are left behind and logged; deleting them by hand is safe.
+ */
 @CommandHandler(DeleteDataSync)
 export class DeleteDataSyncHandler implements ICommandHandler<DeleteDataSync> {
+  private readonly logger = new Logger('DataSyncs');
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(FILE_STORE) private readonly files: FileStore,
     private readonly commands: CommandBus,
   ) {}
 
   async execute({ id, ctx }: DeleteDataSync): Promise<Changed> {
     await loadDataSync(this.store, id);
-    return this.commands.execute(new ChangeJob(id, { type: 'DeleteJob', data: {} }, ctx));
+    const deleted: Changed = await this.commands.execute(new ChangeJob(id, { type: 'DeleteJob', data: {} }, ctx));
+    await this.deleteFiles(id);
+    return deleted;
+  }
+
+  private async deleteFiles(id: string): Promise<void> {
+    const prefix = dataSyncFiles(id);
+    try {
+      for (const file of await this.files.list(prefix)) {
+        await this.files.delete(file.name).catch((error: unknown) => this.logger.warn(`Data sync ${id} is deleted but its file ${file.name} is not: ${(error as Error).message}`));
+      }
+    } catch (error) {
+      this.logger.warn(`Data sync ${id} is deleted but its files (${prefix}) could not be listed: ${(error as Error).message}`);
+    }
   }
 }
 
-async function issueToken(commands: CommandBus, id: string, ctx: CommandContext) {
-  const tokenId = randomUUID();
+async function issueToken(commands: CommandBus, id: string, ctx: CommandContext, tokenId: string = randomUUID()) {
   const name = `datasync-${id.slice(0, 8)}-${tokenId.slice(0, 8)}`;
   const created = await commands.execute(new CreateToken(tokenId, { name, roles: ['Operator'], scope: dataSyncScope(id) }, ctx));
   return { tokenId, token: created.token, position: created.position };
@@ -223,5 +292,44 @@ export class LaunchDataSyncHandler implements ICommandHandler<LaunchDataSync> {
     const executed: Executed = await this.commands.execute(new ExecuteJob(id, undefined, ctx, 'manual', undefined, file));
     if (!executed.created && file) throw new DomainError('DATASYNC.BUSY', `Data sync ${id} has a launch queued or running (${executed.runId}); upload the file again once it ends`);
     return executed;
+  }
+}
+
+/**
+ * Refusals decided from the streams before anything is appended: a launch refused with one of these was
+ * certainly not queued. Anything else (the store failing, a conflict after the job's stream took the request,
+ * a timeout) may have queued it.
+ */
+const NOT_QUEUED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DATASYNC.BUSY', 'DATASYNC.NOT_FOUND', 'JOB.NOT_FOUND', 'JOB.DISABLED', 'JOB.NEEDS_FILE', 'JOB.NOT_RUNNABLE', 'VALIDATION']);
+
+export const certainlyNotQueued = (error: unknown): boolean => error instanceof DomainError && NOT_QUEUED.has(error.code);
+
+@CommandHandler(LaunchDataSyncUpload)
+export class LaunchDataSyncUploadHandler implements ICommandHandler<LaunchDataSyncUpload> {
+  private readonly logger = new Logger('DataSyncs');
+
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(FILE_STORE) private readonly files: FileStore,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {}
+
+  async execute({ id, receive, ctx }: LaunchDataSyncUpload): Promise<Executed> {
+    const name = uploadFile(id, randomUUID());
+    const maxBytes = this.settings.maxUploadMb * 1024 * 1024;
+    await receive({
+      put: (content) => this.files.put(name, content, { maxBytes, contentType: 'text/csv' }),
+      remove: () => this.files.delete(name),
+    }).catch((error: unknown) => {
+      if (error instanceof FileTooLargeError) throw new DomainError('BODY.TOO_LARGE', `The file is larger than ${this.settings.maxUploadMb} MB (SLUICE_MAX_UPLOAD_MB)`, 'file');
+      throw error;
+    });
+    try {
+      return await this.commands.execute(new LaunchDataSync(id, name, ctx));
+    } catch (error) {
+      if (certainlyNotQueued(error)) await this.files.delete(name).catch(() => false);
+      else this.logger.warn(`Data sync ${id}: the launch on ${name} failed and may have been queued, so the file is kept: ${(error as Error).message}`);
+      throw error;
+    }
   }
 }

@@ -4,10 +4,11 @@ import {
   DeleteDataSyncHandler,
   IssueDataSyncTokenHandler,
   LaunchDataSyncHandler,
+  LaunchDataSyncUploadHandler,
   RevokeDataSyncTokenHandler,
   UpdateDataSyncHandler,
 } from './datasyncs.commands.js';
-import { DataSyncLaunchesHandler, DataSyncNeedsTokenHandler, GetDataSyncHandler, LaunchFileHandler, ListDataSyncsHandler } from './datasyncs.queries.js';
+import { DataSyncAccessHandler, DataSyncLaunchesHandler, GetDataSyncHandler, LaunchFileHandler, ListDataSyncsHandler } from './datasyncs.queries.js';
 
 @Module({
   providers: [
@@ -17,11 +18,12 @@ import { DataSyncLaunchesHandler, DataSyncNeedsTokenHandler, GetDataSyncHandler,
     IssueDataSyncTokenHandler,
     RevokeDataSyncTokenHandler,
     LaunchDataSyncHandler,
+    LaunchDataSyncUploadHandler,
     GetDataSyncHandler,
     ListDataSyncsHandler,
     DataSyncLaunchesHandler,
     LaunchFileHandler,
-    DataSyncNeedsTokenHandler,
+    DataSyncAccessHandler,
   ],
 })
 export class DataSyncsModule {}

@@ -5,11 +5,13 @@ import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { loadDataSync } from './datasyncs.commands.js';
 import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
+import { jobStream } from '../jobs/job.model.js';
 import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { NEWEST_RUN_FIRST } from '../runs/runs.queries.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
-import { type DataSyncKind, exportFile, KIND_OF } from './datasync.model.js';
+import { type DataSyncKind, exportFile, KIND_OF, nextLaunchAt, tableOf } from './datasync.model.js';
 
-/** A data sync as its read models have it: the job, what it loads and its latest launch. */
+/** A data sync as its read models have it: the job, what it loads, its latest launch and its next one. */
 export interface DataSyncView {
   id: string;
   kind: DataSyncKind;
@@ -17,7 +19,10 @@ export interface DataSyncView {
   table: string;
   keyColumns: string[] | null;
   connectionId: string | null;
+  /** The launch with the highest number (the one queued last). */
   latestLaunch: RunDoc | null;
+  /** When its schedule launches it next (ISO 8601 UTC): enabled exports on an enabled schedule only. */
+  nextLaunch: string | null;
 }
 
 export class GetDataSync extends Query<DataSyncView> {
@@ -73,39 +78,48 @@ async function dataSyncJob(store: ReadStore, progress: ReadModelProgress, id: st
   return { ...job, kind };
 }
 
-const newestFirst = { field: 'queuedAt', order: -1 } as const;
-
-/** A data sync's job as the view every dialect shows: its table and keys from its one task, its connection, its latest launch. */
-async function viewOf(store: ReadStore, job: JobDoc, kind: DataSyncKind): Promise<DataSyncView> {
+/** A data sync's job as the view every dialect shows: its table and keys from its one task, its connection, its latest and next launch. */
+async function viewOf(store: ReadStore, job: JobDoc, kind: DataSyncKind, now: Date): Promise<DataSyncView> {
   const task = job.tasks[0];
-  const { items } = await store.find<RunDoc>(RUNS, { filter: { jobId: job.id }, sort: newestFirst, limit: 1 });
+  const { items } = await store.find<RunDoc>(RUNS, { filter: { jobId: job.id }, sort: NEWEST_RUN_FIRST, limit: 1 });
   return {
     id: job.id,
     kind,
     job,
-    table: /^REPLICATE \[(.*)\]$/.exec(task?.query ?? '')?.[1] ?? '',
+    table: tableOf(task?.query) ?? '',
     keyColumns: task?.keyColumns ?? null,
     connectionId: kind === 'export' ? job.sourceConnectionId : job.destinationConnectionId,
     latestLaunch: items[0] ?? null,
+    nextLaunch: nextLaunchAt(kind, job, now),
   };
 }
 
+/** How a data sync's routes are reached, decided from its own stream (see DataSyncAccess). */
+export interface DataSyncAccessInfo {
+  /** Whether its routes need one of its tokens (its `auth`). */
+  needsToken: boolean;
+  /** The position of its stream's newest event: a read of its view after it sees the data sync as the stream does. */
+  position: string | undefined;
+}
+
 /**
- * Whether a data sync's routes need one of its tokens, from its own stream and not a read model: a PUT that
- * turns auth on holds on the very next request (DATASYNC.NOT_FOUND when there is no such data sync).
+ * Whether a data sync exists and its routes need one of its tokens, from its own stream and not a read model
+ * (which may lag): one just created is found, one just deleted is DATASYNC.NOT_FOUND, and a PUT that turns auth
+ * on holds on the very next request. Its `position` lets the caller read the view once it has caught up.
  */
-export class DataSyncNeedsToken extends Query<boolean> {
+export class DataSyncAccess extends Query<DataSyncAccessInfo> {
   constructor(readonly id: string) {
     super();
   }
 }
 
-@QueryHandler(DataSyncNeedsToken)
-export class DataSyncNeedsTokenHandler implements IQueryHandler<DataSyncNeedsToken> {
+@QueryHandler(DataSyncAccess)
+export class DataSyncAccessHandler implements IQueryHandler<DataSyncAccess> {
   constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
 
-  async execute({ id }: DataSyncNeedsToken): Promise<boolean> {
-    return (await loadDataSync(this.events, id)).settings.api_auth;
+  async execute({ id }: DataSyncAccess): Promise<DataSyncAccessInfo> {
+    const state = await loadDataSync(this.events, id);
+    return { needsToken: state.settings.api_auth, position: (await this.events.readLast(jobStream(id)))?.position };
   }
 }
 
@@ -118,7 +132,7 @@ export class GetDataSyncHandler implements IQueryHandler<GetDataSync> {
 
   async execute({ id, after }: GetDataSync): Promise<DataSyncView> {
     const { kind, ...job } = await dataSyncJob(this.store, this.progress, id, after);
-    return viewOf(this.store, job, kind);
+    return viewOf(this.store, job, kind, new Date());
   }
 }
 
@@ -128,7 +142,8 @@ export class ListDataSyncsHandler implements IQueryHandler<ListDataSyncs> {
 
   async execute({ limit, cursor }: ListDataSyncs): Promise<Page<DataSyncView>> {
     const page = await this.store.find<JobDoc>(JOBS, { filter: { type: { $in: ['Import', 'Export', 'Delete'] } }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
-    const items = await Promise.all(page.items.map((job) => viewOf(this.store, job, KIND_OF[job.type]!)));
+    const now = new Date();
+    const items = await Promise.all(page.items.map((job) => viewOf(this.store, job, KIND_OF[job.type]!, now)));
     return { ...page, items };
   }
 }
@@ -142,7 +157,7 @@ export class DataSyncLaunchesHandler implements IQueryHandler<DataSyncLaunches> 
 
   async execute({ id, limit, cursor }: DataSyncLaunches): Promise<Page<RunDoc>> {
     await dataSyncJob(this.store, this.progress, id);
-    return this.store.find<RunDoc>(RUNS, { filter: { jobId: id }, sort: newestFirst, limit, cursor });
+    return this.store.find<RunDoc>(RUNS, { filter: { jobId: id }, sort: NEWEST_RUN_FIRST, limit, cursor });
   }
 }
 
@@ -156,7 +171,7 @@ export class LaunchFileHandler implements IQueryHandler<LaunchFile> {
   async execute({ id, launch }: LaunchFile) {
     const { kind } = await dataSyncJob(this.store, this.progress, id);
     const filter: Filter = launch === 'latest-export' ? { jobId: id, status: 'succeeded' } : { jobId: id, number: launch };
-    const { items } = await this.store.find<RunDoc>(RUNS, { filter, sort: newestFirst, limit: 1 });
+    const { items } = await this.store.find<RunDoc>(RUNS, { filter, sort: NEWEST_RUN_FIRST, limit: 1 });
     if (!items[0]) throw new DomainError('LAUNCH.NOT_FOUND', launch === 'latest-export' ? `Data sync ${id} has no finished export yet` : `Data sync ${id} has no launch ${launch}`);
     return { run: items[0], file: fileOf(items[0], kind) };
   }

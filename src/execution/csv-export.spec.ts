@@ -49,6 +49,21 @@ describe('CSV export', () => {
     expect(rows.slice(1).every((r) => r[2] === '-5' && r[3] === '-1.5' && r[4] === '1')).toBe(true);
   });
 
+  it('applies the escaping to the final text of every cell: base64 bytes, and numbers that are no number', async () => {
+    const db = new Database(file);
+    db.exec('CREATE TABLE raw (id INTEGER PRIMARY KEY, data BLOB, ratio REAL, note)');
+    const insert = db.prepare('INSERT INTO raw (data, ratio, note) VALUES (?, ?, ?)');
+    // Base64 starts with + from 0xF8 on. An untyped column keeps -5 a number.
+    insert.run(Buffer.from([0xf8, 0, 0]), -Infinity, -5n);
+    insert.run(Buffer.from([0xfb, 0xef, 0xbe]), -1e-7, '-5');
+    insert.run(Buffer.from('ABC'), Infinity, null);
+    db.close();
+    const connector = SqliteConnector.open(file, true);
+    const { csv } = await exported(connector, 'raw');
+    await connector.close();
+    expect(csv).toBe("id,data,ratio,note\n1,'+AAA,'-Infinity,-5\n2,'++++,-1e-7,'-5\n3,QUJD,Infinity,\n");
+  });
+
   it('round-trips 10,000 rows, in batches, through an import into an empty copy', async () => {
     const db = new Database(file);
     db.exec('CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, score REAL, born DATE, note TEXT)');

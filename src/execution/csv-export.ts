@@ -29,23 +29,32 @@ export interface ExportOutcome {
 
 const NUMERIC = new Set<Column['type']>(['integer', 'real', 'numeric']);
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-const FORMULA = /^[=+\-@\t\r]/;
+const FORMULA = /^[=+\-@\t\r\0]/;
 
-/**
- * A value as an exported cell. Text that a spreadsheet would take for a formula (it starts with =, +, -, @,
- * tab or carriage return) gets a leading `'`, as OWASP advises against CSV injection: an export opened in
- * Excel or LibreOffice must not run `=HYPERLINK(...)` or `=cmd|...` planted in a row by whoever wrote it.
- * Numbers are left alone (a -5 is no formula), also where a driver hands them out as text (PostgreSQL numeric).
- */
-export function exportCell(value: unknown, column: Column): string {
+/** A value as a cell's text: NULL empty, bytes base64, dates ISO 8601, objects JSON. */
+function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  if (value instanceof Date) return value.toISOString();
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (!FORMULA.test(text) || (NUMERIC.has(column.type) && NUMBER.test(text))) return text;
-  return `'${text}`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * A value as an exported cell. A cell whose text a spreadsheet would take for a formula (it starts with =, +,
+ * -, @, tab, carriage return or NUL) gets a leading `'`, as OWASP advises against CSV injection: an export
+ * opened in Excel or LibreOffice must not run `=HYPERLINK(...)` or `=cmd|...` planted in a row by whoever wrote
+ * it. The rule is applied to the final text of every cell, whatever the value was: base64 bytes may start with
+ * `+`, a date past year 9999 too. Only numbers are left alone (a -5 is no formula, a -Infinity would be), also
+ * where a driver hands them out as text (PostgreSQL numeric).
+ */
+export function exportCell(value: unknown, column: Column): string {
+  const text = cellText(value);
+  if (!FORMULA.test(text)) return text;
+  const number = (typeof value === 'number' || typeof value === 'bigint' || NUMERIC.has(column.type)) && NUMBER.test(text);
+  return number ? text : `'${text}`;
 }
 
 /** Writes a whole table as CSV with a header row, batch by batch: memory holds one batch. */

@@ -205,6 +205,37 @@ describe.each(kinds)('CSV import into %s', (_kind, start) => {
     expect(await db.snapshot(name)).toBe(before);
   });
 
+  it.each([
+    // Papa Parse takes the line ending from its first chunk: CRLF comes in one piece.
+    ['CRLF and a BOM, in one chunk', (csv: string) => [Buffer.from(`\uFEFF${csv.replace(/\n/g, '\r\n')}`)]],
+    ['LF, in 7-byte chunks', bytes],
+  ])('names the line and column of a NOT NULL column left empty, counting quoted line breaks and blank lines (%s)', async (_how, content) => {
+    const name = `notnull_${++table}`;
+    await db.exec(`CREATE TABLE ${name} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT)`);
+    await db.exec(`INSERT INTO ${name} VALUES (1, 'Ada', 'x')`);
+    const before = await db.snapshot(name);
+    const csv = 'id,name,note\n2,Bob,"two\nlines"\n\n3,Cy,""\n4,,"""q"""\n5,Di,\n';
+    await expect(run(name, csv, { batchSize: 2, content: content(csv) })).rejects.toThrow(/^Line 6, column name: no value, but the column is NOT NULL$/);
+    expect(await db.snapshot(name)).toBe(before);
+  });
+
+  it('names the first line appended when a NOT NULL column with no default is not in the file', async () => {
+    const name = `required_${++table}`;
+    await db.exec(`CREATE TABLE ${name} (id ${db.serial}, name TEXT NOT NULL, age INTEGER)`);
+    await db.exec(`INSERT INTO ${name} (name, age) VALUES ('Ada', 36)`);
+    const before = await db.snapshot(name);
+    await expect(run(name, 'age\n\n1\n2\n')).rejects.toThrow(/^Line 3, column name: no value, but the column is NOT NULL and has no default \(the file has no such column\)$/);
+    expect(await db.snapshot(name)).toBe(before);
+  });
+
+  it('names the line and column of a row a unique index refuses', async () => {
+    const name = await people();
+    await db.exec(`CREATE UNIQUE INDEX ${name}_email ON ${name} (email)`);
+    const before = await db.snapshot(name);
+    await expect(run(name, 'id,email\n3,bob@x\n4,"multi\nline"\n5,ada@x\n6,cy@x\n')).rejects.toThrow(/^Line 5, column email: .*(UNIQUE|unique)/);
+    expect(await db.snapshot(name)).toBe(before);
+  });
+
   it('rolls back when the work in flight is interrupted (a cancel, the end of the shutdown grace)', async () => {
     const name = await people();
     const before = await db.snapshot(name);

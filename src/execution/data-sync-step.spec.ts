@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -8,8 +8,17 @@ import type { ConnectionAccess } from '../config/settings.js';
 import { keyring } from '../core/secrets.js';
 import { exportFile, uploadFile } from '../datasyncs/datasync.model.js';
 import { DirectoryFileStore } from '../infrastructure/files/directory-file-store.js';
+import { connectionDecider, connectionStream } from '../connections/connection.decider.js';
+import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
+import { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js';
+import { jobDecider } from '../jobs/job.decider.js';
+import { jobStream } from '../jobs/job.model.js';
+import { CANCELED, runDecider, runStream } from '../runs/run.decider.js';
+import { CancelRun, CancelRunHandler, ExecuteJob, ExecuteJobHandler } from '../runs/runs.commands.js';
+import { SqliteConnector } from './connectors/sqlite.connector.js';
 import { runDataSyncStep } from './data-sync-step.js';
-import type { RunSession } from './run-session.js';
+import { executeRun } from './execute-run.js';
+import { RunSession } from './run-session.js';
 import type { RunStop, StopReason, Task } from './run-step.js';
 
 describe('runDataSyncStep', () => {
@@ -104,5 +113,116 @@ describe('runDataSyncStep', () => {
     expect(events.at(-1)).toMatchObject({ type: 'StepCancelled', data: { reason: 'cancel requested', rowsWritten: 0 } });
     expect(logs.at(-1)).toMatch(/stopped \(cancel requested\) after .* nothing was changed$/);
     expect(people()).toEqual([{ id: 1, name: 'Ada' }]);
+  });
+
+  /**
+   * The whole run (executeRun on a real event store and session) with a cancel that lands while the step's
+   * connector or file store is working: the cancel is requested through CancelRun, and the work resolves only
+   * once the worker has seen it (interrupt() called), so the race is played out the same way every time.
+   */
+  describe('a launch cancelled while its work commits', () => {
+    let store: SqliteEventStore;
+    const ctx = (id: string): CommandContext => ({ actor: 'test', correlationId: id, commandId: id, clock: () => new Date() });
+    const owner = { instanceId: 'me', hostname: hostname(), pid: process.pid };
+    const original = { applyAll: SqliteConnector.prototype.applyAll, interrupt: SqliteConnector.prototype.interrupt };
+    let seen: boolean;
+
+    beforeEach(() => {
+      store = new SqliteEventStore(join(dir, 'events.db'));
+      seen = false;
+      // The worker interrupts the step's connector when it sees the cancel: that is when the cancel is "seen".
+      SqliteConnector.prototype.interrupt = function () {
+        seen = true;
+      };
+    });
+    afterEach(async () => {
+      Object.assign(SqliteConnector.prototype, original);
+      await store.close();
+    });
+
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error('The worker never saw the cancel');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    let runId: string;
+    /** Asks for the cancel, as an API would, and waits until the worker has seen it. */
+    const cancelAndWait = async () => {
+      await new CancelRunHandler(store).execute(new CancelRun(runId, ctx('cancel')));
+      await until(() => seen);
+    };
+
+    /** Creates the data sync, launches it (with `file` for an import or delete) and runs the launch to its end. */
+    async function launch(kind: 'Import' | 'Delete' | 'Export', file?: string) {
+      const connection = { connectionId: 'c-1', workspaceId: 'w', name: 'crm', kind: 'sqlite' as const, settings: { path: db() } };
+      await decideAndAppend(store, connectionStream('c-1'), connectionDecider, { type: 'CreateConnection', data: connection }, ctx('connection'));
+      const side = kind === 'Export' ? { sourceConnectionId: 'c-1' } : { destinationConnectionId: 'c-1' };
+      const job = { jobId: 'ds-1', workspaceId: 'w', name: 'People', type: kind, ...side, settings: { batch_size: 2 }, tasks: [{ id: 't-1', query: 'REPLICATE [people]', isActive: true }] };
+      await decideAndAppend(store, jobStream('ds-1'), jobDecider, { type: 'CreateJob', data: job }, ctx('job'));
+      const executed = await new ExecuteJobHandler(store).execute(new ExecuteJob('ds-1', undefined, ctx('launch'), 'manual', undefined, file));
+      runId = executed.runId!;
+      const session = await RunSession.claim(store, runId, owner, ctx('claim'));
+      await executeRun(store, session, session.context, { shuttingDown: () => false, interrupt: new AbortController().signal }, access, files);
+      const run = (await loadState(store, runStream(runId), runDecider)).state;
+      const lines = (await store.readStream(runStream(runId))).filter((e) => e.type === 'RunLogged').map((e) => (e.data as { message: string }).message);
+      return { status: run.status, lines, job: (await loadState(store, jobStream('ds-1'), jobDecider)).state };
+    }
+
+    it('ends an import succeeded when the cancel is seen only after its rows were committed', async () => {
+      SqliteConnector.prototype.applyAll = async function (this: SqliteConnector, ...args: Parameters<SqliteConnector['applyAll']>) {
+        const counts = await original.applyAll.apply(this, args);
+        await cancelAndWait();
+        return counts;
+      };
+      const ended = await launch('Import', await upload('id,name\n1,Ada L.\n2,Grace\n'));
+      expect(people()).toEqual([
+        { id: 1, name: 'Ada L.' },
+        { id: 2, name: 'Grace' },
+      ]);
+      expect(ended.status).toBe('succeeded');
+      expect(ended.lines).not.toContain(CANCELED);
+      expect(ended.lines).toContainEqual(expect.stringMatching(/^Task 1: imported 2 rows into \[people\]/));
+      expect(ended.lines).toContainEqual(expect.stringMatching(/^Cancel requested after the data sync's work was done/));
+      expect(ended.lines.at(-1)).toMatch(/^FINISHED SUCCESSFULLY/);
+      expect(ended.job).toMatchObject({ activeRunId: null });
+    });
+
+    it('ends a delete succeeded the same way', async () => {
+      SqliteConnector.prototype.applyAll = async function (this: SqliteConnector, ...args: Parameters<SqliteConnector['applyAll']>) {
+        const counts = await original.applyAll.apply(this, args);
+        await cancelAndWait();
+        return counts;
+      };
+      const ended = await launch('Delete', await upload('id\n1\n'));
+      expect(people()).toEqual([]);
+      expect(ended.status).toBe('succeeded');
+    });
+
+    it('ends an export succeeded when the cancel is seen only after its file was written', async () => {
+      const put = files.put.bind(files);
+      files.put = async (...args: Parameters<typeof files.put>) => {
+        const stored = await put(...args);
+        await cancelAndWait();
+        return stored;
+      };
+      const ended = await launch('Export');
+      expect(ended.status).toBe('succeeded');
+      expect(ended.lines).not.toContain(CANCELED);
+      expect(await files.get(exportFile('ds-1', runId))).not.toBeNull();
+    });
+
+    it('still ends cancelled, changing nothing, when the cancel is seen before the rows are committed', async () => {
+      SqliteConnector.prototype.applyAll = async function (this: SqliteConnector, ...args: Parameters<SqliteConnector['applyAll']>) {
+        await cancelAndWait();
+        return original.applyAll.apply(this, args);
+      };
+      const ended = await launch('Import', await upload('id,name\n1,Ada L.\n2,Grace\n'));
+      expect(people()).toEqual([{ id: 1, name: 'Ada' }]);
+      expect(ended.status).toBe('cancelled');
+      expect(ended.lines.at(-1)).toBe(CANCELED);
+      expect(ended.job).toMatchObject({ activeRunId: null });
+    });
   });
 });

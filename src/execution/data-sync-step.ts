@@ -1,12 +1,11 @@
 import type { ConnectionAccess } from '../config/settings.js';
-import type { ConnectionKind, ConnectionSettings } from '../connections/connection.decider.js';
 import type { FileStore } from '../core/file-store.js';
 import { maskSecrets } from '../core/secrets.js';
 import { exportFile } from '../datasyncs/datasync.model.js';
 import { parseTaskQuery } from '../jobs/task-query.js';
 import type { StepMetrics } from '../runs/run.decider.js';
 import type { Connector } from './connectors/connector.js';
-import { openConnector } from './connectors/open-connector.js';
+import { openStore, type Store } from './connectors/open-connector.js';
 import { exportCsv } from './csv-export.js';
 import { importCsv } from './csv-import.js';
 import type { RunSession } from './run-session.js';
@@ -15,9 +14,14 @@ import type { RunStop, StopReason, Task } from './run-step.js';
 export interface DataSyncTarget {
   kind: 'Import' | 'Delete' | 'Export';
   /** The data sync's connection: the destination of an import or delete, the source of an export. */
-  connection: { kind: ConnectionKind; settings: ConnectionSettings };
+  connection: Store;
   /** Import and Delete: the uploaded CSV in the file store. */
   file?: string;
+  /**
+   * Called once the rows are applied (the transaction committed) or the export's file is written: from then on
+   * a cancel or a shutdown cannot undo the step, so the run must end as the step did.
+   */
+  onCommitted?: () => void;
 }
 
 const STOPPED_BY: Record<StopReason, string> = { cancelled: 'cancel requested', shutdown: 'Sluice shut down' };
@@ -44,6 +48,12 @@ export async function runDataSyncStep(
   const tally = { rowsRead: 0, rowsWritten: 0 };
   let connector: Connector | undefined;
   let upload: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+  // Set when the work is done for good (applyAll or the file store's put returned): a stop seen later is too late.
+  let committed = false;
+  const commit = () => {
+    committed = true;
+    target.onCommitted?.();
+  };
   const interrupt = () => connector?.interrupt();
   stop.signal.addEventListener('abort', interrupt, { once: true });
   const stopped = async () => {
@@ -68,11 +78,15 @@ export async function runDataSyncStep(
     let done: string;
     if (target.kind === 'Export') {
       const name = exportFile(plan.jobId, runId);
-      connector = openConnector(target.connection.kind, target.connection.settings, 'source', access);
+      connector = openStore(target.connection, 'source', access);
       const outcome = await exportCsv({
         ...common,
         connector,
-        write: (content) => files.put(name, content, { contentType: 'text/csv' }),
+        write: async (content) => {
+          const written = await files.put(name, content, { contentType: 'text/csv' });
+          commit();
+          return written;
+        },
         onStart: () => begin(table, name, `exporting [${table}] to ${name}`),
       });
       if (outcome.cancelled) return void (await stopped());
@@ -83,15 +97,15 @@ export async function runDataSyncStep(
       if (!found) throw new Error(`The uploaded file ${file ?? '(none)'} is not in the file store`);
       upload = found.stream;
       // 'source': the table must already exist, so a missing database is not created empty.
-      connector = openConnector(target.connection.kind, target.connection.settings, 'source', access);
+      connector = openStore(target.connection, 'source', access);
       const deleting = target.kind === 'Delete';
       const outcome = await importCsv({
         ...common,
-        connector,
+        connector: committing(connector, commit),
         content: upload,
         kind: target.kind,
         keyColumns: task.keyColumns ?? null,
-        checkTypes: target.connection.kind !== 'csv',
+        checkTypes: !('kind' in target.connection && target.connection.kind === 'csv'),
         onStart: (how) => begin(file!, table, deleting ? `deleting the rows of ${file} from [${table}] (${how})` : `importing ${file} into [${table}] (${how})`),
       });
       if (outcome.cancelled) return void (await stopped());
@@ -104,8 +118,9 @@ export async function runDataSyncStep(
     await session.log('info', `Task ${index + 1}: ${done}`, taskId);
     return undefined;
   } catch (error) {
-    // Interrupted, or failing because its connector was interrupted: the stop is what happened.
-    if (stop.signal.aborted) return void (await stopped());
+    // Interrupted, or failing because its connector was interrupted: the stop is what happened (unless the
+    // work was already done, when what failed came after it and "nothing was changed" would not be true).
+    if (stop.signal.aborted && !committed) return void (await stopped());
     const message = maskSecrets(`Task ${index + 1} ([${table}]) failed: ${(error as Error).message}`);
     const { rowsRead, rowsWritten } = tally;
     await session.record([{ type: 'StepFailed', data: { runId, taskId, error: message, rowsRead, rowsWritten, durationMs: Date.now() - started } }]);
@@ -116,6 +131,23 @@ export async function runDataSyncStep(
     upload?.destroy?.();
     await connector?.close().catch(() => undefined);
   }
+}
+
+/** The connector, calling `done` once its applyAll has returned (its transaction committed). */
+function committing(connector: Connector, done: () => void): Connector {
+  return new Proxy(connector, {
+    get(target, property) {
+      if (property === 'applyAll') {
+        return async (...args: Parameters<Connector['applyAll']>) => {
+          const counts = await target.applyAll(...args);
+          done();
+          return counts;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** A data sync's task is `REPLICATE [<table>]`; anything else is shown as it is, and found to be no table. */

@@ -9,6 +9,7 @@ import type { RunSession } from './run-session.js';
 import { runStep, type RunStop, type StopReason, type Task } from './run-step.js';
 import { runDataSyncStep } from './data-sync-step.js';
 import type { FileStore } from '../core/file-store.js';
+import { embeddedTarget, type Store } from './connectors/open-connector.js';
 
 /** How often a running run looks for a cancel request, so a batch in flight is interrupted promptly. */
 const CANCEL_POLL_MS = 250;
@@ -46,20 +47,24 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
   }, CANCEL_POLL_MS);
 
   const failures: string[] = [];
+  // A data sync's import or delete reads an uploaded file, its export writes one: no connection on that side.
+  const dataSync = plan.type === 'Import' || plan.type === 'Delete' || plan.type === 'Export' ? plan.type : undefined;
+  // Data sync steps whose work is done for good (rows committed, file written): no stop can undo them.
+  let committed = 0;
   try {
-    // A data sync's import or delete reads an uploaded file, its export writes one: no connection on that side.
-    const dataSync = plan.type === 'Import' || plan.type === 'Delete' || plan.type === 'Export' ? plan.type : undefined;
     const source = dataSync === 'Import' || dataSync === 'Delete' ? undefined : await connection(store, plan.sourceConnectionId, 'source');
-    const destinations = new Map<string, Awaited<ReturnType<typeof connection>>>();
+    const destinations = new Map<string, Store>();
     for (const id of dataSync === 'Export' ? [] : new Set(plan.tasks.map((t) => t.destinationConnectionId ?? plan.destinationConnectionId))) {
-      destinations.set(String(id), await connection(store, id ?? null, 'destination'));
+      // A Siren ingestion without a target_datasource loads into Sluice's own SQLite file.
+      const embedded = plan.type === 'Ingestion' && !id;
+      destinations.set(String(id), embedded ? { embedded: embeddedTarget(access.dataDir) } : await connection(store, id ?? null, 'destination'));
     }
     const runTask = async (task: Task, index: number) => {
       // Tasks left out here are never started: the run shows them as skipped.
       if (stop.reason() || (failures.length && !plan.settings.continue_on_error)) return;
       const destination = destinations.get(String(task.destinationConnectionId ?? plan.destinationConnectionId))!;
       const failure = dataSync
-        ? await runDataSyncStep(session, task, index, { kind: dataSync, connection: dataSync === 'Export' ? source! : destination, file: plan.file }, stop, access, files)
+        ? await runDataSyncStep(session, task, index, { kind: dataSync, connection: dataSync === 'Export' ? source! : destination, file: plan.file, onCommitted: () => void committed++ }, stop, access, files)
         : await runStep(session, task, index, { source: source!, destination }, stop, access);
       if (failure) failures.push(failure);
     };
@@ -75,7 +80,11 @@ export async function executeRun(store: EventStore, session: RunSession, ctx: Co
     controls.interrupt.removeEventListener('abort', interrupt);
   }
 
-  const stopped = stop.reason();
+  // A data sync is all or nothing: once every step's work is done, a cancel or a shutdown seen after it came too
+  // late, and the run ends as its steps did (succeeded, with the rows applied), not cancelled.
+  const tooLate = dataSync !== undefined && plan.tasks.length > 0 && committed === plan.tasks.length ? stop.reason() : null;
+  if (tooLate) await session.log('warn', `${tooLate === 'cancelled' ? 'Cancel requested' : 'Sluice shutting down'} after the data sync's work was done: it is kept`);
+  const stopped = tooLate ? null : stop.reason();
   if (stopped === 'cancelled') {
     await session.log('warn', CANCELED);
     await session.finish('cancelled');

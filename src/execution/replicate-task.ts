@@ -4,6 +4,7 @@ import { type Column, type Connector, ConnectorError, type ReadRequest, compareV
 import { bounded } from './connectors/limits.js';
 import { nextTurn } from './sync-progress.js';
 import { conditionColumns, type TaskQuery } from '../jobs/task-query.js';
+import { renderSourceQuery } from '../jobs/source-query.js';
 
 export interface TaskOutcome {
   source: string;
@@ -21,6 +22,10 @@ export interface ReplicateOptions {
   settings: JobSettings;
   incrementalColumn: string | null;
   watermark: unknown;
+  /** A raw SQL template read instead of the query's source table; the watermark fills its max_primary_key. */
+  sourceQuery?: string | null;
+  /** The primary key of a destination table this task creates (a Siren ingestion's pk_field), so loads upsert. */
+  keyColumns?: string[] | null;
   /** Checked at every batch boundary: a run that is stopping stops there, with what it wrote kept. */
   shouldStop: () => boolean;
   /** Aborted to give up the batch in flight (a cancel, the end of the shutdown grace): rejects with Interrupted. */
@@ -40,7 +45,9 @@ const PROGRESS_EVERY_MS = 1000;
 export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   const { query, settings } = o;
   const guard = <T>(work: Promise<T>) => bounded(work, { ms: 0, what: '' }, o.signal);
-  const sourceColumns = await guard(o.source.columns(query.source));
+  // A target emptied first is loaded whole: its max_primary_key section is left out.
+  const sql = o.sourceQuery ? renderSourceQuery(o.sourceQuery, settings.truncate_table_data ? null : o.watermark) : undefined;
+  const sourceColumns = await guard(sql ? queryColumns(o.source, sql) : o.source.columns(query.source));
   const selected = resolveColumns(sourceColumns, query.columns, query.source);
   const known = new Set(sourceColumns.map((c) => c.name.toLowerCase()));
   for (const column of conditionColumns(query.where)) {
@@ -48,13 +55,15 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   }
   const incremental = o.incrementalColumn ? selected.find((c) => c.name.toLowerCase() === o.incrementalColumn!.toLowerCase()) : undefined;
   if (o.incrementalColumn && !incremental) {
-    throw new ConnectorError(`Incremental column ${o.incrementalColumn} is not among the columns read from ${query.source}`);
+    throw new ConnectorError(`Incremental column ${o.incrementalColumn} is not among the columns read from ${sql ? 'the datasource query' : query.source}`);
   }
+  const sourceName = sql ? 'datasource query' : query.source;
   const byName = new Map(sourceColumns.map((c) => [c.name, c]));
-  const wanted: Column[] = selected.map((s) => ({ ...byName.get(s.name)!, name: s.as }));
+  const keys = new Set((o.keyColumns ?? []).map((k) => k.toLowerCase()));
+  const wanted: Column[] = selected.map((s) => ({ ...byName.get(s.name)!, name: s.as, ...(keys.has(s.as.toLowerCase()) ? { primaryKey: true } : {}) }));
   const table = `${settings.table_name_prefix ?? ''}${query.destination}`;
   const destination = settings.destination_schema ? `${settings.destination_schema}.${table}` : table;
-  await o.onStart?.(query.source, destination);
+  await o.onStart?.(sourceName, destination);
   const prepared = await guard(
     o.destination.prepare(table, wanted, {
       drop: settings.drop_table,
@@ -69,17 +78,19 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   const rename = new Map(wanted.map((c) => [c.name.toLowerCase(), c.name]));
   const sameNames = writeColumns.every((c) => rename.get(c.name.toLowerCase()) === c.name);
 
-  const outcome: TaskOutcome = { source: query.source, destination, rowsRead: 0, rowsWritten: 0, watermark: o.watermark ?? null, cancelled: false };
+  const outcome: TaskOutcome = { source: sourceName, destination, rowsRead: 0, rowsWritten: 0, watermark: o.watermark ?? null, cancelled: false };
   const latency = { min: Infinity, max: 0, total: 0, batches: 0 };
   let lastReport = Date.now();
   let sinceLastCheck = 0;
   let lastId: unknown = null;
   const request: ReadRequest = {
     table: query.source,
+    sql,
     columns: selected,
     where: query.where,
-    incremental: incremental ? { column: incremental.name, after: o.watermark ?? null } : undefined,
-    startDate: incremental && settings.replicate_start_date ? { column: incremental.name, from: settings.replicate_start_date } : undefined,
+    // A raw query filters itself (through its template): the watermark is only kept up to date for it.
+    incremental: incremental && !sql ? { column: incremental.name, after: o.watermark ?? null } : undefined,
+    startDate: incremental && !sql && settings.replicate_start_date ? { column: incremental.name, from: settings.replicate_start_date } : undefined,
     batchSize: settings.batch_size ?? DEFAULT_BATCH,
   };
   const rows = o.source.read(request)[Symbol.asyncIterator]();
@@ -135,6 +146,11 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   }
   if (latency.batches) await o.onProgress(metrics(outcome.rowsWritten, sinceLastCheck, latency, lastId));
   return outcome;
+}
+
+function queryColumns(source: Connector, sql: string): Promise<Column[]> {
+  if (!source.queryColumns) return Promise.reject(new ConnectorError('A SQL query can only be read from a PostgreSQL or SQLite datasource'));
+  return source.queryColumns(sql);
 }
 
 function metrics(processed: number, since: number, l: { min: number; max: number; total: number; batches: number }, lastId: unknown): StepMetrics {

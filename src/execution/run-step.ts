@@ -1,10 +1,9 @@
 import type { ConnectionAccess } from '../config/settings.js';
-import type { ConnectionKind, ConnectionSettings } from '../connections/connection.decider.js';
 import { maskSecrets } from '../core/secrets.js';
 import { parseTaskQuery } from '../jobs/task-query.js';
 import type { RunPlan } from '../runs/run.decider.js';
 import type { Connector } from './connectors/connector.js';
-import { openConnector } from './connectors/open-connector.js';
+import { openStore, type Store } from './connectors/open-connector.js';
 import { replicateTask } from './replicate-task.js';
 import type { RunSession } from './run-session.js';
 
@@ -18,8 +17,6 @@ export interface RunStop {
 }
 
 const STOPPED_BY: Record<StopReason, string> = { cancelled: 'cancel requested', shutdown: 'Sluice shut down' };
-
-type Store = { kind: ConnectionKind; settings: ConnectionSettings };
 
 /**
  * Runs one task on connectors of its own (parallel tasks never share a database session). Records how it
@@ -43,8 +40,8 @@ export async function runStep(session: RunSession, task: Task, index: number, st
     await session.log('warn', `Task ${index + 1} (${tables}): stopped (${reason}) after [${seconds()}] seconds with ${rows}`, taskId);
   };
   try {
-    opened.push(openConnector(stores.source.kind, stores.source.settings, 'source', access));
-    opened.push(openConnector(stores.destination.kind, stores.destination.settings, 'destination', access));
+    opened.push(openStore(stores.source, 'source', access));
+    opened.push(openStore(stores.destination, 'destination', access));
     const outcome = await replicateTask({
       source: opened[0],
       destination: opened[1],
@@ -52,6 +49,8 @@ export async function runStep(session: RunSession, task: Task, index: number, st
       settings: session.plan.settings,
       incrementalColumn: task.incrementalColumn,
       watermark: task.watermark,
+      sourceQuery: task.sourceQuery,
+      keyColumns: task.keyColumns,
       shouldStop: () => stop.reason() !== null,
       signal: stop.signal,
       tally,

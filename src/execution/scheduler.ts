@@ -4,7 +4,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { CronExpressionParser } from 'cron-parser';
 import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
-import type { Schedule } from '../jobs/job.model.js';
+import type { JobType, Schedule } from '../jobs/job.model.js';
 import { ExecuteJob } from '../runs/runs.commands.js';
 import { systemClock } from '../core/write-path.js';
 
@@ -15,9 +15,12 @@ export function latestSlot(schedule: Schedule, now: Date): string {
   return CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.timezone }).prev().toISOString() ?? '';
 }
 
-/** The next slot a job's schedule will fire, or null when it is off. */
-export function nextRunAt(job: Pick<JobDoc, 'schedule' | 'lastSlot'>, now: Date): string | null {
-  if (!job.schedule.enabled || !job.schedule.cron) return null;
+/** Imports and deletes run on an uploaded file, never on a schedule (one stored before that rule is ignored). */
+const SCHEDULABLE = (job: { type?: JobType }) => job.type !== 'Import' && job.type !== 'Delete';
+
+/** The next slot a job's schedule will fire, or null when it is off (or the job never runs on one). */
+export function nextRunAt(job: Pick<JobDoc, 'schedule' | 'lastSlot'> & { type?: JobType }, now: Date): string | null {
+  if (!job.schedule.enabled || !job.schedule.cron || !SCHEDULABLE(job)) return null;
   return CronExpressionParser.parse(job.schedule.cron, { currentDate: now, tz: job.schedule.timezone }).next().toISOString() ?? null;
 }
 
@@ -31,6 +34,8 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly logger = new Logger('Scheduler');
   private timer?: NodeJS.Timeout;
   private ticking = false;
+  /** Jobs with a schedule that cannot fire, already logged. */
+  private readonly unschedulable = new Set<string>();
 
   constructor(
     @Inject(READ_STORE) private readonly reads: ReadStore,
@@ -64,6 +69,12 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async fire(job: JobDoc, now: Date): Promise<void> {
     if (!job.schedule.cron || job.enabled === false) return;
+    if (!SCHEDULABLE(job)) {
+      // A schedule stored before imports and deletes were refused one: it never fires, said once per job.
+      if (!this.unschedulable.has(job.id)) this.logger.warn(`Job ${job.id} is a data sync ${job.type.toLowerCase()}, which runs only on an uploaded file: its schedule is ignored`);
+      this.unschedulable.add(job.id);
+      return;
+    }
     const slot = latestSlot(job.schedule, now);
     if (slot < job.scheduleSince || (job.lastSlot !== null && slot <= job.lastSlot)) return;
     const ctx = { actor: 'scheduler', correlationId: `${job.id}:${slot}`, commandId: `${job.id}:${slot}:${randomUUID()}`, clock: systemClock };

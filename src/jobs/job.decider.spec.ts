@@ -195,6 +195,59 @@ describe('job decider', () => {
     });
   });
 
+  describe('data syncs that run on an uploaded file (Import, Delete)', () => {
+    const onFile = (type: 'Import' | 'Delete' | 'Export'): JobEvent[] => [
+      { ...created, data: { ...(created.data as Extract<JobEvent, { type: 'JobCreated' }>['data']), type, ...(type === 'Export' ? { destinationConnectionId: null } : { sourceConnectionId: null }) } },
+      added('a', 0),
+    ];
+    const slot = '2026-01-01T02:00:00.000Z';
+
+    it('refuses a run asked for without a file, through any API, and runs one that comes with its file', () => {
+      for (const type of ['Import', 'Delete'] as const) {
+        given(jobDecider, onFile(type)).when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual' } }).thenThrows('JOB.NEEDS_FILE', /uploaded file/);
+        given(jobDecider, onFile(type))
+          .when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual', withFile: true } })
+          .then([{ type: 'RunRequested', data: { jobId, runId: 'r1', trigger: 'manual', taskIds: ['a'] } }]);
+      }
+      // Also while a launch is active: a request without a file could never have made one.
+      const requested: JobEvent = { type: 'RunRequested', data: { jobId, runId: 'r0', trigger: 'manual', taskIds: ['a'] } };
+      given(jobDecider, [...onFile('Import'), requested]).when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual' } }).thenThrows('JOB.NEEDS_FILE');
+      given(jobDecider, onFile('Export'))
+        .when({ type: 'RequestRun', data: { runId: 'r1', trigger: 'manual' } })
+        .then([{ type: 'RunRequested', data: { jobId, runId: 'r1', trigger: 'manual', taskIds: ['a'] } }]);
+    });
+
+    it('lets a cron slot pass without an event on an import or delete with a schedule stored before the rule', () => {
+      const legacy: JobEvent = { type: 'JobUpdated', data: { jobId, changes: { schedule: { enabled: true, cron: '* * * * *' } } } };
+      given(jobDecider, [...onFile('Import'), legacy]).when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } }).then([]);
+      given(jobDecider, [...onFile('Delete'), legacy]).when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } }).then([]);
+      given(jobDecider, [...onFile('Export'), legacy])
+        .when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } })
+        .then([{ type: 'RunRequested', data: { jobId, runId: 's1', trigger: 'schedule', taskIds: ['a'], slot } }]);
+    });
+
+    it('refuses to turn a schedule on for an import or delete, and keeps one it already had', () => {
+      const on = { enabled: true, cron: '0 2 * * *' };
+      for (const type of ['Import', 'Delete'] as const) {
+        given(jobDecider).when({ type: 'CreateJob', data: { jobId, workspaceId: 'w', name: 'x', type, schedule: on, tasks: [] } }).thenThrows('JOB.SCHEDULE_NOT_ALLOWED', /schedule/);
+        given(jobDecider, onFile(type)).when({ type: 'UpdateJob', data: { changes: { schedule: on } } }).thenThrows('JOB.SCHEDULE_NOT_ALLOWED');
+      }
+      // A job on a schedule cannot become one either.
+      given(jobDecider, [created, { type: 'JobUpdated', data: { jobId, changes: { schedule: on } } }])
+        .when({ type: 'UpdateJob', data: { changes: { type: 'Import' } } })
+        .thenThrows('JOB.SCHEDULE_NOT_ALLOWED');
+      given(jobDecider, onFile('Export'))
+        .when({ type: 'UpdateJob', data: { changes: { schedule: on } } })
+        .then([{ type: 'JobUpdated', data: { jobId, changes: { schedule: on } } }]);
+      // One stored before the rule does not block other changes, and can be turned off.
+      const legacy: JobEvent[] = [...onFile('Import'), { type: 'JobUpdated', data: { jobId, changes: { schedule: on } } }];
+      given(jobDecider, legacy).when({ type: 'UpdateJob', data: { changes: { name: 'Renamed' } } }).then([{ type: 'JobUpdated', data: { jobId, changes: { name: 'Renamed' } } }]);
+      given(jobDecider, legacy)
+        .when({ type: 'UpdateJob', data: { changes: { schedule: { enabled: false } } } })
+        .then([{ type: 'JobUpdated', data: { jobId, changes: { schedule: { enabled: false } } } }]);
+    });
+  });
+
   it('is unchanged by a released claim, which only moves the stream on', () => {
     const released: JobEvent = { type: 'JobClaimsReleased', data: { jobId } };
     const before = given(jobDecider, threeTasks).when({ type: 'UpdateJob', data: { changes: {} } }).state();

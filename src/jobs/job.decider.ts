@@ -3,6 +3,7 @@ import { DomainError } from '../core/errors.js';
 import type { DomainEvent } from '../core/events.js';
 import { parseTaskQuery, TaskQueryError } from './task-query.js';
 import { validateSchedule } from './cron.js';
+import { checkSourceQuery } from './source-query.js';
 import { applyChanges, definedOnly, diff } from './job.changes.js';
 import { LIMITS } from '../core/limits.js';
 import {
@@ -35,15 +36,18 @@ export type JobCommand =
   | { type: 'UpdateTask'; data: { taskId: string; index?: number } & TaskChanges }
   | { type: 'DeleteTask'; data: { taskId: string } }
   | { type: 'MoveTask'; data: { taskId: string; fromIndex?: number; toIndex: number } }
-  /** Asks for a run; while one is active, nothing happens (the caller answers the active run). */
-  | { type: 'RequestRun'; data: { runId: string; trigger: RunTrigger; taskIds?: string[]; slot?: string } }
+  /**
+   * Asks for a run; while one is active, nothing happens (the caller answers the active run). `withFile`: an
+   * uploaded file comes with the request, which an Import or Delete cannot run without.
+   */
+  | { type: 'RequestRun'; data: { runId: string; trigger: RunTrigger; taskIds?: string[]; slot?: string; withFile?: boolean } }
   | { type: 'EndRun'; data: { runId: string; status: FinalRunStatus; watermarks: Record<string, unknown> } };
 
 export type JobEvent =
   | DomainEvent<'JobCreated', { jobId: string; workspaceId: string } & JobDefinition>
   | DomainEvent<'JobUpdated', { jobId: string; changes: JobChanges }>
   | DomainEvent<'JobDeleted', { jobId: string; workspaceId: string }>
-  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; incrementalColumn?: string | null; destinationConnectionId?: string | null; keyColumns?: string[] | null; index: number }>
+  | DomainEvent<'TaskAdded', { jobId: string; taskId: string; query: string; isActive: boolean; incrementalColumn?: string | null; destinationConnectionId?: string | null; keyColumns?: string[] | null; sourceQuery?: string | null; index: number }>
   | DomainEvent<'TaskUpdated', { jobId: string; taskId: string } & TaskChanges>
   | DomainEvent<'TaskMoved', { jobId: string; taskId: string; fromIndex: number; toIndex: number }>
   | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>
@@ -59,7 +63,7 @@ export type JobEvent =
   | DomainEvent<'JobClaimsReleased', { jobId: string }>;
 
 /** What a change to a task may set (undefined: left as is). */
-export type TaskChanges = Partial<Pick<Task, 'query' | 'isActive' | 'incrementalColumn' | 'destinationConnectionId' | 'keyColumns'>>;
+export type TaskChanges = Partial<Pick<Task, 'query' | 'isActive' | 'incrementalColumn' | 'destinationConnectionId' | 'keyColumns' | 'sourceQuery'>>;
 
 export interface RunTracking {
   activeRunId: string | null;
@@ -90,7 +94,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
   if (command.type === 'DeclareJob') {
     const { jobId, workspaceId, definition, tasks } = command.data;
     if (state.status !== 'active') return created(jobId, workspaceId, definition, tasks);
-    validate(definition);
+    validate(definition, state);
     tasks.forEach(validateTask);
     const changes = diff(state, definition);
     return [...(Object.keys(changes).length ? [{ type: 'JobUpdated' as const, data: { jobId, changes } }] : []), ...declaredTasks(jobId, state.tasks, tasks)];
@@ -101,7 +105,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
     case 'UpdateJob': {
       notRunning(state, 'updated');
       const next = applyChanges(state, command.data.changes);
-      validate(next);
+      validate(next, state);
       const changes = diff(state, next);
       return Object.keys(changes).length ? [{ type: 'JobUpdated', data: { jobId, changes } }] : [];
     }
@@ -146,7 +150,13 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       return toIndex === from ? [] : [{ type: 'TaskMoved', data: { jobId, taskId, fromIndex: from, toIndex } }];
     }
     case 'RequestRun': {
-      const { runId, trigger, taskIds, slot } = command.data;
+      const { runId, trigger, taskIds, slot, withFile } = command.data;
+      // Imports and deletes run on the file they were sent with: a slot passes without an event (so a schedule
+      // stored before this rule never fills the stream), a request from any API is refused.
+      if (ON_FILES.includes(state.type) && !withFile) {
+        if (slot !== undefined) return [];
+        throw new DomainError('JOB.NEEDS_FILE', `Job ${jobId} is a data sync ${state.type.toLowerCase()}: it runs only on an uploaded file; upload one to /api/data-sync/${state.type.toLowerCase()}/${jobId}`, 'file');
+      }
       if (slot !== undefined) {
         if (state.lastSlot !== null && slot <= state.lastSlot) return [];
         if (state.activeRunId) return [{ type: 'ScheduledRunSkipped', data: { jobId, slot, activeRunId: state.activeRunId } }];
@@ -186,9 +196,10 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'JobDeleted':
       return { ...state, status: 'deleted' };
     case 'TaskAdded': {
-      const { taskId, query, isActive, incrementalColumn, destinationConnectionId, keyColumns, index } = event.data;
+      const { taskId, query, isActive, incrementalColumn, destinationConnectionId, keyColumns, sourceQuery, index } = event.data;
       const tasks = [...state.tasks];
-      tasks.splice(index, 0, { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, destinationConnectionId: destinationConnectionId ?? null, keyColumns: keyColumns ?? null });
+      const task = { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, destinationConnectionId: destinationConnectionId ?? null, keyColumns: keyColumns ?? null };
+      tasks.splice(index, 0, sourceQuery ? { ...task, sourceQuery } : task);
       return { ...state, tasks };
     }
     case 'TaskUpdated': {
@@ -225,10 +236,10 @@ function created(jobId: string, workspaceId: string, changes: JobChanges & Pick<
 }
 
 function taskAdded(jobId: string, task: Task, index: number): JobEvent {
-  const { id: taskId, query, isActive, incrementalColumn, destinationConnectionId, keyColumns } = task;
+  const { id: taskId, query, isActive, incrementalColumn, destinationConnectionId, keyColumns, sourceQuery } = task;
   return {
     type: 'TaskAdded',
-    data: { jobId, taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, ...(destinationConnectionId ? { destinationConnectionId } : {}), ...(keyColumns ? { keyColumns } : {}), index },
+    data: { jobId, taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, ...(destinationConnectionId ? { destinationConnectionId } : {}), ...(keyColumns ? { keyColumns } : {}), ...(sourceQuery ? { sourceQuery } : {}), index },
   };
 }
 
@@ -257,7 +268,7 @@ function declaredTasks(jobId: string, current: Task[], declared: Task[]): JobEve
       continue;
     }
     const { id: _id, ...wanted } = task;
-    const changed = taskChanges(tasks[from], { incrementalColumn: null, destinationConnectionId: null, keyColumns: null, ...definedOnly(wanted) });
+    const changed = taskChanges(tasks[from], { incrementalColumn: null, destinationConnectionId: null, keyColumns: null, sourceQuery: null, ...definedOnly(wanted) });
     if (Object.keys(changed).length) events.push({ type: 'TaskUpdated', data: { jobId, taskId: task.id, ...changed } });
     if (from !== index) {
       events.push({ type: 'TaskMoved', data: { jobId, taskId: task.id, fromIndex: from, toIndex: index } });
@@ -274,8 +285,11 @@ export function moveItem<T>(items: T[], from: number, to: number): T[] {
   return next;
 }
 
-/** Checked here as well as at each dialect's edge: a null or a wrong type must never reach an event. */
-function validate(job: JobDefinition): void {
+/**
+ * Checked here as well as at each dialect's edge: a null or a wrong type must never reach an event.
+ * `before`: the job as it is, when it is changed (a schedule it already had is kept, not refused).
+ */
+function validate(job: JobDefinition, before?: JobDefinition): void {
   if (typeof job.name !== 'string' || !job.name.trim()) throw new DomainError('JOB.NAME_REQUIRED', 'name is required', 'name');
   if (job.name.length > LIMITS.nameLength) throw new DomainError('VALIDATION', `name must be at most ${LIMITS.nameLength} characters long`, 'name');
   if (typeof job.enabled !== 'boolean') throw new DomainError('VALIDATION', 'enabled must be true or false', 'enabled');
@@ -284,6 +298,9 @@ function validate(job: JobDefinition): void {
     if (job[key] !== null && typeof job[key] !== 'string') throw new DomainError('VALIDATION', `${key} must be a string or null`, key);
   }
   validateSchedule(job.schedule);
+  if (job.schedule.enabled && ON_FILES.includes(job.type) && !(before?.schedule.enabled && ON_FILES.includes(before.type))) {
+    throw new DomainError('JOB.SCHEDULE_NOT_ALLOWED', `A job of type ${job.type} runs only on an uploaded file and cannot run on a schedule; only exports and replication jobs can`, 'schedule');
+  }
   validateSettings(job.settings);
 }
 
@@ -316,6 +333,10 @@ function validateTask(task: Task): void {
   } catch (error) {
     if (error instanceof TaskQueryError) throw new DomainError('TASK.QUERY_INVALID', `query "${task.query}" is invalid: ${error.message}`, 'query');
     throw error;
+  }
+  if (task.sourceQuery !== undefined && task.sourceQuery !== null) {
+    checkSourceQuery(task.sourceQuery);
+    if (task.sourceQuery.length > LIMITS.queryLength) throw new DomainError('VALIDATION', `query must be at most ${LIMITS.queryLength} characters long`, 'query');
   }
 }
 

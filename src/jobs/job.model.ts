@@ -54,6 +54,8 @@ export interface JobSettings {
   log_retention_runs: number | null;
   /** Sluice's addition for data syncs: their Prisma routes need one of their tokens (HTTP Basic `api:<token>`). */
   api_auth: boolean;
+  /** Sluice's addition: free text about the job (a Siren ingestion's description). */
+  description: string | null;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -86,6 +88,7 @@ export const DEFAULT_SETTINGS: JobSettings = {
   incremental_column: null,
   log_retention_runs: null,
   api_auth: false,
+  description: null,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof JobSettings>;
@@ -102,6 +105,8 @@ export interface Task {
   destinationConnectionId?: string | null;
   /** Columns rows are matched by when upserted or deleted (a data sync's key_columns); null: the table's primary key. */
   keyColumns?: string[] | null;
+  /** A raw SQL query (a Mustache template, see source-query.ts) read from the source instead of the query's table: a Siren ingestion. */
+  sourceQuery?: string | null;
 }
 
 export const RUN_STATUSES = ['queued', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'] as const;

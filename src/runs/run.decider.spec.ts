@@ -44,6 +44,35 @@ describe('run decider', () => {
     given(runDecider, [queued, started]).when({ type: 'FinishRun', data: { status: 'failed', durationMs: 5 } }).then([{ type: 'RunFinished', data: { runId: 'r1', status: 'failed', durationMs: 5 } }]);
   });
 
+  it('ends succeeded when the cancel came too late to stop anything: every step had completed', () => {
+    const completed = (taskId: string): RunEvent => ({ type: 'StepCompleted', data: { runId: 'r1', taskId, rowsRead: 3, rowsWritten: 3, watermark: null, durationMs: 2 } });
+    given(runDecider, [queued, started, cancelRequested, completed('t1')])
+      .when({ type: 'FinishRun', data: { status: 'succeeded', durationMs: 5 } })
+      .then([{ type: 'RunFinished', data: { runId: 'r1', status: 'succeeded', durationMs: 5 } }]);
+    // The cancel asked for before the step completed counts the same: what happened is what ends the run.
+    given(runDecider, [queued, started, completed('t1'), cancelRequested])
+      .when({ type: 'FinishRun', data: { status: 'succeeded', durationMs: 5 } })
+      .then([{ type: 'RunFinished', data: { runId: 'r1', status: 'succeeded', durationMs: 5 } }]);
+  });
+
+  it('still ends cancelled, with the warn line, when the work of a run asked to cancel did stop', () => {
+    const canceledLine: RunEvent = { type: 'RunLogged', data: { runId: 'r1', jobId: 'j1', level: 'warn', message: 'Synchronization has been canceled!' } };
+    const twoTasks: RunEvent = { type: 'RunQueued', data: { ...plan, tasks: [...plan.tasks, { taskId: 't2', query: 'REPLICATE [B]', incrementalColumn: null, watermark: null }] } };
+    const completed: RunEvent = { type: 'StepCompleted', data: { runId: 'r1', taskId: 't1', rowsRead: 3, rowsWritten: 3, watermark: null, durationMs: 2 } };
+    // A task never started (or stopped) is work that did not happen: a succeeded finish becomes cancelled.
+    given(runDecider, [twoTasks, started, cancelRequested, completed])
+      .when({ type: 'FinishRun', data: { status: 'succeeded', durationMs: 5 } })
+      .then([canceledLine, { type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', durationMs: 5 } }]);
+    const stopped: RunEvent = { type: 'StepCancelled', data: { runId: 'r1', taskId: 't1', reason: 'cancel requested', rowsRead: 1, rowsWritten: 0, watermark: null, durationMs: 2 } };
+    given(runDecider, [queued, started, cancelRequested, stopped])
+      .when({ type: 'FinishRun', data: { status: 'succeeded', durationMs: 5 } })
+      .then([canceledLine, { type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', durationMs: 5 } }]);
+    // A failure after a cancel stays cancelled even when the steps had completed.
+    given(runDecider, [queued, started, cancelRequested, completed])
+      .when({ type: 'FinishRun', data: { status: 'failed', error: 'boom', durationMs: 5 } })
+      .then([canceledLine, { type: 'RunFinished', data: { runId: 'r1', status: 'cancelled', error: 'boom', durationMs: 5 } }]);
+  });
+
   it('goes running → cancelling → cancelled', () => {
     const state = given(runDecider, [queued, started, cancelRequested])
       .when({ type: 'FinishRun', data: { status: 'cancelled', durationMs: 5 } })

@@ -20,7 +20,7 @@ export interface RunPlan {
   /** For Import and Delete: the uploaded CSV in the file store. */
   file?: string;
   /** `destinationConnectionId`: where the task writes (its own connection or the job's); absent in runs queued before tasks had one. */
-  tasks: Array<{ taskId: string; query: string; incrementalColumn: string | null; watermark: unknown; destinationConnectionId?: string | null; keyColumns?: string[] | null }>;
+  tasks: Array<{ taskId: string; query: string; incrementalColumn: string | null; watermark: unknown; destinationConnectionId?: string | null; keyColumns?: string[] | null; sourceQuery?: string | null }>;
 }
 
 /** The process that owns a running run; it is dead when its host says so or its heartbeat is stale. */
@@ -64,7 +64,16 @@ export type RunCommand =
 
 export type RunState =
   | { status: 'none' }
-  | { status: RunStatus; runId: string; jobId: string; owner: RunOwner | null; plan: RunPlan; watermarks: Record<string, unknown> };
+  | {
+      status: RunStatus;
+      runId: string;
+      jobId: string;
+      owner: RunOwner | null;
+      plan: RunPlan;
+      watermarks: Record<string, unknown>;
+      /** The tasks whose step completed: their work is done, whatever is asked of the run afterwards. */
+      completedTasks: string[];
+    };
 
 export const runStream = (runId: string) => `run-${runId}`;
 
@@ -102,8 +111,11 @@ export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
       case 'FinishRun':
         if (state.status !== 'queued' && !LIVE.includes(state.status)) return [];
         // Once a cancel was asked for, the run ends cancelled whatever stopped it (a failure, a crash, a shutdown),
-        // with the line a cancelled run ends with when what stopped it did not write it.
-        if (state.status === 'cancelling' && command.data.status !== 'cancelled') {
+        // with the line a cancelled run ends with when what stopped it did not write it. Unless nothing stopped it:
+        // a cancel that came too late (an import's rows committed, an export's file written) cannot undo the work,
+        // and a run whose every step completed ends as it did.
+        const done = command.data.status === 'succeeded' && state.plan.tasks.every((t) => state.completedTasks.includes(t.taskId));
+        if (state.status === 'cancelling' && command.data.status !== 'cancelled' && !done) {
           return [
             { type: 'RunLogged', data: { runId, jobId: state.jobId, level: 'warn', message: CANCELED } },
             { type: 'RunFinished', data: { runId, ...command.data, status: 'cancelled' } },
@@ -118,7 +130,7 @@ export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
   },
   evolve(state, event) {
     if (event.type === 'RunQueued') {
-      return { status: 'queued', runId: event.data.runId, jobId: event.data.jobId, owner: null, plan: event.data, watermarks: {} };
+      return { status: 'queued', runId: event.data.runId, jobId: event.data.jobId, owner: null, plan: event.data, watermarks: {}, completedTasks: [] };
     }
     if (state.status === 'none') return state;
     switch (event.type) {
@@ -127,10 +139,12 @@ export const runDecider: Decider<RunState, RunCommand, RunEvent> = {
       case 'RunCancelRequested':
         return { ...state, status: 'cancelling' };
       case 'StepCompleted':
-      case 'StepCancelled':
+      case 'StepCancelled': {
+        const completed = event.type === 'StepCompleted' ? { completedTasks: [...(state.completedTasks ?? []), event.data.taskId] } : {};
         return event.data.watermark === undefined || event.data.watermark === null
-          ? state
-          : { ...state, watermarks: { ...state.watermarks, [event.data.taskId]: event.data.watermark } };
+          ? { ...state, ...completed }
+          : { ...state, ...completed, watermarks: { ...state.watermarks, [event.data.taskId]: event.data.watermark } };
+      }
       case 'RunFinished':
         return { ...state, status: event.data.status };
       default:

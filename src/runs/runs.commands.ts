@@ -37,7 +37,7 @@ export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
 
   async execute({ jobId, taskIds, ctx, trigger, slot, file }: ExecuteJob): Promise<Executed> {
     const runId = slot ? deterministicUuid(`${jobId}:${slot}`) : randomUUID();
-    const request = () => decideAndAppend(this.store, jobStream(jobId), jobDecider, { type: 'RequestRun', data: { runId, trigger, taskIds, slot } }, ctx);
+    const request = () => decideAndAppend(this.store, jobStream(jobId), jobDecider, { type: 'RequestRun', data: { runId, trigger, taskIds, slot, withFile: Boolean(file) } }, ctx);
     let { state, events } = await request();
     // The active run may have finished without freeing the job yet (its worker frees it just after): free it here,
     // as the worker would, so the answer is never a run that is already over.
@@ -66,6 +66,7 @@ export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
           watermark: state.watermarks[taskId] ?? null,
           destinationConnectionId: task.destinationConnectionId || state.destinationConnectionId,
           ...(task.keyColumns ? { keyColumns: task.keyColumns } : {}),
+          ...(task.sourceQuery ? { sourceQuery: task.sourceQuery } : {}),
         };
       }),
     };

@@ -5,9 +5,16 @@ import { READ_MODEL_PROGRESS, type ReadModelProgress, readDocument } from '../co
 import { type RunDoc, RUNS, type StepDoc } from './runs.read-model.js';
 import { DomainError } from '../core/errors.js';
 import { utcTime } from '../core/time.js';
-import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
+import { type Filter, type Page, READ_STORE, type ReadStore, type SortKey } from '../core/read-store.js';
 import type { LogLevel } from './run.decider.js';
 import type { RunStatus } from '../jobs/job.model.js';
+import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+
+/**
+ * Newest run first, by number: numbers are log positions, so they order runs as they were queued, across
+ * instances and whatever their clocks say (queuedAt may tie, or go back).
+ */
+export const NEWEST_RUN_FIRST: SortKey = { field: 'number', order: -1 };
 
 export class GetRun extends Query<RunDoc> {
   constructor(
@@ -50,11 +57,15 @@ export class FindRuns extends Query<Page<RunDoc>> {
   }
 }
 
-/** The runs that are running or being cancelled, of every job, oldest first. */
+/**
+ * The runs that are running or being cancelled, of every job (or only the one with this number), oldest
+ * first; each step has the incremental column its run planned (see StepDoc.incrementalColumn).
+ */
 export class ActiveRuns extends Query<Page<RunDoc>> {
   constructor(
     readonly limit: number,
     readonly cursor?: string,
+    readonly number?: number,
   ) {
     super();
   }
@@ -136,9 +147,34 @@ export class FindRunsHandler implements IQueryHandler<FindRuns> {
 export class ActiveRunsHandler implements IQueryHandler<ActiveRuns> {
   constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
 
-  execute({ limit, cursor }: ActiveRuns): Promise<Page<RunDoc>> {
+  async execute({ limit, cursor, number }: ActiveRuns): Promise<Page<RunDoc>> {
     const statuses: RunStatus[] = ['running', 'cancelling'];
-    return this.store.find<RunDoc>(RUNS, { filter: { status: { $in: statuses } }, sort: { field: 'queuedAt', order: 1 }, limit, cursor });
+    const filter: Filter = { status: { $in: statuses }, ...(number !== undefined ? { number } : {}) };
+    const page = await this.store.find<RunDoc>(RUNS, { filter, sort: { field: 'queuedAt', order: 1 }, limit, cursor });
+    return { ...page, items: await this.withPlannedColumns(page.items) };
+  }
+
+  /**
+   * Steps projected before they kept their planned incremental column take it from their job as it is now
+   * (the task's own or the job's), the best there is for them; a deleted job's have none.
+   */
+  private async withPlannedColumns(runs: RunDoc[]): Promise<RunDoc[]> {
+    const jobs = new Map<string, Promise<JobDoc | null>>();
+    const jobOf = (id: string) => {
+      if (!jobs.has(id)) jobs.set(id, this.store.get<JobDoc>(JOBS, id));
+      return jobs.get(id)!;
+    };
+    return Promise.all(
+      runs.map(async (run) => {
+        if (run.steps.every((s) => s.incrementalColumn !== undefined)) return run;
+        const job = await jobOf(run.jobId);
+        const columnOf = (taskId: string) => {
+          const task = job?.tasks.find((t) => t.id === taskId);
+          return (task && (task.incrementalColumn || job!.settings.incremental_column)) || null;
+        };
+        return { ...run, steps: run.steps.map((s) => (s.incrementalColumn !== undefined ? s : { ...s, incrementalColumn: columnOf(s.taskId) })) };
+      }),
+    );
   }
 }
 

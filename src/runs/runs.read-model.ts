@@ -5,6 +5,11 @@ import type { LogLevel, RunOwner, RunPlan, StepMetrics } from './run.decider.js'
 export interface StepDoc {
   taskId: string;
   query: string;
+  /**
+   * The incremental column the run planned for the task (its own or the job's, fixed when the run was queued);
+   * null for a full copy. Absent in steps projected before it was kept: RunningRuns fills it from the job.
+   */
+  incrementalColumn?: string | null;
   /** `skipped`: never started, because its run failed or was cancelled first. */
   status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
   source: string | null;
@@ -48,6 +53,12 @@ export interface RunDoc extends Doc {
 }
 
 export const RUNS = 'runs';
+
+/** A run number as dialects show it (Prisma's launch id, Etlworks' audit id): a whole number from 1, at most 15 digits, no leading zero. */
+export const RUN_NUMBER = /^[1-9]\d{0,14}$/;
+
+/** The run number `text` spells, or undefined when it spells none. */
+export const runNumberOf = (text: unknown): number | undefined => (typeof text === 'string' && RUN_NUMBER.test(text) ? Number(text) : undefined);
 
 export const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 

@@ -50,9 +50,14 @@ describe('the access every route declares, walked over the OpenAPI spec (e2e)', 
     const req = h.raw()[method](url);
     return role ? req.set('Authorization', `Bearer ${etlworks(url) ? jwts[role] : tokens[role]}`).set('X-Admin-Token', tokens[role]) : req;
   };
-  /** The 401 in each dialect's error shape (Prisma's is a 403 in plain text). */
-  const unauthorized = (url: string, body: { error?: { code?: string }; message?: string }, text: string) =>
-    url.startsWith('/api/v1/tasks') ? body.message === 'Admin token does not match' : etlworks(url) ? (body as { status?: number }).status === 401 && typeof body.message === 'string' : url.startsWith('/api/data-sync') ? text.startsWith('Falló de autenticación') : body.error?.code === 'UNAUTHORIZED';
+  /** The 401 in each dialect's error shape (Prisma's is a 403 in plain text, Siren's Elasticsearch's security_exception). */
+  const unauthorized = (url: string, body: { error?: { code?: string; type?: string }; message?: string; status?: number }, text: string) => {
+    if (url.startsWith('/api/v1/tasks')) return body.message === 'Admin token does not match';
+    if (etlworks(url)) return body.status === 401 && typeof body.message === 'string';
+    if (url.startsWith('/api/data-sync')) return text.startsWith('Falló de autenticación');
+    if (url.startsWith('/_siren/')) return body.status === 401 && body.error?.type === 'security_exception';
+    return body.error?.code === 'UNAUTHORIZED';
+  };
   const refusedStatus = (url: string) => (url.startsWith('/api/data-sync') ? 403 : 401);
 
   it('declares an access for every route and names it in the description', () => {

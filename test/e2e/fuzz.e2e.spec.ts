@@ -158,11 +158,21 @@ function pathVariants(params: Parameter[]): Variant[] {
 /** Etlworks' routes: they take a user's JWT and answer errors as `{status, error, message}`. */
 const etlworks = (template: string) => template.startsWith('/etl/rest/') || template.startsWith('/rest/v1/');
 
-/** Each dialect's error body: Jitsu's `{message, error?}`, Etlworks' `{status, error, message}`, Prisma's plain text, everyone else's `{error: {code, message}}`. */
+/** Siren's routes: Basic or a bearer token, errors as Elasticsearch's `{error: {root_cause, type, reason}, status}`. */
+const siren = (template: string) => template.startsWith('/_siren/');
+
+/** Each dialect's error body: Jitsu's `{message, error?}`, Etlworks' `{status, error, message}`, Prisma's plain text, Siren's Elasticsearch error, everyone else's `{error: {code, message}}`. */
 function inErrorShape(template: string, body: { error?: unknown; message?: unknown } | undefined, text?: string): boolean {
   if (template.startsWith('/api/v1/tasks')) return typeof body?.message === 'string';
   if (etlworks(template)) return typeof (body as { status?: unknown } | undefined)?.status === 'number' && typeof body?.message === 'string';
   if (template.startsWith('/api/data-sync')) return !!text && !text.startsWith('{');
+  if (siren(template)) {
+    // A document that is not there is Elasticsearch's `{_id, found: false}` or `{_id, result: "not_found"}`.
+    const missing = body as { found?: unknown; result?: unknown } | undefined;
+    if (missing?.found === false || missing?.result === 'not_found') return true;
+    const error = body?.error as { root_cause?: unknown; type?: unknown; reason?: unknown } | undefined;
+    return typeof (body as { status?: unknown } | undefined)?.status === 'number' && Array.isArray(error?.root_cause) && typeof error?.type === 'string' && typeof error?.reason === 'string';
+  }
   return (body?.error as { code?: string } | undefined)?.code !== undefined;
 }
 
@@ -194,7 +204,12 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
     const run = (await h.post(`/api.rsc/v2/jobs/${ran.id}/execute`, {}).expect(202)).body;
     const sync = (await h.post('/v1/data-syncs', { name: 'sync', kind: 'import', connection_id: dst, table: 'A' }).expect(201)).body;
     const ids = { workspace_id: workspace, id: src, job_id: job.id, task_id: job.tasks[0].id, ran_job_id: ran.id, history_id: run.id, run_id: run.id, stream: `job-${job.id}` };
-    return { ...ids, datasync_id: sync.id, launch_id: '1', audit_id: '1' };
+    // Siren's datasource and ingestion of the same id, under the id Siren routes take.
+    const sirenId = `fuzz-${round}`;
+    const siren = (path: string, body: object) => h.raw().put(`/_siren/connector/${path}/${sirenId}`).set('Authorization', `Bearer ${TOKEN}`).send(body).expect(201);
+    await siren('datasource', { jdbc: { url: `jdbc:sqlite:/tmp/sluice-fuzz-${round}.db` } });
+    await siren('ingestion', { ingest: { datasource: sirenId, query: 'SELECT 1 AS id', target: 'fuzzed', pk_field: 'id' } });
+    return { ...ids, datasync_id: sync.id, launch_id: '1', audit_id: '1', siren_id: sirenId };
   }
 
   it('never answers 500, appends nothing when it refuses, and refuses what breaks the schema', async () => {
@@ -204,6 +219,7 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
       for (const [method, operation] of Object.entries(operations)) {
         const ids = await fixtures();
         if (template.includes('{history_id}')) ids.job_id = ids.ran_job_id;
+        if (siren(template)) ids.id = ids.siren_id;
         const params = operation.parameters ?? [];
         const bodySchema = operation.requestBody?.content['application/json']?.schema;
         const base = bodySchema ? baseBody(spec, bodySchema, `fuzz-name-${round}`) : undefined;
@@ -222,6 +238,7 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
           const url = template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name) + (variant.query ?? '');
           const request = (h.raw() as unknown as Record<string, (u: string) => import('supertest').Test>)[method](url).set('x-cdata-authtoken', TOKEN).set('X-Admin-Token', TOKEN);
           if (etlworks(template)) request.set('Authorization', `Bearer ${jwt}`);
+          if (siren(template)) request.set('Authorization', `Bearer ${TOKEN}`);
           if (variant.raw) request.set('content-type', variant.raw[0]).send(variant.raw[1]);
           else if (variant.json !== undefined) request.send(variant.json as object);
           else if (base) request.send(base);

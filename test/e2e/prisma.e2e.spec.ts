@@ -1,10 +1,16 @@
-import { readdirSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseEDNString } from 'edn-data';
+import pg from 'pg';
 import type { Test } from 'supertest';
+import { ProjectionRunner } from '../../projections/runner.js';
+import { createApp } from '../../src/app.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { EVENT_STORE, type EventStore } from '../../src/core/event-store.js';
 import { FILE_STORE, type FileStore } from '../../src/core/file-store.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { Harness, TOKEN } from './app.harness.js';
 
 const API = '/api/data-sync';
@@ -17,6 +23,47 @@ type Status = { name: string; status: string; 'latest-launch'?: Launch; 'next-la
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const edn = <T>(text: string) => parseEDNString(text, { mapAs: 'object', keywordAs: 'string', listAs: 'array' }) as T;
+
+/**
+ * One HTTP/1.1 request over a raw socket: the head, then each part of the body `everyMs` apart; then the
+ * socket is closed (`end`: the client's half only, so an answer can still come; `destroy`: at once) unless the
+ * body was all sent. Answers what the server wrote back before the connection closed.
+ */
+function rawRequest(
+  url: string,
+  head: { method: string; path: string; headers: Record<string, string> },
+  parts: string[],
+  options: { everyMs?: number; cut?: 'end' | 'destroy'; before?: () => Promise<void> } = {},
+): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(answer));
+    const lines = [`${head.method} ${head.path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...Object.entries(head.headers).map(([k, v]) => `${k}: ${v}`)];
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    void (async () => {
+      for (const part of parts) {
+        await sleep(options.everyMs ?? 0);
+        if (socket.destroyed) return;
+        socket.write(part);
+      }
+      await options.before?.();
+      if (options.cut === 'end') socket.end();
+      else if (options.cut === 'destroy') socket.destroy();
+    })().catch((error: Error) => {
+      socket.destroy();
+      answer = `(not sent: ${error.message})`;
+    });
+  });
+}
+
+const BOUNDARY = 'sluice-raw-form';
+const formHead = (filename = 'a.csv') => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`;
+const formEnd = `\r\n--${BOUNDARY}--\r\n`;
+const formType = `multipart/form-data; boundary=${BOUNDARY}`;
 
 function sql(file: string, statement: string, ...params: unknown[]): unknown[] {
   const db = new Database(file);
@@ -325,6 +372,8 @@ describe('Prisma Campaigns data syncs (e2e)', () => {
       const res = await client.upload('import', importer, 'email,name\nada@example.com,Ada\ngrace@example.com,Grace\n').expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
       expect(res.text).toBe('File queued');
+      // the upload's connection, taken off the server's request timeout, is not kept for another request
+      expect(res.headers.connection).toBe('close');
       const launch = await client.launchEnded(importer);
       expect(launch).toEqual({ id: expect.any(Number), status: 'finished', 'scheduled-time': expect.stringMatching(PRISMA_TIME), 'started-at': expect.stringMatching(PRISMA_TIME) });
       expect(rows()).toEqual([
@@ -361,6 +410,32 @@ describe('Prisma Campaigns data syncs (e2e)', () => {
       expect(typed.status).toBe('cancelled');
       expect(typed['status-message']).toMatch(/line 4, column amount/i);
       expect(sql(db, 'SELECT id, amount FROM orders')).toEqual([{ id: 1, amount: 5 }]);
+    });
+
+    it("deletes a data sync's uploads and exports with it, and no other data sync's files", async () => {
+      const files = h.app.get<FileStore>(FILE_STORE);
+      const names = async (prefix: string) => (await files.list(prefix)).map((f) => f.name);
+      const upload = (await client.create({ name: 'Short-lived import', kind: 'import', connection_id: crm, table: 'customers', key_columns: ['email'] })).id;
+      const bystander = (await client.create({ name: 'Bystander', kind: 'delete', connection_id: crm, table: 'customers', key_columns: ['email'] })).id;
+      await client.upload('delete', bystander, 'email\nnobody@example.com\n').expect(200);
+      await client.launchEnded(bystander);
+      const exporter = (await client.create({ name: 'Short-lived export', kind: 'export', connection_id: crm, table: 'customers' })).id;
+      await client.upload('import', upload, 'email,name\nada@example.com,Ada\n').expect(200);
+      expect((await client.launchEnded(upload)).status).toBe('finished');
+      const exported = (await h.post(`/v1/data-syncs/${exporter}/launch`).expect(202)).body.run_id;
+      expect((await client.launchEnded(exporter)).status).toBe('finished');
+      expect(await names(`datasyncs/${upload}/uploads/`)).toHaveLength(1);
+      expect(await names(`datasyncs/${exporter}/exports/`)).toHaveLength(1);
+      const others = await names(`datasyncs/${bystander}/`);
+      expect(others).toHaveLength(1);
+
+      await h.delete(`/v1/data-syncs/${upload}`).expect(204);
+      await h.delete(`/v1/data-syncs/${exporter}`).expect(204);
+      expect(await names(`datasyncs/${upload}/`)).toEqual([]);
+      expect(await names(`datasyncs/${exporter}/`)).toEqual([]);
+      expect(await names(`datasyncs/${bystander}/`)).toEqual(others);
+      // the launches stay in the run history
+      await h.get(`/v1/runs/${exported}`).expect(200);
     });
 
     it('downloads the file of any launch, old ones too, and 404s for launches it does not have', async () => {
@@ -487,23 +562,48 @@ describe('Prisma uploads while a launch waits, and over the size limit (e2e)', (
     expect(await client.uploads(id)).toEqual([]);
   });
 
-  it('keeps nothing of an upload cut off half-way', async () => {
-    const id = (await client.create({ name: 'Cut off', kind: 'import', connection_id: crm, table: 'customers' })).id;
-    const boundary = 'sluice-cut-off';
-    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\nContent-Type: text/csv\r\n\r\nemail\n`;
-    await new Promise<void>((resolve) => {
-      const req = httpRequest(`${h.url}${API}/import/${id}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': '500000' } });
-      req.on('error', () => resolve());
-      req.write(head + 'a@example.com\n'.repeat(5000));
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 300);
+  describe('an upload cut off before its end', () => {
+    const partials = () => {
+      const dir = join(h.dataDir, 'files', '.partial');
+      return existsSync(dir) ? readdirSync(dir) : [];
+    };
+    /** Until the file store is writing the upload (or has it whole): the cut then comes after the server read some of it. */
+    const storing = (id: string) => async () => {
+      for (const deadline = Date.now() + 5_000; partials().length === 0 && (await client.uploads(id)).length === 0; await sleep(10)) {
+        if (Date.now() > deadline) throw new Error('the upload never reached the file store');
+      }
+    };
+    /** Nothing stored, nothing half-written left, no launch queued or even requested. */
+    const leftNothing = async (id: string) => {
+      for (const deadline = Date.now() + 5_000; partials().length > 0; await sleep(20)) {
+        if (Date.now() > deadline) throw new Error(`partial files left: ${partials().join(', ')}`);
+      }
+      // a launch, were one wrongly started, has had the time to show
+      await sleep(200);
+      expect(await client.uploads(id)).toEqual([]);
+      expect((await client.status(id))['latest-launch']).toBeUndefined();
+      expect((await h.get(`/v1/data-syncs/${id}`).expect(200)).body.latest_launch).toBeNull();
+      expect((await h.events(`job-${id}`)).map((e) => e.type)).not.toContain('RunRequested');
+    };
+    const headers = { 'Content-Type': formType, 'Content-Length': '500000' };
+
+    it('mid-file, the client closing its side: no File queued, nothing kept, no launch', async () => {
+      const id = (await client.create({ name: 'Cut mid-file', kind: 'import', connection_id: crm, table: 'customers' })).id;
+      const answer = await rawRequest(h.url, { method: 'POST', path: `${API}/import/${id}`, headers }, [formHead(), 'email\n', 'a@example.com\n'.repeat(5000)], { cut: 'end', before: storing(id) });
+      expect(answer).not.toMatch(/File queued|not sent/);
+      expect(answer).not.toMatch(/^HTTP\/1\.1 2/);
+      await leftNothing(id);
     });
-    await sleep(300);
-    expect(await client.uploads(id)).toEqual([]);
-    expect(readdirSync(join(h.dataDir, 'files', '.partial'))).toEqual([]);
-    expect((await client.status(id))['latest-launch']).toBeUndefined();
+
+    it('with the whole file sent but not the end of the form, the connection dropped: nothing kept, no launch', async () => {
+      const id = (await client.create({ name: 'Cut before the form ends', kind: 'import', connection_id: crm, table: 'customers' })).id;
+      const answer = await rawRequest(h.url, { method: 'POST', path: `${API}/import/${id}`, headers }, [formHead(), 'email\nb@example.com\n', `\r\n--${BOUNDARY}`], { cut: 'destroy', before: storing(id) });
+      expect(answer).not.toMatch(/File queued|not sent/);
+      await leftNothing(id);
+      // the next, whole upload is taken
+      await client.upload('import', id, 'email\nc@example.com\n').expect(200);
+      expect(await client.uploads(id)).toHaveLength(1);
+    });
   });
 
   // Last: it throttles this harness's address.
@@ -514,5 +614,139 @@ describe('Prisma uploads while a launch waits, and over the size limit (e2e)', (
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toMatch(/^\d+$/);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
+  });
+});
+
+describe('Prisma uploads while a launch runs (e2e)', () => {
+  let h: Harness;
+  let server: TestPostgres;
+  let client: ReturnType<typeof prismaClient>;
+  let warehouse: string;
+  let db: pg.Client;
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    db = new pg.Client(server.url);
+    await db.connect();
+    await db.query('CREATE TABLE customers (email TEXT PRIMARY KEY, name TEXT)');
+    h = await new Harness().start();
+    client = prismaClient(h);
+    warehouse = await h.connection('prisma-pg', 'warehouse', 'postgres', { url: server.url });
+  }, 60_000);
+  afterAll(async () => {
+    await db?.end();
+    await h?.destroy();
+    await server?.stop();
+  });
+
+  it('answers 409 while a launch is running (and keeps no second file), then takes the next upload once it ends', async () => {
+    const id = (await client.create({ name: 'Running', kind: 'import', connection_id: warehouse, table: 'customers', key_columns: ['email'] })).id;
+    // The table locked from here: the launch starts, then waits for the lock, running, until it is released.
+    await db.query('BEGIN');
+    await db.query('LOCK TABLE customers IN ACCESS EXCLUSIVE MODE');
+    try {
+      await client.upload('import', id, 'email,name\na@example.com,A\n').expect(200);
+      for (const deadline = Date.now() + 10_000; (await client.status(id))['latest-launch']?.status !== 'running'; await sleep(20)) {
+        if (Date.now() > deadline) throw new Error(`the launch is not running: ${JSON.stringify(await client.status(id))}`);
+      }
+      const busy = await client.upload('import', id, 'email,name\nb@example.com,B\n').expect(409);
+      expect(busy.headers['content-type']).toMatch(/^text\/plain/);
+      expect(busy.text).toMatch(/queued or running/);
+      expect(await client.uploads(id)).toHaveLength(1);
+      expect((await client.status(id))['latest-launch']!.status).toBe('running');
+    } finally {
+      await db.query('COMMIT');
+    }
+    expect((await client.launchEnded(id)).status).toBe('finished');
+    expect((await db.query('SELECT email FROM customers ORDER BY email')).rows).toEqual([{ email: 'a@example.com' }]);
+    await client.upload('import', id, 'email,name\nb@example.com,B\n').expect(200);
+    expect((await client.launchEnded(id)).status).toBe('finished');
+    expect(await client.uploads(id)).toHaveLength(2);
+  }, 30_000);
+});
+
+describe('Prisma data syncs found from their own streams (e2e)', () => {
+  let h: Harness;
+  let client: ReturnType<typeof prismaClient>;
+  let crm: string;
+
+  beforeAll(async () => {
+    h = await new Harness().start({ SLUICE_WORKERS: '0' });
+    client = prismaClient(h);
+    crm = await h.connection('prisma', 'crm', 'sqlite', { path: join(h.files, 'crm.db') });
+  });
+  afterAll(() => h.destroy());
+
+  it('never 404s a data sync just created, and 404s one just deleted, whatever the read models have caught up with', async () => {
+    const gone = await client.create({ name: 'Gone', kind: 'export', connection_id: crm, table: 'customers' });
+    const runner = h.app.get(ProjectionRunner);
+    await runner.stop();
+    let fresh: string;
+    try {
+      // The read models stand still: they still have the deleted one, and not the new one.
+      await h.delete(`/v1/data-syncs/${gone.id}`);
+      await h.post('/v1/data-syncs', { name: 'Fresh', kind: 'export', connection_id: crm, table: 'customers' });
+      const events = await h.app.get<EventStore>(EVENT_STORE).readAll({ maxCount: 10_000 });
+      fresh = (events.find((e) => e.type === 'JobCreated' && (e.data as { name: string }).name === 'Fresh')!.data as { jobId: string }).jobId;
+
+      const deleted = await h.raw().get(`${API}/${gone.id}`).expect(404);
+      expect(deleted.text).toMatch(/not found/);
+      // Not a 404: the data sync exists, its view is not ready yet.
+      const behind = await h.raw().get(`${API}/${fresh}`);
+      expect(behind.status).toBe(202);
+      expect(behind.text).toMatch(/ask again shortly/);
+    } finally {
+      await runner.start();
+    }
+    expect(await client.status(fresh)).toEqual({ name: 'Fresh', status: 'enabled' });
+    await h.raw().get(`${API}/${gone.id}`).expect(404);
+  });
+});
+
+describe('Prisma uploads and the request timeout (e2e)', () => {
+  // The server's timeouts made short, as 5 minutes and an hour are too long for a test: the upload's own stays an hour.
+  const REQUEST_TIMEOUT_MS = 1_000;
+  let h: Harness;
+  let client: ReturnType<typeof prismaClient>;
+  let crm: string;
+  let defaultTimeout: number;
+
+  beforeAll(async () => {
+    h = new Harness();
+    const app = await createApp(loadSettings({ SLUICE_DATA_DIR: h.dataDir, SLUICE_ADMIN_TOKEN: TOKEN }), { logger: false });
+    const http = app.getHttpServer();
+    defaultTimeout = http.requestTimeout;
+    Object.assign(http, { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 100 });
+    await app.listen(0, '127.0.0.1');
+    h.app = app;
+    client = prismaClient(h);
+    const db = join(h.files, 'crm.db');
+    sql(db, 'CREATE TABLE customers (email TEXT PRIMARY KEY, name TEXT)');
+    crm = await h.connection('prisma', 'crm', 'sqlite', { path: db });
+  });
+  afterAll(() => h.destroy());
+
+  it("leaves Node's requestTimeout (5 minutes) on the server, for every route but uploads", () => {
+    expect(defaultTimeout).toBe(300_000);
+  });
+
+  it('ends any other request that takes longer than the requestTimeout to arrive with a 408', async () => {
+    const body = JSON.stringify({ name: 'Slow', kind: 'import', connection_id: crm, table: 'customers' });
+    const parts = [body.slice(0, 10), body.slice(10, 20), body.slice(20, 30), body.slice(30)];
+    const headers = { 'x-cdata-authtoken': TOKEN, 'Content-Type': 'application/json', 'Content-Length': String(body.length) };
+    const answer = await rawRequest(h.url, { method: 'POST', path: '/v1/data-syncs', headers }, parts, { everyMs: 600 });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('takes an upload that arrives over longer than the requestTimeout', async () => {
+    const id = (await client.create({ name: 'Slow link', kind: 'import', connection_id: crm, table: 'customers', key_columns: ['email'] })).id;
+    const parts = [formHead(), 'email,name\n', 'ada@example.com,Ada\n', 'grace@example.com,Grace\n', formEnd];
+    const length = parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+    const started = Date.now();
+    const answer = await rawRequest(h.url, { method: 'POST', path: `${API}/import/${id}`, headers: { 'Content-Type': formType, 'Content-Length': String(length) } }, parts, { everyMs: 600 });
+    expect(Date.now() - started).toBeGreaterThan(2 * REQUEST_TIMEOUT_MS);
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(answer).toMatch(/File queued$/);
+    expect((await client.launchEnded(id)).status).toBe('finished');
   });
 });

@@ -60,6 +60,7 @@ export const JOB_EXAMPLE = {
   incremental_column: 'updated_at',
   log_retention_runs: null,
   api_auth: false,
+  description: null,
   tasks: [TASK_EXAMPLE],
   active_run_id: '3f2b8c1a-5d4e-4f6a-9b7c-8d9e0f1a2b3c',
   last_run: { id: '1a2b3c4d-0000-4000-8000-000000000000', status: 'succeeded', finished_at: '2026-11-22T02:00:03.000Z' },

@@ -85,6 +85,7 @@ export class JobSettingsDto {
   log_retention_runs?: number;
   @OptionalBoolean('A disabled job keeps its history but never runs (execute is a 409, its schedule does not fire)') enabled?: boolean;
   @OptionalBoolean("For data syncs: their Prisma routes need one of the data sync's tokens (HTTP Basic api:<token>)") api_auth?: boolean;
+  @OptionalString('Free text about the job', 'Loads the events table every hour', nullable) description?: string;
 }
 
 export class CreateJobDto extends JobSettingsDto {

@@ -26,7 +26,7 @@ const run = (steps: StepDoc[]) =>
 
 describe('Etlworks task mapping', () => {
   it('shows a running step as an extract and a load with every field of the seed, live', () => {
-    const [extract, load] = toEtlworksTasks(run([step({})]), new Map(), NOW);
+    const [extract, load] = toEtlworksTasks(run([step({})]), NOW);
     expect(extract).toEqual({
       requestId: 'r1/t1/extract',
       owner: 'user:ada',
@@ -49,17 +49,18 @@ describe('Etlworks task mapping', () => {
     expect(load).toMatchObject({ requestId: 'r1/t1/load', type: 'load', name: 'nightly: load [orders]', code: expect.stringMatching(/^Loaded 1200 records into \[orders\]/) });
   });
 
-  it('adds an hwm task for an incremental step, with the watermark reached so far', () => {
-    const tasks = toEtlworksTasks(run([step({})]), new Map([['t1', 'id']]), NOW);
+  it('adds an hwm task for a step its run planned as incremental, with the watermark reached so far', () => {
+    const tasks = toEtlworksTasks(run([step({ incrementalColumn: 'id' })]), NOW);
     expect(tasks.map((t) => t.type)).toEqual(['extract', 'load', 'hwm']);
     expect(tasks[2]).toMatchObject({ name: 'nightly: high watermark of [orders].id', code: 'High watermark id = 1300 (100 when the run started)' });
-    const fresh = toEtlworksTasks(run([step({ metrics: null, watermarkBefore: null })]), new Map([['t1', 'id']]), NOW)[2];
+    const fresh = toEtlworksTasks(run([step({ incrementalColumn: 'id', metrics: null, watermarkBefore: null })]), NOW)[2];
     expect(fresh.code).toBe('High watermark id = null (null when the run started)');
+    expect(toEtlworksTasks(run([step({ incrementalColumn: null })]), NOW).map((t) => t.type)).toEqual(['extract', 'load']);
   });
 
   it('leaves out steps that are not running, and says when no batch has been recorded yet', () => {
     const steps = [step({ taskId: 'done', status: 'succeeded' }), step({ taskId: 'next', status: 'pending' }), step({ metrics: null })];
-    const tasks = toEtlworksTasks(run(steps), new Map(), NOW);
+    const tasks = toEtlworksTasks(run(steps), NOW);
     expect(tasks.map((t) => t.requestId)).toEqual(['r1/t1/extract', 'r1/t1/load']);
     expect(tasks[0]).toMatchObject({ code: 'Extracted 0 records from [orders]; no batch yet', recordsProcessed: 0, latency: null, lastCheck: null, lastTimeRecordsReceivedDate: null });
   });
@@ -76,6 +77,6 @@ describe('Etlworks task mapping', () => {
     expect(() => typeParam({ type: ['load', 'hwm'] })).toThrow(/type must be one of/);
     expect(() => typeParam({ kind: 'load' })).toThrow('Unknown query parameter "kind"; this route takes type');
     expect(auditIdOf('80610', 'audit_id')).toBe(80610);
-    for (const bad of ['-1', '1.5', 'abc', '', '1'.repeat(16)]) expect(() => auditIdOf(bad, 'audit_id')).toThrow(/audit_id must be a whole number/);
+    for (const bad of ['-1', '1.5', 'abc', '', '0', '007', '1'.repeat(16)]) expect(() => auditIdOf(bad, 'audit_id')).toThrow(/audit_id must be a whole number/);
   });
 });

@@ -1,6 +1,6 @@
 import { DomainError } from '../../core/errors.js';
 import type { RunStatus } from '../../jobs/job.model.js';
-import type { LogDoc, RunDoc, StepDoc } from '../../runs/runs.read-model.js';
+import { type LogDoc, type RunDoc, runNumberOf, type StepDoc } from '../../runs/runs.read-model.js';
 
 /** Etlworks' task types: CDC stream, extract, load, script or file task, high-watermark query. */
 export const TASK_TYPES = ['stream', 'extract', 'load', 'task', 'hwm'] as const;
@@ -46,14 +46,14 @@ const ms = (at: string | null | undefined) => (at ? Date.parse(at) : null);
 
 /**
  * A run's running steps as Etlworks sees them: each copies rows, so it is an extract (reading its source) and
- * a load (writing its destination); a step with an incremental column is also an hwm task, whose code holds
- * the high watermark reached so far. `incremental` maps task ids to their incremental column. Sluice runs no
- * CDC streams or scripts: `stream` and `task` have no entries yet.
+ * a load (writing its destination); a step whose run planned an incremental column is also an hwm task, whose
+ * code holds the high watermark reached so far. Sluice runs no CDC streams or scripts: `stream` and `task`
+ * have no entries yet.
  */
-export function toEtlworksTasks(run: RunDoc, incremental: ReadonlyMap<string, string>, now: number): EtlworksTask[] {
+export function toEtlworksTasks(run: RunDoc, now: number): EtlworksTask[] {
   return run.steps.flatMap((step, index) => {
     if (step.status !== 'running') return [];
-    const column = incremental.get(step.taskId);
+    const column = step.incrementalColumn || undefined;
     const types: TaskType[] = column ? ['extract', 'load', 'hwm'] : ['extract', 'load'];
     return types.map((type) => toTask(run, step, index, type, column, now));
   });
@@ -135,10 +135,11 @@ export function typeParam(query: Params): TaskType | undefined {
   return type as TaskType;
 }
 
-/** An audit id: the whole number of a run. */
+/** An audit id: the number of a run. */
 export function auditIdOf(text: unknown, field: string): number {
-  if (typeof text !== 'string' || !/^\d{1,15}$/.test(text)) throw invalid(`${field} must be a whole number (an audit id), not ${shown(text)}`, field);
-  return Number(text);
+  const number = runNumberOf(text);
+  if (number === undefined) throw invalid(`${field} must be a whole number (an audit id, from 1), not ${shown(text)}`, field);
+  return number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

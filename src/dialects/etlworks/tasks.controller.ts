@@ -1,12 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
-import { DomainError } from '../../core/errors.js';
 import type { Page } from '../../core/read-store.js';
 import { ApiAnswer } from '../../http/api-docs.js';
-import { GetJob } from '../../jobs/jobs.queries.js';
-import type { JobDoc } from '../../jobs/jobs.read-model.js';
-import { ActiveRuns, RunByNumber } from '../../runs/runs.queries.js';
+import { ActiveRuns } from '../../runs/runs.queries.js';
 import type { RunDoc } from '../../runs/runs.read-model.js';
 import { EtlworksController } from './etlworks.decorators.js';
 import { auditIdOf, type EtlworksTask, TASK_TYPES, type TaskType, toEtlworksTasks, typeParam } from './etlworks.mapping.js';
@@ -52,14 +49,7 @@ export class EtlworksTasksController {
   @AUTH_ANSWERS(true)
   async all(@Query() query: Params) {
     const type = typeParam(query);
-    const runs: RunDoc[] = [];
-    let cursor: string | undefined;
-    do {
-      const page: Page<RunDoc> = await this.queries.execute(new ActiveRuns(PAGE, cursor));
-      runs.push(...page.items);
-      cursor = page.next;
-    } while (cursor);
-    return this.tasksOf(runs, type);
+    return this.tasksOf(await this.activeRuns(), type);
   }
 
   @Get(':audit_id')
@@ -72,40 +62,24 @@ export class EtlworksTasksController {
   async ofExecution(@Param('audit_id') auditId: string, @Query() query: Params) {
     const number = auditIdOf(auditId, 'audit_id');
     const type = typeParam(query);
-    const run: RunDoc | undefined = await this.queries.execute(new RunByNumber(number)).catch(unlessNotFound('RUN.NOT_FOUND'));
-    return run ? this.tasksOf([run], type) : [];
+    return this.tasksOf(await this.activeRuns(number), type);
   }
 
-  private async tasksOf(runs: RunDoc[], type: TaskType | undefined): Promise<EtlworksTask[]> {
+  /** Every running run (or the one of this audit id, when it is running), each step with the incremental column its run planned. */
+  private async activeRuns(number?: number): Promise<RunDoc[]> {
+    const runs: RunDoc[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: Page<RunDoc> = await this.queries.execute(new ActiveRuns(PAGE, cursor, number));
+      runs.push(...page.items);
+      cursor = page.next;
+    } while (cursor);
+    return runs;
+  }
+
+  private tasksOf(runs: RunDoc[], type: TaskType | undefined): EtlworksTask[] {
     const now = Date.now();
-    const tasks: EtlworksTask[] = [];
-    const columns = new Map<string, Promise<Map<string, string>>>();
-    for (const run of runs) {
-      if (!run.steps.some((s) => s.status === 'running')) continue;
-      if (!columns.has(run.jobId)) columns.set(run.jobId, this.incrementalColumns(run.jobId));
-      tasks.push(...toEtlworksTasks(run, await columns.get(run.jobId)!, now));
-    }
+    const tasks = runs.flatMap((run) => toEtlworksTasks(run, now));
     return type ? tasks.filter((t) => t.type === type) : tasks;
   }
-
-  /**
-   * Each task's incremental column, as the run plans it: the task's own or the job's. Read from the job as it
-   * is now (the runs read model does not keep it); a deleted job has none.
-   */
-  private async incrementalColumns(jobId: string): Promise<Map<string, string>> {
-    const job: JobDoc | undefined = await this.queries.execute(new GetJob(jobId)).catch(unlessNotFound('JOB.NOT_FOUND'));
-    const columns = new Map<string, string>();
-    for (const task of job?.tasks ?? []) {
-      const column = task.incrementalColumn || job!.settings.incremental_column;
-      if (column) columns.set(task.id, column);
-    }
-    return columns;
-  }
-}
-
-function unlessNotFound(code: 'RUN.NOT_FOUND' | 'JOB.NOT_FOUND'): (error: unknown) => undefined {
-  return (error) => {
-    if (error instanceof DomainError && error.code === code) return undefined;
-    throw error;
-  };
 }

@@ -14,7 +14,6 @@ import {
   UpdateDataSync,
 } from '../../datasyncs/datasyncs.commands.js';
 import { type DataSyncView, GetDataSync, ListDataSyncs } from '../../datasyncs/datasyncs.queries.js';
-import { nextRunAt } from '../../execution/scheduler.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import { PageQueryDto } from '../../http/page-query.dto.js';
@@ -90,7 +89,7 @@ function toDataSyncView(v: DataSyncView) {
     enabled: job.enabled,
     auth: job.settings.api_auth,
     latest_launch: v.latestLaunch && toLaunchView(v.latestLaunch),
-    next_launch: job.enabled ? nextRunAt(job, new Date()) : null,
+    next_launch: v.nextLaunch,
     created_at: job.createdAt,
     created_by: job.createdBy,
     updated_at: job.updatedAt,
@@ -184,7 +183,10 @@ export class DataSyncsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a data sync; its launches and their files stay readable through the runs' })
+  @ApiOperation({
+    summary: 'Delete a data sync and its files (every upload and export); its launches stay in the run history',
+    description: 'A data sync with a launch queued or running cannot be deleted (409): cancel it or wait for it to end.',
+  })
   @ApiAnswer(204, 'Deleted', null)
   @ApiErrors(NOT_FOUND, CONFLICT)
   async remove(@IdParam('id', 'DATASYNC.NOT_FOUND') id: string, @Ctx() ctx: CommandContext) {

@@ -1,20 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiParam } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { SETTINGS, type Settings } from '../../config/settings.js';
 import { DomainError } from '../../core/errors.js';
-import { FILE_STORE, type FileStore, FileTooLargeError } from '../../core/file-store.js';
+import { FILE_STORE, type FileStore } from '../../core/file-store.js';
 import type { CommandContext } from '../../core/write-path.js';
-import { type DataSyncKind, uploadFile } from '../../datasyncs/datasync.model.js';
-import { LaunchDataSync } from '../../datasyncs/datasyncs.commands.js';
+import type { DataSyncKind } from '../../datasyncs/datasync.model.js';
+import { LaunchDataSyncUpload } from '../../datasyncs/datasyncs.commands.js';
 import { type DataSyncView, DataSyncLaunches, LaunchFile } from '../../datasyncs/datasyncs.queries.js';
 import { Ctx } from '../../http/command-context.js';
 import type { Executed } from '../../runs/runs.commands.js';
 import { GetRun } from '../../runs/runs.queries.js';
-import type { RunDoc } from '../../runs/runs.read-model.js';
+import { type RunDoc, runNumberOf } from '../../runs/runs.read-model.js';
 import { receiveFile } from './prisma-upload.js';
 import { ApiCsv, ApiNegotiated, ApiPrismaErrors, ApiText, DataSyncIdParam, OPERATE_DATASYNC, PrismaController } from './prisma.decorators.js';
 import { dataSyncOf, type PrismaRequest } from './prisma.guard.js';
@@ -54,7 +52,6 @@ export class PrismaDataSyncController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     @Inject(FILE_STORE) private readonly files: FileStore,
-    @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   @Post('import/:datasync_id')
@@ -107,7 +104,7 @@ export class PrismaDataSyncController {
   @ApiNegotiated('The status', { name: 'Datasync Name', status: 'enabled', 'latest-launch': LAUNCH, 'next-launch': '2022-01-17T13:00:00' })
   @ApiPrismaErrors()
   status(@Req() req: PrismaRequest, @Res() res: Response) {
-    sendNegotiated(req, res, toPrismaStatus(dataSyncOf(req), new Date()));
+    sendNegotiated(req, res, toPrismaStatus(dataSyncOf(req)));
   }
 
   @Get(':datasync_id/latest-launches')
@@ -129,31 +126,17 @@ export class PrismaDataSyncController {
   async download(@Req() req: PrismaRequest, @Res() res: Response) {
     const view = dataSyncOf(req);
     const launch = String(req.params.launch_id);
-    if (!/^[1-9]\d{0,14}$/.test(launch)) throw new DomainError('LAUNCH.NOT_FOUND', `Data sync ${view.id} has no launch ${launch.slice(0, 40)}`);
-    const { run, file }: { run: RunDoc; file: string | null } = await this.queries.execute(new LaunchFile(view.id, Number(launch)));
+    const number = runNumberOf(launch);
+    if (number === undefined) throw new DomainError('LAUNCH.NOT_FOUND', `Data sync ${view.id} has no launch ${launch.slice(0, 40)}`);
+    const { run, file }: { run: RunDoc; file: string | null } = await this.queries.execute(new LaunchFile(view.id, number));
     await this.sendCsv(res, run, file);
   }
 
-  /** Streams the form's file into the file store, then launches the data sync on it; a launch refused takes the file away again. */
+  /** Hands the form's file to the data sync feature, which stores it and launches the data sync on it. */
   private async upload(kind: DataSyncKind, req: PrismaRequest, res: Response, ctx: CommandContext) {
     const view = dataSyncOf(req);
     ofKind(view, kind);
-    const name = uploadFile(view.id, randomUUID());
-    const maxBytes = this.settings.maxUploadMb * 1024 * 1024;
-    await receiveFile(req, FIELD, {
-      put: (content) => this.files.put(name, content, { maxBytes, contentType: 'text/csv' }),
-      remove: () => this.files.delete(name),
-    }).catch((error: unknown) => {
-      if (error instanceof FileTooLargeError) throw new DomainError('BODY.TOO_LARGE', `The file is larger than ${this.settings.maxUploadMb} MB (SLUICE_MAX_UPLOAD_MB)`, FIELD);
-      throw error;
-    });
-    let launched: Executed;
-    try {
-      launched = await this.commands.execute(new LaunchDataSync(view.id, name, ctx));
-    } catch (error) {
-      await this.files.delete(name).catch(() => false);
-      throw error;
-    }
+    const launched: Executed = await this.commands.execute(new LaunchDataSyncUpload(view.id, (target) => receiveFile(req, FIELD, target), ctx));
     // Read your write: the status right after shows this launch.
     if (launched.position) await this.queries.execute(new GetRun(launched.runId!, launched.position));
     res.status(200).type('text/plain').send('File queued');

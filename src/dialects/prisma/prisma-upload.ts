@@ -2,13 +2,44 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { DomainError } from '../../core/errors.js';
+import type { UploadTarget } from '../../datasyncs/datasyncs.commands.js';
 
 /** Where the form's file goes. */
-export interface FileTarget {
-  /** Streams the file in; rejects, having stored nothing, when it fails (over its size limit, the upload cut). */
-  put(content: Readable): Promise<unknown>;
-  /** Removes what `put` stored, when the rest of the form fails after it. */
-  remove(): Promise<unknown>;
+export type FileTarget = UploadTarget;
+
+/**
+ * How long an upload may take to arrive. Node ends every request not received within the server's
+ * requestTimeout (5 minutes, kept for every other route); a file of SLUICE_MAX_UPLOAD_MB over a slow link
+ * takes longer.
+ */
+export const UPLOAD_TIMEOUT_MS = 60 * 60 * 1000;
+
+const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+
+/**
+ * Gives this one request `ms` to arrive instead of the server's requestTimeout. Node checks that timeout over
+ * the connections its HTTP parsers list (checkConnections in node:_http_server); this request's parser leaves
+ * the list (parser.remove(), which Node calls itself when it frees a parser), and a timer of its own ends the
+ * request as Node would: a 408 when nothing was answered yet, then the connection closed. The answer closes
+ * the connection, so no later request on it goes unchecked and shutdown does not wait for it. Without that
+ * parser API (another server) the server's own timeout stays.
+ */
+export function allowSlowRequest(req: Request, ms: number): void {
+  if (req.complete) return;
+  const parser = (req.socket as { parser?: { remove?: () => void } }).parser;
+  if (typeof parser?.remove !== 'function') return;
+  parser.remove();
+  if (req.res && !req.res.headersSent) req.res.setHeader('Connection', 'close');
+  const socket = req.socket;
+  const timer = setTimeout(() => {
+    if (req.complete || socket.destroyed) return;
+    if (socket.writable && !req.res?.headersSent) socket.write(REQUEST_TIMEOUT);
+    socket.destroy();
+  }, ms).unref();
+  const done = () => clearTimeout(timer);
+  req.once('end', done);
+  req.once('close', done);
+  socket.once('close', done);
 }
 
 /** A CSV form has one file and perhaps a few small fields (ignored); anything bigger is not a Prisma upload. */
@@ -22,9 +53,10 @@ const invalid = (message: string) => new DomainError('VALIDATION', message, 'fil
  * is read and the file stored; on any failure nothing is left stored and the rest of the request is discarded
  * (so the client still reads the answer).
  */
-export function receiveFile(req: Request, field: string, target: FileTarget): Promise<void> {
+export function receiveFile(req: Request, field: string, target: FileTarget, timeoutMs = UPLOAD_TIMEOUT_MS): Promise<void> {
   const howTo = `send the CSV as multipart/form-data in the field "${field}" (curl -F ${field}=@data.csv)`;
   if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) throw invalid(`This is not a form upload: ${howTo}`);
+  allowSlowRequest(req, timeoutMs);
   let form: busboy.Busboy;
   try {
     form = busboy({ headers: req.headers, limits: FORM_LIMITS });

@@ -2,14 +2,13 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import { DomainError } from '../../core/errors.js';
-import { dataSyncScope } from '../../datasyncs/datasync.model.js';
-import { DataSyncNeedsToken, type DataSyncView, GetDataSync } from '../../datasyncs/datasyncs.queries.js';
-import { ACCESS, type Access, describeAccess, roleOf } from '../../http/access.js';
+import { refusalOnDataSync } from '../../datasyncs/datasync.model.js';
+import { DataSyncAccess, type DataSyncAccessInfo, type DataSyncView, GetDataSync } from '../../datasyncs/datasyncs.queries.js';
+import { ACCESS, type Access, roleOf } from '../../http/access.js';
 import type { AuthenticatedRequest } from '../../http/auth.guard.js';
 import { basic, bearer } from '../../http/credentials.js';
 import { IdentityService } from '../../identity/identity.service.js';
-import type { Credential, Principal } from '../../identity/principal.js';
-import { allows } from '../../identity/roles.js';
+import type { Credential } from '../../identity/principal.js';
 
 /** The seed's words for every refused credential (Prisma answers 403, never 401). */
 export const AUTH_FAILED = 'Falló de autenticación';
@@ -38,18 +37,13 @@ function presented(req: PrismaRequest): Credential {
   throw refused(`this data sync needs HTTP Basic with the user name "${PRISMA_USER}" and one of its tokens as the password`);
 }
 
-/** A token of this data sync, or an unscoped credential with the role the route declares. */
-function checkAccess(principal: Principal, access: Access, dataSyncId: string): void {
-  if (principal.scope && principal.scope !== dataSyncScope(dataSyncId)) throw refused(`${principal.actor} belongs to another resource (${principal.scope})`);
-  const role = roleOf(access);
-  if (role && !allows(principal.roles, role)) throw refused(`${describeAccess(access)} ${principal.actor} has ${principal.roles.join(', ') || 'no role'}`);
-}
-
 /**
- * Loads the data sync of the route (unknown: 404, before any credential is looked at, since whether one is
- * needed is the data sync's own setting), then, where its auth is on, resolves the token through the one
- * identity store (throttled like every sign-in) and checks it. Where auth is off the route is open and acts
- * as `anonymous`; a credential sent anyway is not looked at.
+ * Finds the data sync of the route from its own stream, as the write side sees it (unknown or deleted: 404,
+ * before any credential is looked at, since whether one is needed is the data sync's own setting; just
+ * created: found, its view read once the read models have caught up with its stream). Then, where its auth
+ * is on, resolves the token through the one identity store (throttled like every sign-in) and has the data
+ * sync feature check it. Where auth is off the route is open and acts as `anonymous`; a credential sent
+ * anyway is not looked at.
  */
 @Injectable()
 export class PrismaGuard implements CanActivate {
@@ -65,8 +59,8 @@ export class PrismaGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<PrismaRequest>();
     const id = String(req.params.datasync_id ?? '');
     if (!UUID.test(id)) throw new DomainError('DATASYNC.NOT_FOUND', `Data sync ${id.slice(0, 80)} not found`);
-    const needsToken: boolean = await this.queries.execute(new DataSyncNeedsToken(id.toLowerCase()));
-    const dataSync: DataSyncView = await this.queries.execute(new GetDataSync(id.toLowerCase()));
+    const { needsToken, position }: DataSyncAccessInfo = await this.queries.execute(new DataSyncAccess(id.toLowerCase()));
+    const dataSync: DataSyncView = await this.queries.execute(new GetDataSync(id.toLowerCase(), position));
     req.dataSync = dataSync;
     if (access === 'Public' || !needsToken) return true;
     const credential = presented(req);
@@ -74,7 +68,8 @@ export class PrismaGuard implements CanActivate {
       if (error instanceof DomainError && error.code === 'UNAUTHORIZED') throw refused(error.message);
       throw error;
     });
-    checkAccess(principal, access, dataSync.id);
+    const refusal = refusalOnDataSync(principal, roleOf(access), dataSync.id);
+    if (refusal) throw refused(refusal);
     req.principal = principal;
     return true;
   }

@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
 import type { DataSyncView } from '../../datasyncs/datasyncs.queries.js';
-import { nextRunAt } from '../../execution/scheduler.js';
 import { EDN, toEdn } from '../../http/edn.js';
 import type { RunStatus } from '../../jobs/job.model.js';
 import type { RunDoc } from '../../runs/runs.read-model.js';
@@ -46,8 +45,8 @@ export function toPrismaLaunch(run: RunDoc) {
 }
 
 /** The status of a data sync: its name, whether it is on, its latest launch and, on a schedule, its next one. */
-export function toPrismaStatus(view: DataSyncView, now: Date) {
-  const next = view.job.enabled ? nextRunAt(view.job, now) : null;
+export function toPrismaStatus(view: DataSyncView) {
+  const next = view.nextLaunch;
   return {
     name: view.job.name,
     status: view.job.enabled ? 'enabled' : 'disabled',

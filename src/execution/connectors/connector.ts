@@ -14,6 +14,8 @@ export type Row = Record<string, unknown>;
 
 export interface ReadRequest {
   table: string;
+  /** A SELECT read as the source instead of `table` (a Siren ingestion's query), as a subquery. */
+  sql?: string;
   /** Source columns to read and the destination names they get. */
   columns: Array<{ name: string; as: string }>;
   where?: Condition;
@@ -56,6 +58,8 @@ export interface Connector {
   /** The columns of a table, or a ConnectorError naming what is missing. */
   columns(table: string): Promise<Column[]>;
   read(request: ReadRequest): AsyncIterable<Row[]>;
+  /** The columns a SELECT answers, for reading it with `ReadRequest.sql`; only databases have it. */
+  queryColumns?(sql: string): Promise<Column[]>;
   /** Makes the destination table ready for these columns; answers its columns and primary key. */
   prepare(table: string, columns: Column[], options: PrepareOptions): Promise<{ columns: Column[]; primaryKey: string[] }>;
   write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void>;

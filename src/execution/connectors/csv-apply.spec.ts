@@ -31,6 +31,21 @@ describe('CSV connector: applying an upload', () => {
     expect(readFileSync(file(), 'utf8')).toBe('\uFEFFid,email,name\n1,ada@x,Ada\n');
   });
 
+  it('writes a value as the same text whether rows are appended or applied: false is no NULL, bytes are base64', async () => {
+    writeFileSync(file(), 'id,email,name\n');
+    const csv = CsvConnector.open(dir, true);
+    const columns = [
+      { name: 'id', type: 'integer' as const },
+      { name: 'email', type: 'boolean' as const },
+      { name: 'name', type: 'blob' as const },
+    ];
+    const row = { id: 3, email: false, name: Buffer.from([0xf8, 0, 0]) };
+    await csv.write('people', columns, [row]);
+    await csv.applyAll('people', columns, (async function* () { yield [{ ...row, id: 4, email: true }]; })(), { mode: 'upsert', keys: null });
+    await csv.close();
+    expect(readFileSync(file(), 'utf8')).toBe('id,email,name\n3,false,+AAA\n4,true,+AAA\n');
+  });
+
   it('leaves the file byte for byte as it was, and no partial file beside it, when a line is bad', async () => {
     const before = readFileSync(file());
     await expect(run('id,name\n3,A\n4,B\n5,C,D\n', { keyColumns: ['id'] })).rejects.toThrow('Line 4: expected 2 fields, found 3');

@@ -4,12 +4,18 @@ import { stringify } from 'csv-stringify/sync';
 import { type ApplyCounts, type ApplyOptions, type Column, ConnectorError, type Row } from './connector.js';
 import { Interrupted } from './limits.js';
 
-/** A value as a CSV cell: NULL is an empty cell, dates ISO 8601, objects JSON. */
-export function csvCell(value: unknown): unknown {
+/**
+ * A value as a CSV file's cell, the same text whichever way it is written (csv-stringify would make a false an
+ * empty cell, that is NULL, and bytes JSON): NULL is an empty cell, booleans true and false, bytes base64 (as
+ * exports have them), dates ISO 8601, objects JSON. A CSV table is data, not an export: no formula escaping.
+ */
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object' && !Buffer.isBuffer(value)) return JSON.stringify(value);
-  return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
 }
 
 /**
@@ -39,7 +45,7 @@ export async function applyToCsvFile(
     const positions = columns.map((c) => at(c.name));
     const fields = (row: Row) => {
       const out: string[] = Array(header.length).fill('');
-      columns.forEach((c, j) => (out[positions[j]] = String(csvCell(row[c.name]))));
+      columns.forEach((c, j) => (out[positions[j]] = csvCell(row[c.name])));
       return out;
     };
     const batchesOf = async function* () {

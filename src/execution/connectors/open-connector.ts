@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ConnectionAccess } from '../../config/settings.js';
 import { confineSettings } from '../../connections/connection-paths.js';
 import type { ConnectionKind, ConnectionSettings } from '../../connections/connection.decider.js';
@@ -22,6 +23,16 @@ export function openConnector(kind: ConnectionKind, stored: ConnectionSettings, 
     case 'postgres':
       return new PostgresConnector(withPassword(String(settings.url), settings.password), connectorLimits(settings));
   }
+}
+
+/** What a step reads or writes: a user's connection, or a SQLite file of Sluice's own (a Siren ingestion's default target). */
+export type Store = { kind: ConnectionKind; settings: ConnectionSettings } | { embedded: string };
+
+/** Where Siren ingestions without a target datasource load: one SQLite file in the data dir, a table per target. */
+export const embeddedTarget = (dataDir: string) => join(dataDir, 'ingestions.sqlite');
+
+export function openStore(store: Store, role: 'source' | 'destination', access: ConnectionAccess): Connector {
+  return 'embedded' in store ? SqliteConnector.open(store.embedded, false) : openConnector(store.kind, store.settings, role, access);
 }
 
 /** A separate `password` setting goes into the URL, replacing any password the URL has. */

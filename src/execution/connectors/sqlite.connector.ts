@@ -16,7 +16,7 @@ import {
   valueForSql,
 } from './connector.js';
 import { Interrupted } from './limits.js';
-import { STAGE_LINE, stagedApply } from './sql-apply.js';
+import { checkRows, columnsIn, declaredCheck, firstFailing, NOT_NULL, RowRejected, STAGE_LINE, stagedApply, stagePrefix, type ValueCheck } from './sql-apply.js';
 import { batched, prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
 
 const SQL_TYPES: Record<ColumnType, string> = {
@@ -66,6 +66,18 @@ export class SqliteConnector implements Connector {
     return info.map((c) => ({ name: c.name, type: columnType(c.type), primaryKey: c.pk > 0 }));
   }
 
+  async queryColumns(sql: string): Promise<Column[]> {
+    try {
+      // Declared types follow plain columns through the subquery; a computed column has none and is text.
+      return this.db
+        .prepare(`SELECT * FROM (${sql}) AS source_query`)
+        .columns()
+        .map((c) => ({ name: c.name, type: columnType(c.type ?? '') }));
+    } catch (error) {
+      throw new ConnectorError(`SQLite rejected the datasource query: ${(error as Error).message}`);
+    }
+  }
+
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
     const params: unknown[] = [];
     const param = (v: unknown) => (params.push(valueForSql(v)), '?');
@@ -77,14 +89,14 @@ export class SqliteConnector implements Connector {
     if (request.startDate) where.push(`${quote(request.startDate.column)} >= ${param(request.startDate.from)}`);
     const select = request.columns.map((c) => `${quote(c.name)} AS ${quote(c.as)}`).join(', ');
     const sql =
-      `SELECT ${select} FROM ${quote(request.table)}` +
+      `SELECT ${select} FROM ${request.sql ? `(${request.sql}) AS source_query` : quote(request.table)}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       (request.incremental ? ` ORDER BY ${quote(request.incremental.column)}` : '');
     let statement: Database.Statement;
     try {
       statement = this.db.prepare(sql);
     } catch (error) {
-      throw new ConnectorError(`SQLite rejected the query on ${request.table}: ${(error as Error).message}`);
+      throw new ConnectorError(`SQLite rejected the query on ${request.sql ? 'the datasource' : request.table}: ${(error as Error).message}`);
     }
     yield* batched(statement.iterate(...params) as IterableIterator<Row>, request.batchSize);
   }
@@ -128,76 +140,129 @@ export class SqliteConnector implements Connector {
   }
 
   /**
-   * All batches in one transaction (IMMEDIATE: it takes the write lock at once rather than failing to upgrade
-   * after the rows are in). Appends and upserts by the primary key go straight into the table: ON CONFLICT
-   * has the key's index to rely on, and a later line of the same key just updates the row again. Other keys
-   * may have no unique constraint: those rows are staged in a temporary table, then applied by key.
+   * Stages every batch in a temporary table first, each value checked against its column's declared type and
+   * NOT NULL (SQLite itself would store anything), in a transaction of the temporary schema alone: no lock is
+   * taken on the database while the upload is read. One IMMEDIATE transaction then applies the stage.
+   * Appends and upserts by the primary key are one INSERT ... ON CONFLICT, which has the key's index to rely on
+   * (a later line of a key updates the row again); other keys may have no unique constraint and are applied
+   * by key. A row a constraint refuses is found by applying ever shorter beginnings of the stage.
    */
   async applyAll(table: string, columns: Column[], batches: AsyncIterable<Row[]>, options: ApplyOptions): Promise<ApplyCounts> {
     const names = columns.map((c) => c.name);
     const keys = new Set(options.keys ?? []);
-    const primaryKey = (await this.columns(table)).filter((c) => c.primaryKey).map((c) => c.name);
+    const declared = this.db.prepare(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`).all(table) as Array<{ name: string; type: string; notnull: number; pk: number }>;
+    if (declared.length === 0) await this.columns(table);
+    const primaryKey = declared.filter((c) => c.pk > 0).map((c) => c.name);
     const direct = options.mode === 'upsert' && (!keys.size || (keys.size === primaryKey.length && primaryKey.every((k) => keys.has(k))));
+    // NULL in an INTEGER PRIMARY KEY is a new rowid; a delete matches a NULL key to nothing.
+    const rowid = primaryKey.length === 1 ? primaryKey[0] : null;
+    const checks = columns.map((c) => {
+      const d = declared.find((x) => x.name === c.name);
+      const notNull = options.mode === 'upsert' && d?.notnull === 1 && !(c.name === rowid && d.type.toUpperCase() === 'INTEGER');
+      return declaredCheck(columnType(d?.type ?? ''), notNull);
+    });
     const target = `main.${quote(table)}`;
     const count = () => (this.db.prepare(`SELECT count(*) AS n FROM ${target}`).get() as { n: number }).n;
     const stage = 'temp."sluice_stage"';
-    this.db.exec('BEGIN IMMEDIATE');
+    const list = names.map(quote).join(', ');
+    const upsert = keys.size ? upsertClause(names, primaryKey) : '';
+    // WHERE true: without it SQLite would read ON CONFLICT as the join's ON.
+    const insert = (from: string) => `INSERT INTO ${target} (${list}) SELECT ${list} FROM ${from} AS sluice_new WHERE true ORDER BY ${STAGE_LINE}${upsert}`;
+    const step = (which: 'update' | 'insert' | 'delete') => (from: string) => stagedApply(target, from, names, options)[which]!;
     try {
+      this.db.exec(`DROP TABLE IF EXISTS ${stage}`);
+      // The line as the rowid: the stage is read in line order with no sort.
+      this.db.exec(`CREATE TEMP TABLE "sluice_stage" (${STAGE_LINE} INTEGER PRIMARY KEY, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
+      this.db.exec('BEGIN');
+      const rows = await this.stageAll(stage, names, batches, options.signal, checks);
+      const sql = direct ? { insert: insert(stage) } : stagedApply(target, stage, names, options);
+      if ('index' in sql && sql.index) this.db.exec(`CREATE INDEX temp."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
+      this.db.exec('COMMIT');
+      this.db.exec('BEGIN IMMEDIATE');
+      const apply = (build: (from: string) => string) => this.applyStep(build, stage, rows, names, declared.map((c) => c.name));
       let counts: ApplyCounts = { updated: 0, inserted: 0, deleted: 0 };
       if (direct) {
         const before = count();
-        const written = await this.insertAll(target, names, batches, options.signal, keys.size ? upsertClause(names, primaryKey) : '');
+        const written = await apply(insert);
         // An upsert changes a row per line, inserted or updated: the rows the table gained were inserted.
         const inserted = count() - before;
         counts = { ...counts, inserted, updated: written - inserted };
       } else {
-        this.db.exec(`DROP TABLE IF EXISTS ${stage}`);
-        this.db.exec(`CREATE TEMP TABLE "sluice_stage" (${STAGE_LINE} INTEGER, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
-        await this.insertAll(stage, names, batches, options.signal, '', true);
-        const sql = stagedApply(target, stage, names, options);
-        if (sql.index) this.db.exec(`CREATE INDEX temp."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
-        if (sql.update) counts.updated = this.db.prepare(sql.update).run().changes;
-        if (sql.insert) counts.inserted = this.db.prepare(sql.insert).run().changes;
-        if (sql.delete) counts.deleted = this.db.prepare(sql.delete).run().changes;
-        this.db.exec(`DROP TABLE ${stage}`);
+        if (sql.update) counts.updated = await apply(step('update'));
+        if (sql.insert) counts.inserted = await apply(step('insert'));
+        if (sql.delete) counts.deleted = await apply(step('delete'));
       }
       this.db.exec('COMMIT');
       return counts;
     } catch (error) {
       if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
-      // SQLite's own errors (a NOT NULL column left empty, a full disk) say which table and database.
+      // SQLite's own errors (a full disk) say which table and database.
       if (!String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_')) throw error;
       throw new ConnectorError(`SQLite rejected the rows for ${table} in ${this.path}: ${(error as Error).message}`);
+    } finally {
+      if (this.db.open && !this.db.inTransaction) this.db.exec(`DROP TABLE IF EXISTS ${stage}`);
     }
   }
 
-  /** Inserts every batch, up to 100 rows a statement, each row numbered first when `numbered`; answers the rows changed. */
-  private async insertAll(target: string, names: string[], batches: AsyncIterable<Row[]>, signal: AbortSignal | undefined, suffix: string, numbered = false) {
-    const list = [...(numbered ? [STAGE_LINE] : []), ...names.map(quote)];
+  /** Stages every batch, checked first, up to 100 rows a statement, each row numbered; answers how many there were. */
+  private async stageAll(stage: string, names: string[], batches: AsyncIterable<Row[]>, signal: AbortSignal | undefined, checks: Array<ValueCheck | null>) {
+    const list = [STAGE_LINE, ...names.map(quote)];
     const perStatement = Math.max(1, Math.min(100, Math.floor(32_000 / list.length)));
     const tuple = `(${list.map(() => '?').join(', ')})`;
     const statement = (count: number) => {
-      const sql = `INSERT INTO ${target} (${list.join(', ')}) VALUES ${Array(count).fill(tuple).join(', ')}${suffix}`;
+      const sql = `INSERT INTO ${stage} (${list.join(', ')}) VALUES ${Array(count).fill(tuple).join(', ')}`;
       let prepared = this.statements.get(sql);
       if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
       return prepared;
     };
     let line = 0;
-    let changes = 0;
     for await (const rows of batches) {
       if (signal?.aborted) throw new Interrupted(signal.reason);
+      checkRows(rows, names, checks, line + 1);
       for (let i = 0; i < rows.length; i += perStatement) {
         const chunk = rows.slice(i, i + perStatement);
         const params: unknown[] = [];
         for (const row of chunk) {
-          if (numbered) params.push(++line);
+          params.push(++line);
           for (const n of names) params.push(valueForSql(row[n]));
         }
-        changes += statement(chunk.length).run(params).changes;
+        statement(chunk.length).run(params);
       }
     }
     if (signal?.aborted) throw new Interrupted(signal.reason);
-    return changes;
+    return line;
+  }
+
+  /**
+   * One statement of the apply, built over the stage, in a savepoint. When a constraint refuses a row (NOT NULL,
+   * UNIQUE, CHECK, a STRICT table's type), it is rolled back and run over beginnings of the stage to find the row.
+   */
+  private async applyStep(build: (from: string) => string, stage: string, rows: number, staged: string[], all: string[]): Promise<number> {
+    const attempt = (from: string, keep: boolean): number | Error => {
+      this.db.exec('SAVEPOINT sluice_step');
+      try {
+        const { changes } = this.db.prepare(build(from)).run();
+        if (keep) return changes;
+        this.db.exec('ROLLBACK TO sluice_step');
+        return changes;
+      } catch (error) {
+        this.db.exec('ROLLBACK TO sluice_step');
+        if (!/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/.test(String((error as { code?: unknown }).code))) throw error;
+        return error as Error;
+      } finally {
+        this.db.exec('RELEASE sluice_step');
+      }
+    };
+    const whole = attempt(stage, true);
+    if (typeof whole === 'number') return whole;
+    const { row, error } = await firstFailing(rows, whole, (n) => {
+      const outcome = attempt(stagePrefix(stage, n), false);
+      return typeof outcome === 'number' ? null : outcome;
+    });
+    // "NOT NULL constraint failed: people.name": the columns come after the colon.
+    const [column = '(not named by SQLite)'] = columnsIn(error.message.replace(/^[^:]*:/, ''), staged, all);
+    const notNull = (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_NOTNULL';
+    throw new RowRejected(row, column, !notNull ? error.message : staged.includes(column) ? NOT_NULL : `${NOT_NULL} and has no default (the file has no such column)`);
   }
 
   /**

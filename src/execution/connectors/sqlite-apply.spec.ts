@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { importCsv, type ImportOptions } from '../csv-import.js';
+import type { UploadContent } from '../csv-upload.js';
+import { SqliteConnector } from './sqlite.connector.js';
+
+describe('SQLite: applying an upload', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-sqlite-apply-'));
+    file = join(dir, 'db.sqlite');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, score REAL, age INTEGER CHECK (age >= 0), name TEXT)');
+    db.exec(`CREATE TABLE other (x INTEGER)`);
+    db.exec(`INSERT INTO t VALUES (1, 1, 1.5, 30, 'Ada')`);
+    db.close();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const snapshot = (table: string) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return `${createHash('sha256').update(readFileSync(file)).digest('hex')} ${JSON.stringify(db.prepare(`SELECT rowid, * FROM ${table}`).all())}`;
+    } finally {
+      db.close();
+    }
+  };
+  const run = async (table: string, content: UploadContent, more: Partial<ImportOptions> = {}) => {
+    const connector = SqliteConnector.open(file, true);
+    try {
+      return await importCsv({ connector, table, content, kind: 'Import', keyColumns: null, batchSize: 2, checkTypes: true, ...more });
+    } finally {
+      await connector.close();
+    }
+  };
+
+  it.each([
+    // SQLite would keep an inexact REAL.
+    ['an integer past 64 bits', 't', 'id,n\n2,5\n3,99999999999999999999\n', /^Line 3, column n: "99999999999999999999" is out of range for a 64-bit INTEGER$/],
+    ['a CHECK constraint, past a multi-line value', 't', 'id,name,age\n2,"a\nb",1\n3,c,2\n4,d,-1\n', /^Line 5, column age: CHECK constraint failed: age >= 0$/],
+    ['a CHECK constraint on an update by another key', 't', 'name,age\nAda,-1\n', /^Line 2, column age: CHECK constraint failed: age >= 0$/],
+  ])('names the line and column of %s, and leaves the table as it was', async (_what, table, csv, message) => {
+    const before = snapshot(table);
+    await expect(run(table, [Buffer.from(csv)], { keyColumns: _what.includes('another key') ? ['name'] : null })).rejects.toThrow(message);
+    expect(snapshot(table)).toBe(before);
+  });
+
+  it('does not hold the write lock while the upload is read: other writers go on', async () => {
+    const other = new Database(file, { timeout: 0 });
+    const writes: string[] = [];
+    const content = (async function* () {
+      yield Buffer.from('id,name\n2,b\n3,c\n4,d\n');
+      // The rows so far are staged; another connection writes now, with no busy wait.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      try {
+        other.exec('INSERT INTO other VALUES (1)');
+        writes.push('written');
+      } catch (error) {
+        writes.push((error as Error).message);
+      }
+      yield Buffer.from('5,e\n6,\n7,"x""\n');
+    })();
+    try {
+      await expect(run('t', content)).rejects.toThrow(/^Line 7: invalid CSV/);
+    } finally {
+      other.close();
+    }
+    expect(writes).toEqual(['written']);
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT * FROM t').all()).toEqual([{ id: 1, n: 1, score: 1.5, age: 30, name: 'Ada' }]);
+    check.close();
+  });
+});
