@@ -84,6 +84,53 @@ function appendsRaw(dir: string): number {
   return result;
 }
 
+const WRITERS = 16;
+const PER_WRITER = 2000;
+
+/** 16 writers at once, each appending one event at a time to streams of its own at their expected revision. */
+async function concurrentAppends(dir: string): Promise<number> {
+  const store = upcasting(new SqliteEventStore(join(dir, 'concurrent.db')));
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, w) => {
+      for (let n = 0; n < PER_WRITER; n++) {
+        const id = `w${w}-${n % 10}`;
+        const revision = Math.floor(n / 10);
+        await store.append(`job-${id}`, [toNewEvent(revision === 0 ? created(id) : updated(id, revision), ctx(), '0')], revision === 0 ? 'no_stream' : revision - 1);
+      }
+    }),
+  );
+  const result = rate(WRITERS * PER_WRITER, started);
+  await store.close();
+  return result;
+}
+
+/** The ceiling: the same appends on better-sqlite3, the 16 writers' appends of a round in one transaction, each in a savepoint. */
+function concurrentAppendsRaw(dir: string): number {
+  const db = openDatabase(join(dir, 'raw-concurrent.db'));
+  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL,
+    revision INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream, revision))`);
+  const head = db.prepare('SELECT max(revision) AS r FROM events WHERE stream = ?');
+  const insert = db.prepare('INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+  const append = db.transaction((stream: string, expected: number | null, e: ReturnType<typeof toNewEvent>) => {
+    const r = (head.get(stream) as { r: number | null }).r;
+    if (r !== expected) throw new Error('conflict');
+    insert.run(e.id, stream, (r ?? -1) + 1, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata));
+  });
+  const round = db.transaction((n: number) => {
+    for (let w = 0; w < WRITERS; w++) {
+      const id = `w${w}-${n % 10}`;
+      const revision = Math.floor(n / 10);
+      append(`job-${id}`, revision === 0 ? null : revision - 1, toNewEvent(revision === 0 ? created(id) : updated(id, revision), ctx(), '0'));
+    }
+  });
+  const started = process.hrtime.bigint();
+  for (let n = 0; n < PER_WRITER; n++) round.immediate(n);
+  const result = rate(WRITERS * PER_WRITER, started);
+  db.close();
+  return result;
+}
+
 /** Commands through decideAndAppend (read the stream, fold, decide, append) on the 1,000 jobs of 100 events each. */
 async function commandsThroughDecider(dir: string): Promise<number> {
   const store = upcasting(new SqliteEventStore(join(dir, 'events.db')));
@@ -157,12 +204,15 @@ export async function eventBenchmarks(): Promise<Row[]> {
   try {
     const appends = await appendsThroughWritePath(dir);
     const appendsCeiling = appendsRaw(dir);
+    const concurrent = await concurrentAppends(dir);
+    const concurrentCeiling = concurrentAppendsRaw(dir);
     const catchUpJobs = await catchUp(dir, [jobsProjection], 'jobs-only');
     const catchUpAll = await catchUp(dir, PROJECTIONS, 'all');
     const catchUpCeiling = catchUpRaw(dir);
     const commands = await commandsThroughDecider(dir);
     return [
       { benchmark: 'appends (100k, one event each, expected revision)', sluice: appends, ceiling: appendsCeiling, unit: 'events/s' },
+      { benchmark: `appends, ${WRITERS} concurrent writers (ceiling: group commit)`, sluice: concurrent, ceiling: concurrentCeiling, unit: 'events/s' },
       { benchmark: 'catch-up of the jobs read model (100k events)', sluice: catchUpJobs, ceiling: catchUpCeiling, unit: 'events/s' },
       { benchmark: 'catch-up of all 4 read models (ceiling: one)', sluice: catchUpAll, ceiling: catchUpCeiling, unit: 'events/s' },
       { benchmark: 'commands via decideAndAppend (streams of 100 events)', sluice: commands, ceiling: appendsCeiling, unit: 'commands/s' },

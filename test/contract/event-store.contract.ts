@@ -64,6 +64,36 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       expect(await store.readStream(stream)).toHaveLength(2);
     });
 
+    it('lets exactly one of many concurrent appends at each expected revision win, losing and duplicating nothing', async () => {
+      const streams = [s('many'), s('many'), s('many')];
+      for (const stream of streams) await store.append(stream, [event('A')], 'no_stream');
+      const attempts = streams.flatMap((stream) => Array.from({ length: 8 }, (_, i) => ({ stream, e: event('X', { i }) })));
+      const outcomes = await Promise.allSettled(attempts.map(({ stream, e }) => store.append(stream, [e], 0)));
+      for (const stream of streams) {
+        const won = attempts.filter((a, i) => a.stream === stream && outcomes[i].status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        expect((await store.readStream(stream)).map((e) => e.id)).toEqual([expect.any(String), won[0].e.id]);
+      }
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError);
+    });
+
+    it('keeps the appends beside a refused one, each at a position in the order they were made', async () => {
+      const [a, b, c] = [s('beside'), s('beside'), s('beside')];
+      await store.append(b, [event('B0')], 'no_stream');
+      const made = await Promise.allSettled([
+        store.append(a, [event('A0'), event('A1')], 'no_stream'),
+        store.append(b, [event('B1')], 5),
+        store.append(c, [event('C0')], 'no_stream'),
+        store.append(a, [event('A2')], 1),
+      ]);
+      expect(made.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((await store.readStream(a)).map((e) => e.type)).toEqual(['A0', 'A1', 'A2']);
+      expect((await store.readStream(b)).map((e) => e.type)).toEqual(['B0']);
+      const positions = made.flatMap((o) => (o.status === 'fulfilled' ? [o.value.position] : []));
+      expect([...positions].sort(comparePositions)).toEqual(positions);
+      expect(new Set(positions).size).toBe(3);
+    });
+
     it('treats a retried append with the same event ids as already done', async () => {
       const stream = s('idem');
       const e = event('A');

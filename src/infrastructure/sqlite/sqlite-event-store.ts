@@ -22,6 +22,14 @@ interface Row {
   metadata: string;
 }
 
+interface PendingAppend {
+  stream: string;
+  events: NewEvent[];
+  expected: ExpectedRevision;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
 /** How often a live subscription looks for appends made by another process on the same file. */
 const POLL_MS = 200;
 const PAGE = 1000;
@@ -103,11 +111,53 @@ export class SqliteEventStore implements EventStore {
     return { revision: last.revision, position: String(last.position) };
   }
 
-  async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    const result = this.writes.run(() => this.db.transaction(this.appendTx).immediate(stream, events, expected));
-    this.appended.emit('append');
-    return result;
+  /**
+   * Group commit: appends that arrive in the same turn of the event loop commit together, in one transaction
+   * (one fsync), each in a savepoint of its own, so a failed expected-revision check undoes only its own
+   * append. An append resolves only once its transaction has committed; positions follow arrival order.
+   */
+  append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ stream, events, expected, resolve, reject });
+      if (this.pending.length === 1) setImmediate(this.commitPending);
+    });
   }
+
+  private pending: PendingAppend[] = [];
+
+  private readonly commitPending = () => {
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: Array<{ result: AppendResult } | { error: unknown }> = [];
+    const appendOne = this.db.transaction(this.appendTx);
+    try {
+      this.writes.run(() =>
+        this.db
+          .transaction(() => {
+            outcomes.length = 0;
+            for (const a of batch) {
+              try {
+                outcomes.push({ result: appendOne(a.stream, a.events, a.expected) });
+              } catch (error) {
+                if (!(error instanceof WrongExpectedRevisionError)) throw error;
+                outcomes.push({ error });
+              }
+            }
+          })
+          .immediate(),
+      );
+    } catch (error) {
+      // The commit itself failed (a full disk, a busy file): nothing of the batch was written.
+      for (const a of batch) a.reject(error);
+      return;
+    }
+    batch.forEach((a, i) => {
+      const outcome = outcomes[i];
+      if ('result' in outcome) a.resolve(outcome.result);
+      else a.reject(outcome.error);
+    });
+    if (outcomes.some((o) => 'result' in o)) this.appended.emit('append');
+  };
 
   async readStream(stream: string, options: { fromRevision?: number; maxCount?: number } = {}): Promise<RecordedEvent[]> {
     return this.statements.stream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1).map(toRecorded);
@@ -177,6 +227,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    // Appends already taken are committed first, not dropped.
+    if (this.pending.length && this.db.open) this.commitPending();
     if (this.db.open) this.db.close();
   }
 }
