@@ -48,6 +48,21 @@ describe('decideAndAppend', () => {
     await store.close();
   });
 
+  it('decides from the state it decided last, yet sees what another instance appended to the stream since', async () => {
+    const mine = new SqliteEventStore(join(dir, 'e.db'));
+    const theirs = new SqliteEventStore(join(dir, 'e.db'));
+    await decideAndAppend(mine, 'counter-3', counter, { type: 'Count' }, ctx('a'));
+    await decideAndAppend(mine, 'counter-3', counter, { type: 'Count' }, ctx('b'));
+    // The other instance appends at the revision it reads itself: the first store's memory of the stream is stale.
+    await theirs.append('counter-3', [toNewEvent({ type: 'Counted', data: { n: 10 } }, ctx('theirs'), 'x')], 1);
+    expect((await loadState(mine, 'counter-3', counter)).state).toBe(10);
+    const { state } = await decideAndAppend(mine, 'counter-3', counter, { type: 'Count' }, ctx('c'));
+    expect(state).toBe(11);
+    expect((await theirs.readStream('counter-3')).map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 10, 11]);
+    await mine.close();
+    await theirs.close();
+  });
+
   it('gives up with a 409 CONCURRENCY.CONFLICT after a bounded number of attempts, writing nothing of its own', async () => {
     const store = new ContendedStore(join(dir, 'e.db'), 100);
     const attempt = decideAndAppend(store, 'counter-2', counter, { type: 'Count' }, ctx('mine'));
@@ -77,12 +92,14 @@ describe('decideAndAppend', () => {
     for (let i = 0; i < 7; i++) await decideAndAppend(store, 'counter-s', snapshotting, { type: 'Count' }, ctx(`c${i}`));
     const snapshots = await store.readStream(snapshotStream('counter-s'));
     expect(snapshots.map((e) => (e.data as { revision: number }).revision)).toEqual([2, 5]);
-    expect(await loadState(store, 'counter-s', snapshotting)).toMatchObject({ state: 7, revision: 6 });
+    // Loads in a fresh process (another store on the file): this one decides from the state it keeps in memory.
+    const fresh = () => new SqliteEventStore(join(dir, 'e.db'));
+    expect(await loadState(fresh(), 'counter-s', snapshotting)).toMatchObject({ state: 7, revision: 6 });
     // a snapshot of an older state shape is ignored: the stream is folded from the start
-    expect((await loadState(store, 'counter-s', { ...counter, snapshot: { every: 3, version: 2 } })).state).toBe(7);
+    expect((await loadState(fresh(), 'counter-s', { ...counter, snapshot: { every: 3, version: 2 } })).state).toBe(7);
     // the snapshot really is used: a state only it holds shows through
     await store.append(snapshotStream('counter-s'), [toNewEvent({ type: 'Snapshot', data: { revision: 6, version: 1, state: 100 } }, ctx('fake'), 'x')], 'any');
-    expect((await loadState(store, 'counter-s', snapshotting)).state).toBe(100);
+    expect((await loadState(fresh(), 'counter-s', snapshotting)).state).toBe(100);
     await store.close();
   });
 

@@ -48,16 +48,49 @@ interface Snapshot<S> {
   state: S;
 }
 
-/** A stream's current state and revision: from its latest snapshot (if the decider keeps them) and the events after it. */
+/** How many streams' decided states each store keeps in memory, the least recently used leaving first. */
+const CACHED_STATES = 1000;
+
+/**
+ * Decided states by store, decider and stream. An entry is only a starting point: every load still reads the
+ * events after its revision from the store (an empty read when nothing changed), so an append by another
+ * instance is never missed. States are immutable (deciders never change one in place), so sharing is safe.
+ */
+const stateCaches = new WeakMap<EventStore, WeakMap<object, Map<string, Loaded<unknown>>>>();
+
+function stateCache<S>(store: EventStore, decider: object): Map<string, Loaded<S>> {
+  let byDecider = stateCaches.get(store);
+  if (!byDecider) stateCaches.set(store, (byDecider = new WeakMap()));
+  let cache = byDecider.get(decider);
+  if (!cache) byDecider.set(decider, (cache = new Map()));
+  return cache as Map<string, Loaded<S>>;
+}
+
+function remember<S>(store: EventStore, decider: object, stream: string, loaded: Loaded<S>): void {
+  const cache = stateCache<S>(store, decider);
+  const known = cache.get(stream);
+  // A slower load of an older revision must not replace a newer one.
+  if (known && known.revision !== 'no_stream' && (loaded.revision === 'no_stream' || loaded.revision < known.revision)) return;
+  cache.delete(stream);
+  cache.set(stream, loaded);
+  if (cache.size > CACHED_STATES) cache.delete(cache.keys().next().value!);
+}
+
+/**
+ * A stream's current state and revision: from the state decided last in this process (see stateCaches), else
+ * its latest snapshot (if the decider keeps them), and the events after it.
+ */
 export async function loadState<S, C, E extends DomainEvent>(store: EventStore, stream: string, decider: Decider<S, C, E>): Promise<Loaded<S>> {
-  let loaded: Loaded<S> = { state: decider.initialState, revision: 'no_stream', snapshotRevision: -1 };
-  if (decider.snapshot) {
+  let loaded: Loaded<S> = stateCache<S>(store, decider).get(stream) ?? { state: decider.initialState, revision: 'no_stream', snapshotRevision: -1 };
+  if (loaded.revision === 'no_stream' && decider.snapshot) {
     const snapshot = (await store.readLast(snapshotStream(stream)))?.data as Snapshot<S> | undefined;
     if (snapshot && snapshot.version === decider.snapshot.version) {
       loaded = { state: snapshot.state, revision: snapshot.revision, snapshotRevision: snapshot.revision };
     }
   }
-  return catchUp(store, stream, decider, loaded);
+  const current = await catchUp(store, stream, decider, loaded);
+  if (current.revision !== 'no_stream') remember(store, decider, stream, current);
+  return current;
 }
 
 /** Folds in only the events appended after `loaded.revision`. */
@@ -105,7 +138,9 @@ export async function decideFrom<S, C, E extends DomainEvent>(
         const saved = { revision: result.revision, version: decider.snapshot.version, state: next };
         snapshotted = await saveSnapshot(store, stream, saved, ctx.actor).then(() => result.revision, () => snapshotRevision);
       }
-      return { state: next, events, position: result.position, loaded: { state: next, revision: result.revision, snapshotRevision: snapshotted } };
+      const after: Loaded<S> = { state: next, revision: result.revision, snapshotRevision: snapshotted };
+      remember(store, decider, stream, after);
+      return { state: next, events, position: result.position, loaded: after };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       if (attempt >= MAX_ATTEMPTS) {
