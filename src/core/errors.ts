@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   'JOB.NEEDS_FILE': 400,
   /** A schedule turned on for an Import or Delete, which run only on an uploaded file. */
   'JOB.SCHEDULE_NOT_ALLOWED': 400,
+  /** A task added, changed, moved or deleted on its own in a job whose task its own API declares (a data sync, an ingestion). */
+  'JOB.TASKS_DECLARED': 400,
   'STORE.FULL': 507,
   'STORE.READ_ONLY': 503,
   'STORE.UNAVAILABLE': 503,

@@ -1,8 +1,7 @@
 import type { ConnectionAccess } from '../config/settings.js';
 import type { FileStore } from '../core/file-store.js';
 import { maskSecrets } from '../core/secrets.js';
-import { exportFile } from '../datasyncs/datasync.model.js';
-import { parseTaskQuery } from '../jobs/task-query.js';
+import { exportFile, tableOf } from '../datasyncs/datasync.model.js';
 import type { StepMetrics } from '../runs/run.decider.js';
 import type { Connector } from './connectors/connector.js';
 import { openStore, type Store } from './connectors/open-connector.js';
@@ -44,7 +43,8 @@ export async function runDataSyncStep(
   const { taskId } = task;
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(2);
-  const table = tableOf(task.query);
+  // Anything but `REPLICATE [<table>]` is shown as it is, and found to be no table.
+  const table = tableOf(task.query) ?? task.query;
   const tally = { rowsRead: 0, rowsWritten: 0 };
   let connector: Connector | undefined;
   let upload: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
@@ -150,11 +150,3 @@ function committing(connector: Connector, done: () => void): Connector {
   });
 }
 
-/** A data sync's task is `REPLICATE [<table>]`; anything else is shown as it is, and found to be no table. */
-function tableOf(query: string): string {
-  try {
-    return parseTaskQuery(query).destination;
-  } catch {
-    return query;
-  }
-}

@@ -217,6 +217,19 @@ describe('job decider', () => {
         .then([{ type: 'RunRequested', data: { jobId, runId: 'r1', trigger: 'manual', taskIds: ['a'] } }]);
     });
 
+    it('refuses to add, change, move or delete its task on its own: the data sync declares it, applied in one transaction', () => {
+      for (const type of ['Import', 'Delete', 'Export'] as const) {
+        given(jobDecider, onFile(type)).when({ type: 'AddTask', data: { task: { id: 'b', query: 'REPLICATE [orders]', isActive: true } } }).thenThrows('JOB.TASKS_DECLARED', /data-syncs/);
+        given(jobDecider, onFile(type)).when({ type: 'UpdateTask', data: { taskId: 'a', query: 'REPLICATE [orders]' } }).thenThrows('JOB.TASKS_DECLARED');
+        given(jobDecider, onFile(type)).when({ type: 'MoveTask', data: { taskId: 'a', toIndex: 0 } }).thenThrows('JOB.TASKS_DECLARED');
+        given(jobDecider, onFile(type)).when({ type: 'DeleteTask', data: { taskId: 'a' } }).thenThrows('JOB.TASKS_DECLARED');
+      }
+      // Other jobs take them as before.
+      given(jobDecider, [created, added('a', 0)])
+        .when({ type: 'AddTask', data: { task: { id: 'b', query: 'REPLICATE [b]', isActive: true } } })
+        .then([{ type: 'TaskAdded', data: { jobId, taskId: 'b', query: 'REPLICATE [b]', isActive: true, incrementalColumn: null, index: 1 } }]);
+    });
+
     it('lets a cron slot pass without an event on an import or delete with a schedule stored before the rule', () => {
       const legacy: JobEvent = { type: 'JobUpdated', data: { jobId, changes: { schedule: { enabled: true, cron: '* * * * *' } } } };
       given(jobDecider, [...onFile('Import'), legacy]).when({ type: 'RequestRun', data: { runId: 's1', trigger: 'schedule', slot } }).then([]);

@@ -85,6 +85,19 @@ export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
   snapshot: { every: 100, version: 2 },
 };
 
+const TASK_COMMANDS = new Set<JobCommand['type']>(['AddTask', 'UpdateTask', 'DeleteTask', 'MoveTask']);
+
+/**
+ * Jobs whose one task follows from what their own API declares (a data sync's table and keys, applied all or
+ * nothing in one transaction; an ingestion's query and target), and where to change it.
+ */
+const DECLARED_TASKS = {
+  Import: 'its table and key columns (change them through /v1/data-syncs)',
+  Export: 'its table (change it through /v1/data-syncs)',
+  Delete: 'its table and key columns (change them through /v1/data-syncs)',
+  Ingestion: 'its query and target (change them with PUT /_siren/connector/ingestion/<id>)',
+} as const;
+
 function decide(command: JobCommand, state: JobState): JobEvent[] {
   if (command.type === 'CreateJob') {
     if (state.status !== 'none') throw new DomainError('JOB.EXISTS', `Job ${command.data.jobId} already exists`);
@@ -101,6 +114,9 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
   }
   if (state.status !== 'active') throw new DomainError('JOB.NOT_FOUND', 'Job not found');
   const { jobId } = state;
+  if (TASK_COMMANDS.has(command.type) && state.type in DECLARED_TASKS) {
+    throw new DomainError('JOB.TASKS_DECLARED', `A job of type ${state.type} has one task, ${DECLARED_TASKS[state.type as keyof typeof DECLARED_TASKS]}: its tasks cannot be changed one by one`);
+  }
   switch (command.type) {
     case 'UpdateJob': {
       notRunning(state, 'updated');

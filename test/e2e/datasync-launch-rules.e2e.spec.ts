@@ -56,6 +56,17 @@ describe('data sync launch rules (e2e)', () => {
     }
   });
 
+  it("refuses a CData task added, changed or deleted on a data sync (its one task is applied all or nothing), changing nothing", async () => {
+    for (const kind of ['import', 'delete', 'export'] as const) {
+      const before = (await h.get(`${V2}/jobs/${ids[kind]}`).expect(200)).body.tasks;
+      const added = await h.post(`${V2}/jobs/${ids[kind]}/tasks`, { query: 'REPLICATE [orders]' }).expect(400);
+      expect(added.body.error).toMatchObject({ code: 'JOB.TASKS_DECLARED', message: expect.stringMatching(/\/v1\/data-syncs/) });
+      await h.put(`${V2}/jobs/${ids[kind]}/tasks/${before[0].id}`, { query: 'REPLICATE [orders]' }).expect(400);
+      await h.delete(`${V2}/jobs/${ids[kind]}/tasks/${before[0].id}`).expect(400);
+      expect((await h.get(`${V2}/jobs/${ids[kind]}`).expect(200)).body.tasks).toEqual(before);
+    }
+  });
+
   it('still launches an import through the Prisma upload, and an export through any API', async () => {
     await h.raw().post(`${API}/import/${ids.import}`).attach('file', Buffer.from('email,name\ngrace@example.com,Grace\n'), { filename: 'data.csv', contentType: 'text/csv' }).expect(200);
     const [launch] = await history(ids.import);

@@ -162,10 +162,10 @@ const etlworks = (template: string) => template.startsWith('/etl/rest/') || temp
 const siren = (template: string) => template.startsWith('/_siren/');
 
 /** Each dialect's error body: Jitsu's `{message, error?}`, Etlworks' `{status, error, message}`, Prisma's plain text, Siren's Elasticsearch error, everyone else's `{error: {code, message}}`. */
-function inErrorShape(template: string, body: { error?: unknown; message?: unknown } | undefined, text?: string): boolean {
+function inErrorShape(template: string, body: { error?: unknown; message?: unknown } | undefined, text?: string, contentType = ''): boolean {
   if (template.startsWith('/api/v1/tasks')) return typeof body?.message === 'string';
   if (etlworks(template)) return typeof (body as { status?: unknown } | undefined)?.status === 'number' && typeof body?.message === 'string';
-  if (template.startsWith('/api/data-sync')) return !!text && !text.startsWith('{');
+  if (template.startsWith('/api/data-sync')) return /^text\/plain\b/.test(contentType) && !!text && !/^\s*[{<]/.test(text);
   if (siren(template)) {
     // A document that is not there is Elasticsearch's `{_id, found: false}` or `{_id, result: "not_found"}`.
     const missing = body as { found?: unknown; result?: unknown } | undefined;
@@ -250,7 +250,7 @@ describe('spec-driven fuzz: every operation in /docs-json, malformed (e2e)', () 
           if (res.status >= 500) failures.push(`${where}: ${JSON.stringify(res.body).slice(0, 200)}`);
           else if (res.status >= 400 && after !== before) failures.push(`${where}: appended events (${before} → ${after})`);
           else if (variant.mustFail && res.status < 400) failures.push(`${where}: accepted`);
-          else if (res.status >= 400 && !inErrorShape(template, res.body, res.text)) failures.push(`${where}: not in the error shape: ${JSON.stringify(res.body).slice(0, 200)}`);
+          else if (res.status >= 400 && !inErrorShape(template, res.body, res.text, res.headers['content-type'])) failures.push(`${where}: not in the error shape: ${JSON.stringify(res.body).slice(0, 200)}`);
         }
       }
     }

@@ -72,4 +72,28 @@ describe('PostgreSQL: an upload the server refuses', () => {
     await expect(run(parent, 'id\n1\n2\n3\n', { kind: 'Delete' })).rejects.toThrow(/^Line 4, column id: update or delete on table "parent_\d+" violates foreign key constraint .* \(Key \(id\)=\(3\) is still referenced/);
     expect(await snapshot(parent)).toBe(before);
   });
+
+  it('finishes a COMMIT that an interrupt (a cancel) arrives during, so what it answers is what the table holds', async () => {
+    const name = `committed_${++table}`;
+    await client.query(`CREATE TABLE ${name} (id integer PRIMARY KEY, note text)`);
+    const connector = new PostgresConnector(server.url);
+    type Ask = (c: pg.Client, sql: string, params?: unknown[]) => Promise<unknown>;
+    const sessions = (connector as unknown as { sessions: { ask: Ask } }).sessions;
+    const ask = sessions.ask.bind(sessions);
+    sessions.ask = (c, sql, params) => {
+      const answer = ask(c, sql, params);
+      if (sql === 'COMMIT') connector.interrupt();
+      return answer;
+    };
+    const rows = (async function* () {
+      yield [{ id: 1, note: 'a' }, { id: 2, note: 'b' }];
+    })();
+    try {
+      const columns = [{ name: 'id', type: 'integer' as const, primaryKey: true }, { name: 'note', type: 'text' as const }];
+      await expect(connector.applyAll(name, columns, rows, { mode: 'upsert', keys: null })).resolves.toEqual({ inserted: 2, updated: 0, deleted: 0 });
+      expect((await client.query(`SELECT id, note FROM ${name} ORDER BY id`)).rows).toEqual([{ id: 1, note: 'a' }, { id: 2, note: 'b' }]);
+    } finally {
+      await connector.close();
+    }
+  });
 });

@@ -88,10 +88,10 @@ export class PgSessions {
     await bounded(client.end(), { ms: this.limits.readTimeoutMs, what: 'ending the session', onExpiry: () => this.abandon(client) }).catch(() => undefined);
   }
 
-  /** Cancels what every session is doing and closes them all; later `connect()` calls refuse. */
-  interrupt(): void {
+  /** Cancels what every session but `spare` is doing and closes them; later `connect()` calls refuse. */
+  interrupt(spare?: pg.Client): void {
     this.interrupted = true;
-    for (const client of [...this.open]) this.abandon(client);
+    for (const client of [...this.open]) if (client !== spare) this.abandon(client);
   }
 
   abandon(client: pg.Client): void {

@@ -79,6 +79,8 @@ export class PostgresConnector implements Connector {
   private readonly sessions: PgSessions;
   /** The session for everything but cursor reads, opened on first use. */
   private main: Promise<pg.Client> | undefined;
+  /** The main session while applyAll's COMMIT is on its way: an interrupt leaves it alone. */
+  private committing: pg.Client | undefined;
 
   constructor(url: string, limits: ConnectorLimits = connectorLimits()) {
     this.sessions = new PgSessions(url, limits, types);
@@ -236,7 +238,10 @@ export class PostgresConnector implements Connector {
       if (sql.update) counts.updated = await apply('update');
       if (sql.insert) counts.inserted = await apply('insert');
       if (sql.delete) counts.deleted = await apply('delete');
-      await this.query('COMMIT');
+      // Once COMMIT is sent, an interrupt could no longer tell whether the rows were applied: it waits for the
+      // answer (bounded by read_timeout_ms), so the launch reports what happened.
+      this.committing = await this.session();
+      await this.query('COMMIT').finally(() => (this.committing = undefined));
       return counts;
     } catch (error) {
       // A session that was given up rolls back on the server when its socket closes.
@@ -322,7 +327,7 @@ export class PostgresConnector implements Connector {
   }
 
   interrupt(): void {
-    this.sessions.interrupt();
+    this.sessions.interrupt(this.committing);
   }
 
   async close(): Promise<void> {
