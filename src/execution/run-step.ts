@@ -28,7 +28,7 @@ export async function runStep(session: RunSession, task: Task, index: number, st
   const { taskId } = task;
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(2);
-  let tables = describe(task.query);
+  let tables = describe(task);
   const tally = { rowsRead: 0, rowsWritten: 0, watermark: task.watermark ?? null };
   const opened: Connector[] = [];
   const interrupt = () => opened.forEach((c) => c.interrupt());
@@ -85,10 +85,10 @@ export async function runStep(session: RunSession, task: Task, index: number, st
 }
 
 /** The task's tables as its query names them, for messages written before the task starts. */
-function describe(query: string): string {
+function describe({ query, sourceQuery }: Task): string {
   try {
     const q = parseTaskQuery(query);
-    return `[${q.source}] into [${q.destination}]`;
+    return `[${sourceQuery ? 'datasource query' : q.source}] into [${q.destination}]`;
   } catch {
     return `"${query}"`;
   }

@@ -67,6 +67,12 @@ export class PutIngestionHandler implements ICommandHandler<PutIngestion> {
 
   async execute({ id, spec, ctx }: PutIngestion): Promise<Put> {
     const { jobId, definition, tasks } = ingestionJob(id, spec);
+    // Named by the user's ids, not the connection UUIDs the job would otherwise name.
+    for (const [field, name] of [['datasource', spec.datasource], ['target_datasource', spec.targetDatasource]] as const) {
+      if (name === null) continue;
+      const { state } = await loadState(this.store, connectionStream(datasourceConnectionId(name)), connectionDecider);
+      if (state.status !== 'active') throw new DomainError('CONNECTION.NOT_FOUND', `Datasource [${name}] not found`, `ingest.${field}`);
+    }
     const { state } = await loadState(this.store, jobStream(jobId), jobDecider);
     const changed: Changed = await this.commands.execute(
       new ChangeJob(jobId, { type: 'DeclareJob', data: { jobId, workspaceId: SIREN_WORKSPACE, definition, tasks } }, ctx),

@@ -52,7 +52,8 @@ export type JobEvent =
   | DomainEvent<'TaskMoved', { jobId: string; taskId: string; fromIndex: number; toIndex: number }>
   | DomainEvent<'TaskDeleted', { jobId: string; taskId: string; index: number }>
   /** The job's gate for one active run; a scheduled one carries its cron slot, so a slot fires once. */
-  | DomainEvent<'RunRequested', { jobId: string; runId: string; trigger: RunTrigger; taskIds: string[]; slot?: string }>
+  /** `waiting`: requested while another run is active, it starts once the runs before it have ended (an uploaded file's launch). */
+  | DomainEvent<'RunRequested', { jobId: string; runId: string; trigger: RunTrigger; taskIds: string[]; slot?: string; waiting?: true }>
   /** A slot that could not fire: another run was active, or the job lacks what a run needs (`missing`). */
   | DomainEvent<'ScheduledRunSkipped', { jobId: string; slot: string; activeRunId?: string; missing?: string }>
   | DomainEvent<'RunEnded', { jobId: string; runId: string; status: FinalRunStatus; watermarks: Record<string, unknown> }>
@@ -67,6 +68,8 @@ export type TaskChanges = Partial<Pick<Task, 'query' | 'isActive' | 'incremental
 
 export interface RunTracking {
   activeRunId: string | null;
+  /** Runs requested with a file while another was active, in order: each becomes active when the one before it ends. */
+  waitingRunIds?: string[];
   /** The latest cron slot decided (fired or skipped). */
   lastSlot: string | null;
   /** Highest loaded value of each incremental task, by task id. */
@@ -82,8 +85,11 @@ export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
   decide,
   evolve,
   // Every run adds events to its job's stream, so a job on a cron keeps growing: load it from snapshots.
-  snapshot: { every: 100, version: 2 },
+  snapshot: { every: 100, version: 3 },
 };
+
+/** How many uploaded files' runs may wait behind a job's active run. */
+export const MAX_WAITING_RUNS = 20;
 
 const TASK_COMMANDS = new Set<JobCommand['type']>(['AddTask', 'UpdateTask', 'DeleteTask', 'MoveTask']);
 
@@ -177,7 +183,12 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
         if (state.lastSlot !== null && slot <= state.lastSlot) return [];
         if (state.activeRunId) return [{ type: 'ScheduledRunSkipped', data: { jobId, slot, activeRunId: state.activeRunId } }];
       }
-      if (state.activeRunId) return [];
+      // A launch on an uploaded file waits its turn rather than being lost; any other request answers the active run.
+      const waiting = Boolean(state.activeRunId && withFile);
+      if (state.activeRunId && !waiting) return [];
+      if (waiting && (state.waitingRunIds ?? []).length >= MAX_WAITING_RUNS) {
+        throw new DomainError('JOB.QUEUE_FULL', `Job ${jobId} has a run active and ${MAX_WAITING_RUNS} waiting; send the file again once one has ended`);
+      }
       if (!state.enabled) {
         if (slot !== undefined) return [];
         throw new DomainError('JOB.DISABLED', `Job ${jobId} is disabled and cannot run; enable it first`);
@@ -187,11 +198,13 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       const missing = whatARunLacks(state, selected);
       if (missing && slot !== undefined) return [{ type: 'ScheduledRunSkipped', data: { jobId, slot, missing: missing.message } }];
       if (missing) throw missing;
-      return [{ type: 'RunRequested', data: { jobId, runId, trigger, taskIds: selected.map((t) => t.id), ...(slot !== undefined ? { slot } : {}) } }];
+      return [{ type: 'RunRequested', data: { jobId, runId, trigger, taskIds: selected.map((t) => t.id), ...(slot !== undefined ? { slot } : {}), ...(waiting ? { waiting: true as const } : {}) } }];
     }
     case 'EndRun': {
       const { runId, status, watermarks } = command.data;
-      return state.activeRunId === runId ? [{ type: 'RunEnded', data: { jobId, runId, status, watermarks } }] : [];
+      // A waiting run that ends (cancelled before its turn) leaves the queue.
+      const known = state.activeRunId === runId || (state.waitingRunIds ?? []).includes(runId);
+      return known ? [{ type: 'RunEnded', data: { jobId, runId, status, watermarks } }] : [];
     }
     default: {
       const _exhaustive: never = command;
@@ -227,11 +240,15 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'TaskDeleted':
       return { ...state, tasks: state.tasks.filter((t) => t.id !== event.data.taskId) };
     case 'RunRequested':
+      if (event.data.waiting) return { ...state, waitingRunIds: [...(state.waitingRunIds ?? []), event.data.runId] };
       return { ...state, activeRunId: event.data.runId, lastSlot: event.data.slot ?? state.lastSlot };
     case 'ScheduledRunSkipped':
       return { ...state, lastSlot: event.data.slot };
-    case 'RunEnded':
-      return { ...state, activeRunId: null, watermarks: { ...state.watermarks, ...event.data.watermarks } };
+    case 'RunEnded': {
+      const [next = null, ...rest] = state.waitingRunIds ?? [];
+      if (event.data.runId !== state.activeRunId) return { ...state, waitingRunIds: (state.waitingRunIds ?? []).filter((id) => id !== event.data.runId) };
+      return { ...state, activeRunId: next, waitingRunIds: rest, watermarks: { ...state.watermarks, ...event.data.watermarks } };
+    }
     case 'JobClaimsReleased':
       return state;
     default: {
@@ -361,9 +378,10 @@ const ON_FILES: JobType[] = ['Import', 'Delete'];
 /** A run reads a source and writes a destination, one task at a time: without one of them it can only fail. */
 function whatARunLacks(job: JobDefinition & { jobId: string }, tasks: Task[]): DomainError | undefined {
   const lacks = (field: string, what: string) => new DomainError('JOB.NOT_RUNNABLE', `Job ${job.jobId} cannot run: ${what}`, field);
-  // Imports and deletes read an uploaded file, exports write one: they lack the connection on that side.
+  // Imports and deletes read an uploaded file, exports write one: they lack the connection on that side. An
+  // ingestion without a target datasource loads into Sluice's own SQLite file.
   if (!job.sourceConnectionId && !ON_FILES.includes(job.type)) return lacks('source_connection_id', 'it has no source connection; set source_connection_id first');
-  if (!job.destinationConnectionId && job.type !== 'Export' && tasks.some((t) => !t.destinationConnectionId)) {
+  if (!job.destinationConnectionId && job.type !== 'Export' && job.type !== 'Ingestion' && tasks.some((t) => !t.destinationConnectionId)) {
     return lacks('destination_connection_id', 'it has no destination connection; set destination_connection_id first');
   }
   if (!tasks.length) return lacks('tasks', 'it has no active task; add a task or activate one first');

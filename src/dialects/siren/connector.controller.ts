@@ -39,6 +39,8 @@ const INGEST = {
 const NOT_FOUND = { _id: 'postgres', found: false };
 const BAD = { error: { root_cause: [{ type: 'illegal_argument_exception', reason: '[ingest.target] is required' }], type: 'illegal_argument_exception', reason: '[ingest.target] is required' }, status: 400 };
 const PAGE = 500;
+const IN_USE = 'Datasource [postgres] is used by ingestion(s) "postgres-events"; change or delete them first';
+const RUNNING = 'Ingestion [postgres-events] is running and cannot be deleted; abort it or wait for it to finish';
 
 const notFound = (error: unknown) => error instanceof DomainError && error.status === 404;
 
@@ -113,11 +115,20 @@ export class SirenConnectorController {
   @ApiOperation({ summary: 'Delete a datasource; refused (409) while an ingestion uses it' })
   @ApiAnswer(200, 'Deleted', { _id: 'postgres', result: 'deleted' })
   @ApiAnswer(404, 'No such datasource', { _id: 'postgres', result: 'not_found' })
+  @ApiAnswer(409, 'An ingestion uses it', { error: { root_cause: [{ type: 'status_exception', reason: IN_USE }], type: 'status_exception', reason: IN_USE }, status: 409 })
   async deleteDatasource(@Param('id') id: string, @Ctx() ctx: CommandContext, @Res({ passthrough: true }) res: Response) {
     checkId(id, 'datasource');
-    const deleted = await this.commands.execute(new ChangeConnection(datasourceConnectionId(id), { type: 'DeleteConnection', data: {} }, ctx)).then(
+    const connectionId = datasourceConnectionId(id);
+    const deleted = await this.commands.execute(new ChangeConnection(connectionId, { type: 'DeleteConnection', data: {} }, ctx)).then(
       () => true,
-      (error) => (notFound(error) ? false : Promise.reject(error)),
+      (error) => {
+        if (notFound(error)) return false;
+        // Named as the user named them: the datasource by its id, the jobs using it are ingestions.
+        if (error instanceof DomainError && error.code === 'CONNECTION.IN_USE') {
+          throw new SirenError(409, 'status_exception', error.message.replace(`Connection ${connectionId}`, `Datasource [${id}]`).replace('job(s)', 'ingestion(s)'));
+        }
+        throw error;
+      },
     );
     if (!deleted) res.status(404);
     return { _id: id, result: deleted ? 'deleted' : 'not_found' };
@@ -164,11 +175,16 @@ export class SirenConnectorController {
   @ApiOperation({ summary: 'Delete an ingestion; refused (409) while it runs. Its executions stay searchable' })
   @ApiAnswer(200, 'Deleted', { _id: 'postgres-events', result: 'deleted' })
   @ApiAnswer(404, 'No such ingestion', { _id: 'postgres-events', result: 'not_found' })
+  @ApiAnswer(409, 'An execution is running', { error: { root_cause: [{ type: 'status_exception', reason: RUNNING }], type: 'status_exception', reason: RUNNING }, status: 409 })
   async deleteIngestion(@Param('id') id: string, @Ctx() ctx: CommandContext, @Res({ passthrough: true }) res: Response) {
     checkId(id, 'ingestion');
     const deleted = await this.commands.execute(new ChangeJob(ingestionJobId(id), { type: 'DeleteJob', data: {} }, ctx)).then(
       () => true,
-      (error) => (notFound(error) ? false : Promise.reject(error)),
+      (error) => {
+        if (notFound(error)) return false;
+        if (error instanceof DomainError && error.code === 'JOB.RUNNING') throw new SirenError(409, 'status_exception', `Ingestion [${id}] is running and cannot be deleted; abort it or wait for it to finish`);
+        throw error;
+      },
     );
     if (!deleted) res.status(404);
     return { _id: id, result: deleted ? 'deleted' : 'not_found' };

@@ -158,6 +158,17 @@ const INFOS: Record<SirenState, string> = {
 };
 
 /**
+ * The last id of a step: once it has succeeded or been aborted, its final watermark (the highest `pk_field`
+ * loaded; an abort interrupts the batch in flight, so the last progress report may be up to a second older
+ * than the rows counted), else the last progress report's.
+ */
+function lastIdOf(step: RunDoc['steps'][number]): unknown {
+  const ended = step.status === 'succeeded' || step.status === 'cancelled';
+  if (ended && step.incrementalColumn && step.watermark !== null && step.watermark !== undefined) return step.watermark;
+  return step.metrics?.lastId ?? (step.status === 'succeeded' ? step.watermark : null);
+}
+
+/**
  * An execution as Siren's job status: `count` the rows loaded (live while it runs), `last_id` the highest
  * `pk_field` value loaded (else the last row's first column), `error` the failures, outermost first.
  */
@@ -165,7 +176,7 @@ export function jobStatus(id: string, run: RunDoc): Body {
   const state = STATE_OF[run.status];
   const running = state === 'running' || state === 'aborting';
   const count = run.steps.reduce((sum, s) => sum + Math.max(s.rowsWritten, s.metrics?.rowsProcessed ?? 0), 0);
-  const lastId = run.steps.map((s) => s.metrics?.lastId ?? (s.status === 'succeeded' ? s.watermark : null)).find((v) => v !== null && v !== undefined);
+  const lastId = run.steps.map(lastIdOf).find((v) => v !== null && v !== undefined);
   const errors = run.status === 'failed' ? [...new Set([run.error, ...run.steps.map((s) => s.error)].filter((e): e is string => Boolean(e)))] : [];
   return {
     version: 1,
