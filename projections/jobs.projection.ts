@@ -46,9 +46,13 @@ function readerFields(event: JobEvent, doc: JobDoc, at: string): Partial<JobDoc>
     case 'JobUpdated':
       return { ...edited, scheduleSince: event.data.changes.schedule ? at : doc.scheduleSince };
     case 'RunRequested':
-      return { activeRunSince: at };
-    case 'RunEnded':
-      return { activeRunSince: null, lastRun: { id: event.data.runId, status: event.data.status, endedAt: at } };
+      return event.data.waiting ? {} : { activeRunSince: at };
+    case 'RunEnded': {
+      const lastRun = { id: event.data.runId, status: event.data.status, endedAt: at };
+      // The active run's end makes the first waiting run (if any) active from now; a waiting run's end changes neither.
+      if (event.data.runId !== doc.activeRunId) return { lastRun };
+      return { activeRunSince: doc.waitingRunIds?.length ? at : null, lastRun };
+    }
     default:
       return edited;
   }

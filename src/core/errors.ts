@@ -23,7 +23,6 @@ export const ERROR_STATUS = {
   'JOB.RUNNING': 409,
   'JOB.DISABLED': 409,
   'DATASYNC.NOT_FOUND': 404,
-  'DATASYNC.BUSY': 409,
   'LAUNCH.NOT_FOUND': 404,
   'RUN.NOT_ACTIVE': 409,
   'RUN.ALREADY_CLAIMED': 409,
@@ -40,6 +39,8 @@ export const ERROR_STATUS = {
   'JOB.SCHEDULE_NOT_ALLOWED': 400,
   /** A task added, changed, moved or deleted on its own in a job whose task its own API declares (a data sync, an ingestion). */
   'JOB.TASKS_DECLARED': 400,
+  /** An uploaded file's run asked for while MAX_WAITING_RUNS already wait behind the job's active run. */
+  'JOB.QUEUE_FULL': 409,
   'STORE.FULL': 507,
   'STORE.READ_ONLY': 503,
   'STORE.UNAVAILABLE': 503,

@@ -72,7 +72,7 @@ describe('data sync commands', () => {
     });
 
     it('removes the file of a launch refused before anything was queued (busy, disabled)', async () => {
-      for (const code of ['DATASYNC.BUSY', 'JOB.DISABLED', 'DATASYNC.NOT_FOUND'] as const) {
+      for (const code of ['JOB.QUEUE_FULL', 'JOB.DISABLED', 'DATASYNC.NOT_FOUND'] as const) {
         await expect(upload(() => Promise.reject(new DomainError(code, 'refused')))).rejects.toMatchObject({ code });
         expect(await stored()).toEqual([]);
       }

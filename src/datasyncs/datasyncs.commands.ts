@@ -289,9 +289,8 @@ export class LaunchDataSyncHandler implements ICommandHandler<LaunchDataSync> {
     if (needsFile !== (file !== undefined)) {
       throw new DomainError('VALIDATION', needsFile ? `Data sync ${id} runs on an uploaded file: upload one to /api/data-sync/${KIND_OF[state.type]}/${id}` : 'An export takes no file', 'file');
     }
-    const executed: Executed = await this.commands.execute(new ExecuteJob(id, undefined, ctx, 'manual', undefined, file));
-    if (!executed.created && file) throw new DomainError('DATASYNC.BUSY', `Data sync ${id} has a launch queued or running (${executed.runId}); upload the file again once it ends`);
-    return executed;
+    // A file's launch waits its turn behind one queued or running (JOB.QUEUE_FULL past MAX_WAITING_RUNS).
+    return this.commands.execute(new ExecuteJob(id, undefined, ctx, 'manual', undefined, file));
   }
 }
 
@@ -300,7 +299,7 @@ export class LaunchDataSyncHandler implements ICommandHandler<LaunchDataSync> {
  * certainly not queued. Anything else (the store failing, a conflict after the job's stream took the request,
  * a timeout) may have queued it.
  */
-const NOT_QUEUED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DATASYNC.BUSY', 'DATASYNC.NOT_FOUND', 'JOB.NOT_FOUND', 'JOB.DISABLED', 'JOB.NEEDS_FILE', 'JOB.NOT_RUNNABLE', 'VALIDATION']);
+const NOT_QUEUED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['JOB.QUEUE_FULL', 'DATASYNC.NOT_FOUND', 'JOB.NOT_FOUND', 'JOB.DISABLED', 'JOB.NEEDS_FILE', 'JOB.NOT_RUNNABLE', 'VALIDATION']);
 
 export const certainlyNotQueued = (error: unknown): boolean => error instanceof DomainError && NOT_QUEUED.has(error.code);
 

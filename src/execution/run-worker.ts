@@ -6,7 +6,9 @@ import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
-import { type CommandContext, systemClock } from '../core/write-path.js';
+import { type CommandContext, loadState, systemClock } from '../core/write-path.js';
+import { jobDecider } from '../jobs/job.decider.js';
+import { jobStream } from '../jobs/job.model.js';
 import type { RunOwner } from '../runs/run.decider.js';
 import { executeRun } from './execute-run.js';
 import { FILE_STORE, type FileStore } from '../core/file-store.js';
@@ -81,17 +83,28 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     if (this.polling || this.stopping || this.active.size >= this.settings.workers) return;
     this.polling = true;
     try {
-      const { items } = await this.reads.find<RunDoc>(RUNS, { filter: { status: 'queued' }, sort: { field: 'queuedAt', order: 1 }, limit: 20 });
-      for (const run of items) {
-        if (this.active.size >= this.settings.workers || this.stopping) break;
-        if (this.active.has(run.id)) continue;
-        await this.start(run.id);
-      }
+      const free = () => this.active.size < this.settings.workers && !this.stopping;
+      let cursor: string | undefined;
+      do {
+        const page = await this.reads.find<RunDoc>(RUNS, { filter: { status: 'queued' }, sort: { field: 'queuedAt', order: 1 }, limit: 50, cursor });
+        for (const run of page.items) {
+          if (!free()) break;
+          if (this.active.has(run.id) || (await this.waitsItsTurn(run))) continue;
+          await this.start(run.id);
+        }
+        cursor = page.next;
+      } while (cursor && free());
     } catch (error) {
       this.logger.error(`Polling for queued runs failed: ${(error as Error).message}`);
     } finally {
       this.polling = false;
     }
+  }
+
+  /** A run queued behind its job's active run (an uploaded file's launch) starts once the runs before it have ended. */
+  private async waitsItsTurn(run: RunDoc): Promise<boolean> {
+    const { state } = await loadState(this.events, jobStream(run.jobId), jobDecider);
+    return state.status !== 'none' && (state.waitingRunIds ?? []).includes(run.id);
   }
 
   private async start(runId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { given } from '../core/given.js';
-import { type JobEvent, jobDecider } from './job.decider.js';
+import { type JobEvent, jobDecider, MAX_WAITING_RUNS } from './job.decider.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from './job.model.js';
 
 const jobId = 'j1';
@@ -228,6 +228,24 @@ describe('job decider', () => {
       given(jobDecider, [created, added('a', 0)])
         .when({ type: 'AddTask', data: { task: { id: 'b', query: 'REPLICATE [b]', isActive: true } } })
         .then([{ type: 'TaskAdded', data: { jobId, taskId: 'b', query: 'REPLICATE [b]', isActive: true, incrementalColumn: null, index: 1 } }]);
+    });
+
+    it("queues an uploaded file's run behind the active one, each becoming active in turn as the one before ends", () => {
+      const requested = (runId: string, waiting?: true): JobEvent => ({ type: 'RunRequested', data: { jobId, runId, trigger: 'manual', taskIds: ['a'], ...(waiting ? { waiting } : {}) } });
+      const ended = (runId: string): JobEvent => ({ type: 'RunEnded', data: { jobId, runId, status: 'succeeded', watermarks: {} } });
+      const withFile = (runId: string) => ({ type: 'RequestRun' as const, data: { runId, trigger: 'manual' as const, withFile: true } });
+      given(jobDecider, [...onFile('Import'), requested('r1')]).when(withFile('r2')).then([requested('r2', true)]);
+      const queued = given(jobDecider, [...onFile('Import'), requested('r1'), requested('r2', true), requested('r3', true)]);
+      expect(queued.when({ type: 'EndRun', data: { runId: 'r1', status: 'succeeded', watermarks: {} } }).state()).toMatchObject({ activeRunId: 'r2', waitingRunIds: ['r3'] });
+      // A waiting run cancelled before its turn leaves the queue; the active one stays.
+      given(jobDecider, [...onFile('Import'), requested('r1'), requested('r2', true), requested('r3', true)])
+        .when({ type: 'EndRun', data: { runId: 'r2', status: 'cancelled', watermarks: {} } })
+        .then([{ type: 'RunEnded', data: { jobId, runId: 'r2', status: 'cancelled', watermarks: {} } }]);
+      expect(given(jobDecider, [...onFile('Import'), requested('r1'), requested('r2', true), ended('r2')]).when(withFile('r4')).state()).toMatchObject({ activeRunId: 'r1', waitingRunIds: ['r4'] });
+      // Any other request still answers the active run; a full queue refuses the file.
+      given(jobDecider, [...onFile('Export'), requested('r1')]).when({ type: 'RequestRun', data: { runId: 'r2', trigger: 'manual' } }).then([]);
+      const full = Array.from({ length: MAX_WAITING_RUNS }, (_, i) => requested(`w${i}`, true));
+      given(jobDecider, [...onFile('Import'), requested('r1'), ...full]).when(withFile('r9')).thenThrows('JOB.QUEUE_FULL', /20 waiting/);
     });
 
     it('lets a cron slot pass without an event on an import or delete with a schedule stored before the rule', () => {

@@ -508,7 +508,7 @@ describe('Prisma Campaigns data syncs (e2e)', () => {
   });
 });
 
-describe('Prisma uploads while a launch waits, and over the size limit (e2e)', () => {
+describe('Prisma uploads queued behind a launch, and over the size limit (e2e)', () => {
   let h: Harness;
   let client: ReturnType<typeof prismaClient>;
   let crm: string;
@@ -532,28 +532,38 @@ describe('Prisma uploads while a launch waits, and over the size limit (e2e)', (
     expect(await client.uploads(id)).toHaveLength(1);
   });
 
-  it('answers 409 while a launch is queued (and keeps no second file), shows it scheduled, then cancelled by its user', async () => {
+  it('queues a file sent while a launch waits (File queued, scheduled), and the next takes its turn when a cancel ends the first', async () => {
     const id = (await client.create({ name: 'Busy', kind: 'delete', connection_id: crm, table: 'customers', auth: true })).id;
     const issued = (await h.post(`/v1/data-syncs/${id}/tokens`).expect(201)).body.token;
     const auth = basic('api', issued);
     await client.upload('delete', id, 'email\na@example.com\n', auth).expect(200);
-    const busy = await client.upload('delete', id, 'email\nb@example.com\n', auth).expect(409);
-    expect(busy.text).toMatch(/queued or running/);
-    expect(await client.uploads(id)).toHaveLength(1);
+    const first = (await client.status(id, auth))['latest-launch']!;
+    expect(first).toEqual({ id: expect.any(Number), status: 'scheduled', 'scheduled-time': expect.stringMatching(PRISMA_TIME) });
+    expect((await client.upload('delete', id, 'email\nb@example.com\n', auth).expect(200)).text).toBe('File queued');
+    expect(await client.uploads(id)).toHaveLength(2);
+    const second = (await client.status(id, auth))['latest-launch']!;
+    expect(second).toEqual({ id: expect.any(Number), status: 'scheduled', 'scheduled-time': expect.stringMatching(PRISMA_TIME) });
+    expect(second.id).toBeGreaterThan(first.id);
 
-    const queued = (await client.status(id, auth))['latest-launch']!;
-    expect(queued).toEqual({ id: expect.any(Number), status: 'scheduled', 'scheduled-time': expect.stringMatching(PRISMA_TIME) });
-
+    // A cancel of the job ends its active launch, the first; the second is next in line.
     const canceller = (await h.post('/v1/tokens', { name: 'ops-bot', roles: ['Operator'] }).expect(201)).body.token;
     await h.raw().post(`/api.rsc/v2/jobs/${id}/cancel`).set('Authorization', `Bearer ${canceller}`).expect(200);
-    expect((await client.status(id, auth))['latest-launch']).toEqual({ ...queued, status: 'cancelled', 'status-message': 'Cancelled by user: ops-bot' });
+    const launches = async (): Promise<Launch[]> => (await h.raw().get(`${API}/${id}/latest-launches`).set('Authorization', auth).set('Accept', 'application/json').expect(200)).body;
+    expect(await launches()).toEqual([second, { ...first, status: 'cancelled', 'status-message': 'Cancelled by user: ops-bot' }]);
+    expect((await h.get(`/api.rsc/v2/jobs/${id}/history`).expect(200)).body.value.find((r: { status: string }) => r.status === 'queued')).toBeDefined();
 
-    // the file of the cancelled launch is still there to download; the next upload is taken
-    expect((await h.raw().get(`${API}/${id}/${queued.id}/download`).set('Authorization', auth).expect(200)).text).toBe('email\na@example.com\n');
+    // the file of the cancelled launch is still there to download; the next upload queues behind the second
+    expect((await h.raw().get(`${API}/${id}/${first.id}/download`).set('Authorization', auth).expect(200)).text).toBe('email\na@example.com\n');
     await client.upload('delete', id, 'email\nc@example.com\n', auth).expect(200);
-    const launches: Launch[] = (await h.raw().get(`${API}/${id}/latest-launches`).set('Authorization', auth).set('Accept', 'application/json').expect(200)).body;
-    expect(launches.map((l) => l.status)).toEqual(['scheduled', 'cancelled']);
-    expect(launches[0].id).toBeGreaterThan(launches[1].id);
+    expect((await launches()).map((l) => l.status)).toEqual(['scheduled', 'scheduled', 'cancelled']);
+
+    // A waiting launch is cancelled on its own by its run id: it leaves the queue, the one ahead stays active.
+    const runs: Array<{ id: string; status: string }> = (await h.get(`/api.rsc/v2/jobs/${id}/history`).expect(200)).body.value;
+    const active = (await h.get(`/api.rsc/v2/jobs/${id}/status`).expect(200)).body.active_run_id;
+    const third = runs.find((r) => r.status === 'queued' && r.id !== active)!;
+    await h.raw().post(`/v1/runs/${third.id}/cancel`).set('Authorization', `Bearer ${canceller}`).expect(200);
+    expect((await launches()).map((l) => l.status)).toEqual(['cancelled', 'scheduled', 'cancelled']);
+    expect((await h.get(`/api.rsc/v2/jobs/${id}/status`).expect(200)).body).toMatchObject({ status: 'queued', active_run_id: active });
   });
 
   it('answers 409 to an upload for a disabled data sync, keeping no file', async () => {
@@ -617,7 +627,7 @@ describe('Prisma uploads while a launch waits, and over the size limit (e2e)', (
   });
 });
 
-describe('Prisma uploads while a launch runs (e2e)', () => {
+describe('Prisma uploads queued while a launch runs (e2e)', () => {
   let h: Harness;
   let server: TestPostgres;
   let client: ReturnType<typeof prismaClient>;
@@ -639,7 +649,7 @@ describe('Prisma uploads while a launch runs (e2e)', () => {
     await server?.stop();
   });
 
-  it('answers 409 while a launch is running (and keeps no second file), then takes the next upload once it ends', async () => {
+  it('queues files sent while a launch runs and applies them after it, in the order they came', async () => {
     const id = (await client.create({ name: 'Running', kind: 'import', connection_id: warehouse, table: 'customers', key_columns: ['email'] })).id;
     // The table locked from here: the launch starts, then waits for the lock, running, until it is released.
     await db.query('BEGIN');
@@ -649,19 +659,27 @@ describe('Prisma uploads while a launch runs (e2e)', () => {
       for (const deadline = Date.now() + 10_000; (await client.status(id))['latest-launch']?.status !== 'running'; await sleep(20)) {
         if (Date.now() > deadline) throw new Error(`the launch is not running: ${JSON.stringify(await client.status(id))}`);
       }
-      const busy = await client.upload('import', id, 'email,name\nb@example.com,B\n').expect(409);
-      expect(busy.headers['content-type']).toMatch(/^text\/plain/);
-      expect(busy.text).toMatch(/queued or running/);
-      expect(await client.uploads(id)).toHaveLength(1);
-      expect((await client.status(id))['latest-launch']!.status).toBe('running');
+      // Two more files while it runs: both queued, none lost, each a launch of its own waiting its turn.
+      for (const name of ['A again', 'A at last']) {
+        const queued = await client.upload('import', id, `email,name\na@example.com,${name}\nb@example.com,B ${name}\n`).expect(200);
+        expect(queued.text).toBe('File queued');
+      }
+      expect(await client.uploads(id)).toHaveLength(3);
+      const launches: Launch[] = (await h.raw().get(`${API}/${id}/latest-launches`).set('Accept', 'application/json').expect(200)).body;
+      expect(launches.map((l) => l.status)).toEqual(['scheduled', 'scheduled', 'running']);
     } finally {
       await db.query('COMMIT');
     }
-    expect((await client.launchEnded(id)).status).toBe('finished');
-    expect((await db.query('SELECT email FROM customers ORDER BY email')).rows).toEqual([{ email: 'a@example.com' }]);
-    await client.upload('import', id, 'email,name\nb@example.com,B\n').expect(200);
-    expect((await client.launchEnded(id)).status).toBe('finished');
-    expect(await client.uploads(id)).toHaveLength(2);
+    for (const deadline = Date.now() + 20_000; ; await sleep(50)) {
+      const launches: Launch[] = (await h.raw().get(`${API}/${id}/latest-launches`).set('Accept', 'application/json').expect(200)).body;
+      if (launches.every((l) => l.status === 'finished')) break;
+      if (Date.now() > deadline) throw new Error(`the queued launches did not finish: ${JSON.stringify(launches)}`);
+    }
+    // The last file came last: its values are the ones left.
+    expect((await db.query('SELECT email, name FROM customers ORDER BY email')).rows).toEqual([
+      { email: 'a@example.com', name: 'A at last' },
+      { email: 'b@example.com', name: 'B A at last' },
+    ]);
   }, 30_000);
 });
 

@@ -1,5 +1,5 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { QueryBus } from '@nestjs/cqrs';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
@@ -8,6 +8,9 @@ import { LOG_LEVELS, type RunDoc, RUNS } from '../../runs/runs.read-model.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { type LogLevel, runStream } from '../../runs/run.decider.js';
 import { GetRun, RunLogs } from '../../runs/runs.queries.js';
+import { CancelRun } from '../../runs/runs.commands.js';
+import type { CommandContext } from '../../core/write-path.js';
+import { Ctx } from '../../http/command-context.js';
 import { AsOfDto } from './as-of.dto.js';
 import { SluiceController } from './native.decorators.js';
 
@@ -90,10 +93,13 @@ function toRunView(run: RunDoc) {
   return { id, jobId, workspaceId, jobName, status, trigger, requestedBy, slot, owner, queuedAt, startedAt, finishedAt, durationMs, rowsRead, rowsWritten, error, steps, version };
 }
 
-@SluiceController('Sluice: runs', { run: 'Viewer', logs: 'Viewer' })
+@SluiceController('Sluice: runs', { run: 'Viewer', logs: 'Viewer', cancel: 'Operator' })
 @Controller('v1/runs')
 export class RunsController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly commands: CommandBus,
+  ) {}
 
   @Get(':run_id')
   @ApiOperation({ summary: 'A run with its steps and their live metrics; with `as_of`, the run as it was then, folded from its stream' })
@@ -102,6 +108,18 @@ export class RunsController {
   async run(@Param('run_id') runId: string, @Query() { as_of }: AsOfDto) {
     if (!as_of) return toRunView(await this.queries.execute(new GetRun(runId)));
     return toRunView((await this.queries.execute(new DocumentAsOf<RunDoc>(RUNS, runId, runStream(runId), as_of, 'RUN.NOT_FOUND'))).doc);
+  }
+
+  @Post(':run_id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel this run: a queued one (also one waiting behind its job\'s active run) ends at once, a running one at its next batch; one already cancelled or cancelling is answered as it is',
+  })
+  @ApiAnswer(200, 'The run, cancelled or cancelling', { ...RUN_EXAMPLE, status: 'cancelled' })
+  @ApiErrors(404, 409)
+  async cancel(@Param('run_id') runId: string, @Ctx() ctx: CommandContext) {
+    const { position } = await this.commands.execute(new CancelRun(runId, ctx));
+    return toRunView(await this.queries.execute(new GetRun(runId, position)));
   }
 
   @Get(':run_id/logs')
