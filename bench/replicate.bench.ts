@@ -30,12 +30,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitUntilUp(url: string): Promise<void> {
+export async function waitUntilUp(url: string, path = '/health'): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return;
+    if (await fetch(`${url}${path}`).then((r) => r.ok, () => false)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('Sluice did not start');
+  throw new Error(`${url}${path} did not start answering`);
 }
 
 export function sqliteShell(): string {

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
 import { eventBenchmarks, type Row } from './events.bench.js';
+import { httpBenchmarks } from './http.bench.js';
 import { importBenchmark } from './import.bench.js';
 import { logBenchmarks } from './logs.bench.js';
 import { replayBenchmark } from './replay.bench.js';
@@ -10,6 +12,8 @@ import { tailsBenchmark } from './tails.bench.js';
 const rows: Row[] = [];
 console.log('Event store and projections, embedded SQLite (100k events)…');
 rows.push(...(await eventBenchmarks()));
+console.log(`HTTP routes beside a bare Nest route (autocannon, ${process.env.SLUICE_BENCH_HTTP_SECONDS || 5} s each)…`);
+rows.push(...(await httpBenchmarks()));
 console.log('Replication through a job, embedded stores…');
 rows.push(...(await replicateBenchmark()));
 console.log('Data sync import: a 1M-row CSV upload into SQLite…');
@@ -20,7 +24,9 @@ console.log(`Log search, embedded read store (${process.env.BENCH_LOG_LINES || '
 rows.push(...(await logBenchmarks()));
 console.log('Replay of every read model from the log, embedded SQLite (1M events; SLUICE_BENCH_REPLAY_EVENTS for fewer)…');
 rows.push(...(await replayBenchmark()));
-console.table(
-  rows.map((r) => ({ ...r, ratio: `${((r.sluice / r.ceiling) * 100).toFixed(0)}%` })),
-);
+const results = rows.map((r) => ({ ...r, ratio: Math.round((r.sluice / r.ceiling) * 100) / 100 }));
+console.table(results.map((r) => ({ ...r, ratio: `${(r.ratio * 100).toFixed(0)}%` })));
+writeFileSync('bench/results.json', `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
+console.log('Written to bench/results.json; as a README table:');
+console.log(['| what | Sluice | ceiling | ratio |', '|---|---|---|---|', ...results.map((r) => `| ${r.benchmark} | ${r.sluice.toLocaleString('en')} ${r.unit} | ${r.ceiling.toLocaleString('en')} | ${r.ratio.toFixed(2)} |`)].join('\n'));
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

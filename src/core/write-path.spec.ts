@@ -63,6 +63,14 @@ describe('decideAndAppend', () => {
     await theirs.close();
   });
 
+  it('lets many commands on one stream from this process take turns: none is refused, each decides on the one before', async () => {
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    const decided = await Promise.all(Array.from({ length: 32 }, (_, i) => decideAndAppend(store, 'counter-turns', counter, { type: 'Count' }, ctx(`turn-${i}`))));
+    expect(decided.map((d) => d.state).sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect((await store.readStream('counter-turns')).map((e) => (e.data as { n: number }).n)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    await store.close();
+  });
+
   it('gives up with a 409 CONCURRENCY.CONFLICT after a bounded number of attempts, writing nothing of its own', async () => {
     const store = new ContendedStore(join(dir, 'e.db'), 100);
     const attempt = decideAndAppend(store, 'counter-2', counter, { type: 'Count' }, ctx('mine'));

@@ -101,22 +101,57 @@ export async function catchUp<S, C, E extends DomainEvent>(store: EventStore, st
   return { ...loaded, state, revision: fresh[fresh.length - 1].revision };
 }
 
+/** The last command in line on each stream of each store, in this process. */
+const streamTurns = new WeakMap<EventStore, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs `work` (a read, a decision and an append) once the commands on `stream` before it in this process are
+ * done: commands on one stream take turns rather than race and retry on conflicts. Other instances are kept
+ * apart by the expected revision as before.
+ */
+export function inTurn<T>(store: EventStore, stream: string, work: () => Promise<T>): Promise<T> {
+  let turns = streamTurns.get(store);
+  if (!turns) streamTurns.set(store, (turns = new Map()));
+  const before = turns.get(stream) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  turns.set(stream, settled);
+  void settled.then(() => {
+    if (turns.get(stream) === settled) turns.delete(stream);
+  });
+  return mine;
+}
+
 /** Read the state, decide, append at the revision read; re-decide on a conflict, then 409. */
-export async function decideAndAppend<S, C, E extends DomainEvent>(
+export function decideAndAppend<S, C, E extends DomainEvent>(
   store: EventStore,
   stream: string,
   decider: Decider<S, C, E>,
   command: C,
   ctx: CommandContext,
 ): Promise<Decided<S, E>> {
-  return decideFrom(store, stream, decider, await loadState(store, stream, decider), command, ctx);
+  return inTurn(store, stream, async () => decideAndRetry(store, stream, decider, await loadState(store, stream, decider), command, ctx));
 }
 
 /**
  * Decide from a state the caller already holds and append at its revision; on a conflict, fold in only the
  * events written since, re-decide, and try again a bounded number of times, then 409.
  */
-export async function decideFrom<S, C, E extends DomainEvent>(
+export function decideFrom<S, C, E extends DomainEvent>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<S, C, E>,
+  loaded: Loaded<S>,
+  command: C,
+  ctx: CommandContext,
+): Promise<Decided<S, E>> {
+  return inTurn(store, stream, () => decideAndRetry(store, stream, decider, loaded, command, ctx));
+}
+
+async function decideAndRetry<S, C, E extends DomainEvent>(
   store: EventStore,
   stream: string,
   decider: Decider<S, C, E>,

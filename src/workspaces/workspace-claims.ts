@@ -4,7 +4,7 @@ import { DomainError } from '../core/errors.js';
 import type { DomainEvent, ExpectedRevision } from '../core/events.js';
 import { type AppendResult, type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
 import { assertStorable } from '../core/storable.js';
-import { type CommandContext, decideAndAppend, loadState, toNewEvent, toNewEvents } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, inTurn, loadState, toNewEvent, toNewEvents } from '../core/write-path.js';
 import {
   basedOn,
   ClaimRefused,
@@ -109,7 +109,11 @@ export interface ClaimedChange<S, C, E extends DomainEvent> {
  * after. A failure in between leaves a claim the workspace can release, never an owner holding an unclaimed
  * name. On a revision conflict it reads again and re-decides a few times, then answers 409.
  */
-export async function changeWithClaims<S, C, E extends DomainEvent>(store: EventStore, change: ClaimedChange<S, C, E>, ctx: CommandContext): Promise<{ position?: string }> {
+export function changeWithClaims<S, C, E extends DomainEvent>(store: EventStore, change: ClaimedChange<S, C, E>, ctx: CommandContext): Promise<{ position?: string }> {
+  return inTurn(store, change.stream, () => changeInTurn(store, change, ctx));
+}
+
+async function changeInTurn<S, C, E extends DomainEvent>(store: EventStore, change: ClaimedChange<S, C, E>, ctx: CommandContext): Promise<{ position?: string }> {
   const { owner, stream, decider } = change;
   for (let attempt = 1; ; attempt++) {
     const { state: current, revision } = await loadState(store, stream, decider);
