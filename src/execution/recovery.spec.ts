@@ -9,6 +9,7 @@ import { SqliteReadStore } from '../infrastructure/sqlite/sqlite-read-store.js';
 import { jobDecider } from '../jobs/job.decider.js';
 import { DEFAULT_SETTINGS } from '../jobs/job.model.js';
 import { runDecider } from '../runs/run.decider.js';
+import { cancelRun, ExecuteJob, ExecuteJobHandler } from '../runs/runs.commands.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
 
@@ -131,6 +132,44 @@ describe('recovery', () => {
     await requestRun('lost', new Date(Date.now() - 120_000));
     expect(await releaseJobsWithLostRuns(events, reads, at(new Date(), 'rel'))).toBe(1);
     expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: null });
+  });
+
+  /** r1 queued, started and finished on its own stream, but its job never told (a crash before EndRun). */
+  async function finishedWithoutFreeing(when: Date) {
+    await requestRun('r1', when);
+    const plan = { runId: 'r1', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: null, settings: DEFAULT_SETTINGS, tasks: [] };
+    await decideAndAppend(events, 'run-r1', runDecider, { type: 'QueueRun', data: plan }, at(when, 'q'));
+    await decideAndAppend(events, 'run-r1', runDecider, { type: 'StartRun', data: { owner: self } }, at(when, 's'));
+    await decideAndAppend(events, 'run-r1', runDecider, { type: 'FinishRun', data: { status: 'succeeded', durationMs: 1 } }, at(when, 'f'));
+  }
+
+  it('frees a job whose run finished without freeing it, so the run waiting behind it gets its turn', async () => {
+    await finishedWithoutFreeing(new Date(Date.now() - 120_000));
+    const { position } = await decideAndAppend(events, 'job-j', jobDecider, { type: 'RequestRun', data: { runId: 'r2', trigger: 'manual', withFile: true } }, at(new Date(), 'req-r2'));
+    await runner.waitFor(position);
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: 'r1', waitingRunIds: ['r2'] });
+    expect(await releaseJobsWithLostRuns(events, reads, at(new Date(), 'rel'))).toBe(1);
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: 'r2', waitingRunIds: [] });
+  });
+
+  it("queues a file's run once when it arrives as the active run has finished but not yet freed its job", async () => {
+    await finishedWithoutFreeing(new Date());
+    const executed = await new ExecuteJobHandler(events).execute(new ExecuteJob('j', undefined, at(new Date(), 'upload'), 'manual', undefined, 'uploads/f.csv'));
+    expect(executed.created).toBe(true);
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: executed.runId, waitingRunIds: [] });
+    const requested = (await events.readStream('job-j')).filter((e) => e.type === 'RunRequested').map((e) => (e.data as { runId: string }).runId);
+    expect(requested).toEqual(['r1', executed.runId]);
+  });
+
+  it('takes a cancelled waiting run off its job when asked to cancel it again (its first EndRun was lost)', async () => {
+    await requestRun('r1', new Date());
+    await decideAndAppend(events, 'job-j', jobDecider, { type: 'RequestRun', data: { runId: 'r2', trigger: 'manual', withFile: true } }, at(new Date(), 'req-r2'));
+    const plan = { runId: 'r2', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: null, settings: DEFAULT_SETTINGS, tasks: [] };
+    await decideAndAppend(events, 'run-r2', runDecider, { type: 'QueueRun', data: plan }, at(new Date(), 'q2'));
+    await decideAndAppend(events, 'run-r2', runDecider, { type: 'CancelRun', data: {} }, at(new Date(), 'c2'));
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: 'r1', waitingRunIds: ['r2'] });
+    await expect(cancelRun(events, 'r2', at(new Date(), 'again'))).resolves.toMatchObject({ status: 'cancelled' });
+    expect((await loadState(events, 'job-j', jobDecider)).state).toMatchObject({ activeRunId: 'r1', waitingRunIds: [] });
   });
 
   it('waits for a freshly requested run to be queued', async () => {

@@ -7,7 +7,7 @@ import type { Doc, ReadStore } from '../core/read-store.js';
 import { DomainError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/events.js';
 import { type CommandContext, decideFrom } from '../core/write-path.js';
-import { endRun } from '../runs/runs.commands.js';
+import { endRun, freeIfFinished } from '../runs/runs.commands.js';
 import { type RunEvent, type RunOwner, type RunState, runDecider, runStream } from '../runs/run.decider.js';
 
 export const INSTANCES = 'instances';
@@ -91,15 +91,19 @@ function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string): E
 }
 
 /**
- * A job whose run was requested but never queued (the process died between the two appends) would wait for
- * it forever: after a minute, end that run as failed so the job can run again.
+ * A job whose active run was requested but never queued (the process died between the two appends), or whose
+ * run finished without freeing it (it died between the run's end and the job's), would wait forever, and the
+ * runs queued behind it too: after a minute, end that run on the job (failed when it never existed).
  */
 export async function releaseJobsWithLostRuns(events: EventStore, reads: ReadStore, ctx: CommandContext): Promise<number> {
   const { items } = await reads.find<JobDoc>(JOBS, { filter: { activeRunId: { $ne: null } }, limit: 500 });
   let released = 0;
   for (const job of items) {
     if (!job.activeRunId || !job.activeRunSince || Date.now() - Date.parse(job.activeRunSince) < STALE_MS * 2) continue;
-    if (await events.readLast(runStream(job.activeRunId))) continue;
+    if (await events.readLast(runStream(job.activeRunId))) {
+      if (await freeIfFinished(events, job.id, job.activeRunId, ctx)) released++;
+      continue;
+    }
     await endRun(events, job.id, job.activeRunId, 'failed', {}, ctx);
     released++;
   }

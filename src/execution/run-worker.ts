@@ -11,6 +11,7 @@ import { jobDecider } from '../jobs/job.decider.js';
 import { jobStream } from '../jobs/job.model.js';
 import type { RunOwner } from '../runs/run.decider.js';
 import { executeRun } from './execute-run.js';
+import { cancelRun } from '../runs/runs.commands.js';
 import { FILE_STORE, type FileStore } from '../core/file-store.js';
 import { RunSession } from './run-session.js';
 import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
@@ -89,8 +90,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         const page = await this.reads.find<RunDoc>(RUNS, { filter: { status: 'queued' }, sort: { field: 'queuedAt', order: 1 }, limit: 50, cursor });
         for (const run of page.items) {
           if (!free()) break;
-          if (this.active.has(run.id) || (await this.waitsItsTurn(run))) continue;
-          await this.start(run.id);
+          if (this.active.has(run.id)) continue;
+          const turn = await this.turnOf(run);
+          if (turn === 'start') await this.start(run.id);
+          else if (turn === 'disabled') await cancelRun(this.events, run.id, this.ctx(run.id)).catch((error: unknown) => this.logger.warn(`Run ${run.id} of a disabled job could not be cancelled: ${(error as Error).message}`));
         }
         cursor = page.next;
       } while (cursor && free());
@@ -101,10 +104,15 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  /** A run queued behind its job's active run (an uploaded file's launch) starts once the runs before it have ended. */
-  private async waitsItsTurn(run: RunDoc): Promise<boolean> {
+  /**
+   * A run queued behind its job's active run (an uploaded file's launch) waits until the runs before it have
+   * ended; one whose job was disabled before it started is cancelled instead, since a disabled job never runs.
+   */
+  private async turnOf(run: RunDoc): Promise<'start' | 'wait' | 'disabled'> {
     const { state } = await loadState(this.events, jobStream(run.jobId), jobDecider);
-    return state.status !== 'none' && (state.waitingRunIds ?? []).includes(run.id);
+    if (state.status === 'none') return 'start';
+    if ((state.waitingRunIds ?? []).includes(run.id)) return 'wait';
+    return state.enabled === false && state.activeRunId === run.id ? 'disabled' : 'start';
   }
 
   private async start(runId: string): Promise<void> {

@@ -242,6 +242,9 @@ describe('job decider', () => {
         .when({ type: 'EndRun', data: { runId: 'r2', status: 'cancelled', watermarks: {} } })
         .then([{ type: 'RunEnded', data: { jobId, runId: 'r2', status: 'cancelled', watermarks: {} } }]);
       expect(given(jobDecider, [...onFile('Import'), requested('r1'), requested('r2', true), ended('r2')]).when(withFile('r4')).state()).toMatchObject({ activeRunId: 'r1', waitingRunIds: ['r4'] });
+      // A request for a run already taken (retried once the job was freed) changes nothing.
+      given(jobDecider, [...onFile('Import'), requested('r1'), requested('r2', true)]).when(withFile('r2')).then([]);
+      given(jobDecider, [...onFile('Import'), requested('r1'), requested('r2', true), ended('r1')]).when(withFile('r2')).then([]);
       // Any other request still answers the active run; a full queue refuses the file.
       given(jobDecider, [...onFile('Export'), requested('r1')]).when({ type: 'RequestRun', data: { runId: 'r2', trigger: 'manual' } }).then([]);
       const full = Array.from({ length: MAX_WAITING_RUNS }, (_, i) => requested(`w${i}`, true));

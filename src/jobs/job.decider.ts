@@ -183,6 +183,8 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
         if (state.lastSlot !== null && slot <= state.lastSlot) return [];
         if (state.activeRunId) return [{ type: 'ScheduledRunSkipped', data: { jobId, slot, activeRunId: state.activeRunId } }];
       }
+      // A request for a run already taken (retried after the job was freed) changes nothing.
+      if (state.activeRunId === runId || (state.waitingRunIds ?? []).includes(runId)) return [];
       // A launch on an uploaded file waits its turn rather than being lost; any other request answers the active run.
       const waiting = Boolean(state.activeRunId && withFile);
       if (state.activeRunId && !waiting) return [];
@@ -247,7 +249,8 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'RunEnded': {
       const [next = null, ...rest] = state.waitingRunIds ?? [];
       if (event.data.runId !== state.activeRunId) return { ...state, waitingRunIds: (state.waitingRunIds ?? []).filter((id) => id !== event.data.runId) };
-      return { ...state, activeRunId: next, waitingRunIds: rest, watermarks: { ...state.watermarks, ...event.data.watermarks } };
+      // Jobs that never had a waiting run keep no queue, as before there was one.
+      return { ...state, activeRunId: next, ...(state.waitingRunIds ? { waitingRunIds: rest } : {}), watermarks: { ...state.watermarks, ...event.data.watermarks } };
     }
     case 'JobClaimsReleased':
       return state;

@@ -39,9 +39,11 @@ export class ExecuteJobHandler implements ICommandHandler<ExecuteJob> {
     const runId = slot ? deterministicUuid(`${jobId}:${slot}`) : randomUUID();
     const request = () => decideAndAppend(this.store, jobStream(jobId), jobDecider, { type: 'RequestRun', data: { runId, trigger, taskIds, slot, withFile: Boolean(file) } }, ctx);
     let { state, events } = await request();
-    // The active run may have finished without freeing the job yet (its worker frees it just after): free it here,
-    // as the worker would, so the answer is never a run that is already over.
-    if (state.status === 'active' && state.activeRunId && (await freeIfFinished(this.store, jobId, state.activeRunId, ctx))) ({ state, events } = await request());
+    // The active run may have finished without freeing the job yet (its worker frees it just after, or crashed
+    // before it could): free it here, as the worker would, so the answer is never a run that is already over and
+    // a file's run waiting behind it gets its turn. A request that was taken stands: it is not asked for again.
+    const active = state.status === 'active' ? state.activeRunId : null;
+    if (active && active !== runId && (await freeIfFinished(this.store, jobId, active, ctx)) && !events.length) ({ state, events } = await request());
     const requested = events.find((e): e is Extract<JobEvent, { type: 'RunRequested' }> => e.type === 'RunRequested');
     if (state.status !== 'active' || !requested) return { runId: state.status === 'active' ? state.activeRunId : null, created: false };
     const plan: RunPlan = {
@@ -90,7 +92,12 @@ export class CancelJobHandler implements ICommandHandler<CancelJob> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ jobId, ctx }: CancelJob) {
-    const { state: job } = await loadState(this.store, jobStream(jobId), jobDecider);
+    let { state: job } = await loadState(this.store, jobStream(jobId), jobDecider);
+    // An active run that is over but has not freed its job yet is not what a cancel means: free it, and cancel
+    // the run after it, if one waits.
+    if (job.status === 'active' && job.activeRunId && (await freeIfFinished(this.store, jobId, job.activeRunId, ctx))) {
+      ({ state: job } = await loadState(this.store, jobStream(jobId), jobDecider));
+    }
     if (job.status !== 'active') throw new DomainError('JOB.NOT_FOUND', `Job ${jobId} not found`);
     if (!job.activeRunId) throw new DomainError('RUN.NOT_ACTIVE', `Job ${jobId} has no queued or running run to cancel`);
     return cancelRun(this.store, job.activeRunId, ctx);
@@ -98,7 +105,7 @@ export class CancelJobHandler implements ICommandHandler<CancelJob> {
 }
 
 /** Ends the job's active run on its stream when the run itself has finished; answers whether it did. */
-async function freeIfFinished(store: EventStore, jobId: string, runId: string, ctx: CommandContext): Promise<boolean> {
+export async function freeIfFinished(store: EventStore, jobId: string, runId: string, ctx: CommandContext): Promise<boolean> {
   const { state: run } = await loadState(store, runStream(runId), runDecider);
   if (run.status === 'none' || !FINAL.includes(run.status)) return false;
   await endRun(store, jobId, runId, run.status as FinalRunStatus, run.watermarks, ctx);
@@ -127,10 +134,12 @@ export class CancelRunHandler implements ICommandHandler<CancelRun> {
 }
 
 /** A queued run ends cancelled at once (and frees its job); a running one is asked to stop; a cancelled one is left as it is. */
-async function cancelRun(store: EventStore, runId: string, ctx: CommandContext): Promise<{ runId: string; status: RunStatus; position?: string }> {
+export async function cancelRun(store: EventStore, runId: string, ctx: CommandContext): Promise<{ runId: string; status: RunStatus; position?: string }> {
   const loaded = await loadState(store, runStream(runId), runDecider);
   if (loaded.state.status === 'none') throw new DomainError('RUN.NOT_FOUND', `Run ${runId} not found`);
-  if (loaded.state.status === 'cancelled' || loaded.state.status === 'cancelling') return { runId, status: loaded.state.status };
+  if (loaded.state.status === 'cancelling') return { runId, status: loaded.state.status };
+  // Cancelled already: make sure its job let it go too (a cancel whose EndRun failed is finished by asking again).
+  if (loaded.state.status === 'cancelled') return { runId, status: 'cancelled', position: await endRun(store, loaded.state.jobId, runId, 'cancelled', {}, ctx) };
   const { state, position } = await decideFrom(store, runStream(runId), runDecider, loaded, { type: 'CancelRun', data: {} }, ctx);
   const status = (state as Extract<typeof state, { runId: string }>).status;
   if (status !== 'cancelled') return { runId, status, position };

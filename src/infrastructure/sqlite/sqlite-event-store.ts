@@ -139,7 +139,9 @@ export class SqliteEventStore implements EventStore {
               try {
                 outcomes.push({ result: appendOne(a.stream, a.events, a.expected) });
               } catch (error) {
-                if (!(error instanceof WrongExpectedRevisionError)) throw error;
+                // Its own refusals (a revision, a constraint) fail only this append; a fault of the file fails the commit.
+                const own = error instanceof WrongExpectedRevisionError || String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT');
+                if (!own) throw error;
                 outcomes.push({ error });
               }
             }
