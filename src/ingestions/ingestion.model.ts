@@ -83,8 +83,9 @@ export function ingestionJob(id: string, spec: IngestionSpec): { jobId: string; 
 }
 
 /**
- * Siren's schedules are Quartz crons: seconds first, `?` for "any day", an optional year. The year field is
- * accepted only as `*` (every year), since the scheduler reads five or six fields.
+ * Siren's schedules are Quartz crons: seconds first, `?` for "any day", an optional year, and days of the
+ * week numbered 1 (Sunday) to 7 (Saturday), where the scheduler's cron numbers them 0 to 6. A five-field Unix
+ * cron is refused rather than read a field off. The year field is accepted only as `*` (every year).
  */
 function quartzToCron(schedule: string): string {
   const fields = schedule.trim().split(/\s+/);
@@ -92,5 +93,23 @@ function quartzToCron(schedule: string): string {
     if (fields[6] !== '*' && fields[6] !== '?') throw new DomainError('VALIDATION', `[schedule] "${schedule}": a year field other than * is not supported`, 'schedule');
     fields.pop();
   }
+  if (fields.length !== 6) {
+    throw new DomainError('VALIDATION', `[schedule] "${schedule}" is not a Quartz cron: it has 6 fields (7 with a year), seconds first, e.g. "0 0 * * * ?" for every hour`, 'schedule');
+  }
+  fields[5] = quartzWeekdays(fields[5]);
   return fields.join(' ');
+}
+
+/** A Quartz day-of-week field in cron's numbering: day numbers one lower; steps (`/2`) and nth (`#1`) counts unchanged. */
+function quartzWeekdays(field: string): string {
+  const day = (text: string) => (/^[1-7]$/.test(text) ? String(Number(text) - 1) : text);
+  return field
+    .split(',')
+    .map((item) => {
+      const [range, step] = item.split('/');
+      const [base, nth] = range.split('#');
+      const days = base.replace(/^(\d)(L?)$/, (_, d: string, last: string) => `${day(d)}${last}`).replace(/^(\d)-(\d)$/, (_, a: string, b: string) => `${day(a)}-${day(b)}`);
+      return `${days}${nth !== undefined ? `#${nth}` : ''}${step !== undefined ? `/${step}` : ''}`;
+    })
+    .join(',');
 }

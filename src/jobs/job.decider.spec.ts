@@ -282,6 +282,21 @@ describe('job decider', () => {
     });
   });
 
+  it('starts a task over (drops its watermark) when what it reads or writes changes, and every task when the job\'s connections do', () => {
+    const ran: JobEvent[] = [
+      ...threeTasks,
+      { type: 'RunRequested', data: { jobId, runId: 'r1', trigger: 'manual', taskIds: ['a', 'b', 'c'] } },
+      { type: 'RunEnded', data: { jobId, runId: 'r1', status: 'succeeded', watermarks: { a: 10, b: 20, c: 30 } } },
+    ];
+    const after = (...events: JobEvent[]) => (given(jobDecider, [...ran, ...events]).when({ type: 'UpdateJob', data: { changes: {} } }).state() as { watermarks: object }).watermarks;
+    expect(after()).toEqual({ a: 10, b: 20, c: 30 });
+    expect(after({ type: 'TaskUpdated', data: { jobId, taskId: 'a', query: 'REPLICATE [other]' } })).toEqual({ b: 20, c: 30 });
+    expect(after({ type: 'TaskUpdated', data: { jobId, taskId: 'b', isActive: false } })).toEqual({ a: 10, b: 20, c: 30 });
+    expect(after({ type: 'TaskUpdated', data: { jobId, taskId: 'c', incrementalColumn: 'updated_at' } })).toEqual({ a: 10, b: 20 });
+    expect(after({ type: 'JobUpdated', data: { jobId, changes: { destinationConnectionId: 'elsewhere' } } })).toEqual({});
+    expect(after({ type: 'JobUpdated', data: { jobId, changes: { name: 'Renamed' } } })).toEqual({ a: 10, b: 20, c: 30 });
+  });
+
   it('is unchanged by a released claim, which only moves the stream on', () => {
     const released: JobEvent = { type: 'JobClaimsReleased', data: { jobId } };
     const before = given(jobDecider, threeTasks).when({ type: 'UpdateJob', data: { changes: {} } }).state();

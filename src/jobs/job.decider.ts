@@ -88,6 +88,9 @@ export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
   snapshot: { every: 100, version: 3 },
 };
 
+/** What a task's watermark depends on: when one changes, the task loads in full again. */
+const WATERMARK_KEYS = ['query', 'sourceQuery', 'incrementalColumn', 'destinationConnectionId'] as const;
+
 /** How many uploaded files' runs may wait behind a job's active run. */
 export const MAX_WAITING_RUNS = 20;
 
@@ -222,8 +225,12 @@ function evolve(state: JobState, event: JobEvent): JobState {
   }
   if (state.status === 'none') return state;
   switch (event.type) {
-    case 'JobUpdated':
-      return { ...state, ...applyChanges(state, event.data.changes) };
+    case 'JobUpdated': {
+      const { changes } = event.data;
+      // Another source or destination (or incremental column) has none of the rows a watermark counted.
+      const elsewhere = changes.sourceConnectionId !== undefined || changes.destinationConnectionId !== undefined || changes.settings?.incremental_column !== undefined;
+      return { ...state, ...applyChanges(state, changes), ...(elsewhere ? { watermarks: {} } : {}) };
+    }
     case 'JobDeleted':
       return { ...state, status: 'deleted' };
     case 'TaskAdded': {
@@ -235,7 +242,11 @@ function evolve(state: JobState, event: JobEvent): JobState {
     }
     case 'TaskUpdated': {
       const { taskId, jobId: _job, ...changed } = event.data;
-      return { ...state, tasks: state.tasks.map((t) => (t.id === taskId ? { ...t, ...changed } : t)) };
+      const tasks = state.tasks.map((t) => (t.id === taskId ? { ...t, ...changed } : t));
+      // A task that reads or writes something else starts over: its watermark counted other rows.
+      if (!WATERMARK_KEYS.some((key) => key in changed) || !(taskId in state.watermarks)) return { ...state, tasks };
+      const { [taskId]: _dropped, ...watermarks } = state.watermarks;
+      return { ...state, tasks, watermarks };
     }
     case 'TaskMoved':
       return { ...state, tasks: moveItem(state.tasks, event.data.fromIndex, event.data.toIndex) };

@@ -4,10 +4,10 @@ import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { DocumentAsOf } from '../../audit/audit.queries.js';
-import { LOG_LEVELS, type RunDoc, RUNS } from '../../runs/runs.read-model.js';
+import { LOG_LEVELS, type RunDoc, runNumberOf, RUNS } from '../../runs/runs.read-model.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { type LogLevel, runStream } from '../../runs/run.decider.js';
-import { GetRun, RunLogs } from '../../runs/runs.queries.js';
+import { GetRun, RunByNumber, RunLogs } from '../../runs/runs.queries.js';
 import { CancelRun } from '../../runs/runs.commands.js';
 import type { CommandContext } from '../../core/write-path.js';
 import { Ctx } from '../../http/command-context.js';
@@ -102,10 +102,11 @@ export class RunsController {
   ) {}
 
   @Get(':run_id')
-  @ApiOperation({ summary: 'A run with its steps and their live metrics; with `as_of`, the run as it was then, folded from its stream' })
+  @ApiOperation({ summary: 'A run (by its id, or its number: a Prisma launch id, an Etlworks audit id) with its steps and their live metrics; with `as_of`, the run as it was then, folded from its stream' })
   @ApiAnswer(200, 'The run', RUN_EXAMPLE)
   @ApiErrors(400, 404)
-  async run(@Param('run_id') runId: string, @Query() { as_of }: AsOfDto) {
+  async run(@Param('run_id') id: string, @Query() { as_of }: AsOfDto) {
+    const runId = await this.idOf(id);
     if (!as_of) return toRunView(await this.queries.execute(new GetRun(runId)));
     return toRunView((await this.queries.execute(new DocumentAsOf<RunDoc>(RUNS, runId, runStream(runId), as_of, 'RUN.NOT_FOUND'))).doc);
   }
@@ -113,13 +114,20 @@ export class RunsController {
   @Post(':run_id/cancel')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Cancel this run: a queued one (also one waiting behind its job\'s active run) ends at once, a running one at its next batch; one already cancelled or cancelling is answered as it is',
+    summary: 'Cancel this run (by its id or number): a queued one (also one waiting behind its job\'s active run) ends at once, a running one at its next batch; one already cancelled or cancelling is answered as it is',
   })
   @ApiAnswer(200, 'The run, cancelled or cancelling', { ...RUN_EXAMPLE, status: 'cancelled' })
   @ApiErrors(404, 409)
-  async cancel(@Param('run_id') runId: string, @Ctx() ctx: CommandContext) {
+  async cancel(@Param('run_id') id: string, @Ctx() ctx: CommandContext) {
+    const runId = await this.idOf(id);
     const { position } = await this.commands.execute(new CancelRun(runId, ctx));
     return toRunView(await this.queries.execute(new GetRun(runId, position)));
+  }
+
+  /** A run is named by its id or by its number (a Prisma launch id, an Etlworks audit id). */
+  private async idOf(id: string): Promise<string> {
+    const number = runNumberOf(id);
+    return number === undefined ? id : (await this.queries.execute<RunByNumber, RunDoc>(new RunByNumber(number))).id;
   }
 
   @Get(':run_id/logs')

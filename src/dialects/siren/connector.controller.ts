@@ -197,7 +197,10 @@ export class SirenConnectorController {
   @ApiAnswer(404, 'No such ingestion', BAD)
   @ApiAnswer(409, 'An execution is already running', BAD)
   async run(@Param('id') id: string, @Ctx() ctx: CommandContext) {
-    const { runId, created, position }: Executed = await this.commands.execute(new ExecuteJob(ingestionJobId(checkId(id, 'ingestion')), undefined, ctx));
+    const { runId, created, position }: Executed = await this.commands.execute(new ExecuteJob(ingestionJobId(checkId(id, 'ingestion')), undefined, ctx)).catch((error) => {
+      if (error instanceof DomainError && error.code === 'JOB.NOT_FOUND') throw new SirenError(404, 'resource_not_found_exception', `Ingestion [${id}] not found`);
+      throw error;
+    });
     if (!runId) throw new SirenError(404, 'resource_not_found_exception', `Ingestion [${id}] not found`);
     if (!created) throw new SirenError(409, 'status_exception', `Ingestion [${id}] is already running (execution ${runId})`);
     const run: RunDoc = await this.queries.execute(new GetRun(runId, position));

@@ -12,6 +12,8 @@ import { ActiveExecution, type ExecutionSearch, SearchExecutions } from '../../i
 import type { RunStatus } from '../../jobs/job.model.js';
 import { CancelRun } from '../../runs/runs.commands.js';
 import { GetRun, ListRuns } from '../../runs/runs.queries.js';
+import { GetJob } from '../../jobs/jobs.queries.js';
+import type { JobDoc } from '../../jobs/jobs.read-model.js';
 import type { RunDoc } from '../../runs/runs.read-model.js';
 import { SirenError } from './siren-errors.js';
 import { SirenController } from './siren.decorators.js';
@@ -127,10 +129,23 @@ export class SirenJobsController {
   @ApiAnswer(404, 'Unknown ingestion, or one that never ran', { _id: 'postgres-events', type: 'ingestion', found: false })
   async status(@Param('type') type: string, @Param('id') id: string, @Res({ passthrough: true }) res: Response) {
     onlyType(type);
-    const page: Page<RunDoc> = await this.queries.execute(new ListRuns(ingestionJobId(checkId(id, 'ingestion')), 1));
-    const run = page.items[0];
+    const run = await this.lastExecution(id);
     if (!run) return void res.status(404).json({ _id: id, type, found: false });
     return statusAnswer(id, run);
+  }
+
+  /**
+   * The ingestion's execution that runs, else its last one; null for an ingestion that does not exist (a
+   * deleted one included) or has not run since it was created (one made again under a deleted one's id starts
+   * with no executions: the deleted one's stay in `_search`).
+   */
+  private async lastExecution(id: string): Promise<RunDoc | null> {
+    const jobId = ingestionJobId(checkId(id, 'ingestion'));
+    const job = await this.queries.execute<GetJob, JobDoc>(new GetJob(jobId)).catch((error) => (error instanceof DomainError && error.status === 404 ? null : Promise.reject(error)));
+    if (!job || job.status !== 'active') return null;
+    const page: Page<RunDoc> = await this.queries.execute(new ListRuns(jobId, 1));
+    const run = page.items[0];
+    return run && run.queuedAt >= job.createdAt ? run : null;
   }
 
   @Post(':type/:id/_abort')
@@ -144,8 +159,7 @@ export class SirenJobsController {
     const jobId = ingestionJobId(checkId(id, 'ingestion'));
     const runId: string | null = await this.queries.execute(new ActiveExecution(jobId));
     if (!runId) {
-      const page: Page<RunDoc> = await this.queries.execute(new ListRuns(jobId, 1));
-      if (!page.items.length) return void res.status(404).json({ _id: id, type, found: false });
+      if (!(await this.lastExecution(id))) return void res.status(404).json({ _id: id, type, found: false });
       throw new SirenError(409, 'status_exception', `Ingestion [${id}] is not running`);
     }
     const { position } = await this.commands.execute(new CancelRun(runId, ctx)).catch((error) => {

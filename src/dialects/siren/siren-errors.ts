@@ -33,11 +33,13 @@ export class SirenError extends Error {
 export class SirenErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
-    const described = describeError(exception);
-    const status = exception instanceof SirenError ? exception.status : described.status;
+    // Siren's own refusals are answers, not faults: only anything else goes through describeError (which logs the unexpected).
+    const described = exception instanceof SirenError ? { status: exception.status, message: exception.message } : describeError(exception);
+    const { status } = described;
     const type = exception instanceof SirenError ? exception.type : (TYPES[status] ?? 'exception');
-    const reason = exception instanceof SirenError ? exception.message : described.message;
-    if (described.headers?.['Retry-After']) res.set('Retry-After', described.headers['Retry-After']);
+    const reason = described.message;
+    const retryAfter = 'headers' in described ? described.headers?.['Retry-After'] : undefined;
+    if (retryAfter) res.set('Retry-After', retryAfter);
     if (status === 401) res.set('WWW-Authenticate', CHALLENGE);
     res.status(status).json({ error: { root_cause: [{ type, reason }], type, reason }, status });
   }

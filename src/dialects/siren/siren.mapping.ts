@@ -85,7 +85,8 @@ export function datasourceSource(doc: ConnectionDoc): { jdbc: Body } {
 }
 
 const INGEST_FIELDS = ['datasource', 'query', 'target', 'target_datasource', 'pk_field', 'strategy', 'batch_size', 'schedule', 'enable_scheduler', 'enable_schedule', 'description'];
-const NOT_SQL = ': Sluice loads into SQL tables and does not apply Elasticsearch mappings, pipelines, transforms or credentials';
+// Elasticsearch's own parts of an ingestion (mappings, pipelines, transforms) have no use for a SQL table.
+const NOT_SQL = `; the fields are ${INGEST_FIELDS.filter((f) => f !== 'enable_schedule').join(', ')} (Sluice loads SQL tables: no Elasticsearch mappings, pipelines or transforms)`;
 
 export function ingestionSpec(raw: unknown): IngestionSpec {
   const body = objectAt(raw, 'body');
@@ -189,7 +190,8 @@ export function jobStatus(id: string, run: RunDoc): Body {
     ...(errors.length ? { error: errors } : {}),
     state,
     count,
-    ...(lastId !== undefined ? { last_id: String(lastId) } : {}),
+    // As the seed shows an execution of no rows: a count of 0 and no last id (not the one an earlier execution reached).
+    ...(lastId !== undefined && count > 0 ? { last_id: String(lastId) } : {}),
   };
 }
 
