@@ -60,9 +60,9 @@ async function appendsThroughWritePath(dir: string): Promise<number> {
   return result;
 }
 
-/** The same appends written straight to better-sqlite3: revision check and insert in one transaction. */
-function appendsRaw(dir: string): number {
-  const db = openDatabase(join(dir, 'raw-events.db'));
+/** The event table on better-sqlite3 directly, and an append (revision check and insert) as a transaction function. */
+function rawEventLog(file: string) {
+  const db = openDatabase(file);
   db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL,
     revision INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream, revision))`);
   const head = db.prepare('SELECT max(revision) AS r FROM events WHERE stream = ?');
@@ -72,6 +72,12 @@ function appendsRaw(dir: string): number {
     if (r !== expected) throw new Error('conflict');
     insert.run(e.id, stream, (r ?? -1) + 1, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata));
   });
+  return { db, append };
+}
+
+/** The same appends written straight to better-sqlite3: revision check and insert in one transaction. */
+function appendsRaw(dir: string): number {
+  const { db, append } = rawEventLog(join(dir, 'raw-events.db'));
   const started = process.hrtime.bigint();
   for (let n = 0; n < PER_STREAM; n++) {
     for (let i = 0; i < STREAMS; i++) {
@@ -107,16 +113,7 @@ async function concurrentAppends(dir: string): Promise<number> {
 
 /** The ceiling: the same appends on better-sqlite3, the 16 writers' appends of a round in one transaction, each in a savepoint. */
 function concurrentAppendsRaw(dir: string): number {
-  const db = openDatabase(join(dir, 'raw-concurrent.db'));
-  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL,
-    revision INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream, revision))`);
-  const head = db.prepare('SELECT max(revision) AS r FROM events WHERE stream = ?');
-  const insert = db.prepare('INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
-  const append = db.transaction((stream: string, expected: number | null, e: ReturnType<typeof toNewEvent>) => {
-    const r = (head.get(stream) as { r: number | null }).r;
-    if (r !== expected) throw new Error('conflict');
-    insert.run(e.id, stream, (r ?? -1) + 1, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata));
-  });
+  const { db, append } = rawEventLog(join(dir, 'raw-concurrent.db'));
   const round = db.transaction((n: number) => {
     for (let w = 0; w < WRITERS; w++) {
       const id = `w${w}-${n % 10}`;
