@@ -14,7 +14,7 @@ import type { Executed } from '../../runs/runs.commands.js';
 import { GetRun } from '../../runs/runs.queries.js';
 import { type RunDoc, runNumberOf } from '../../runs/runs.read-model.js';
 import { receiveFile } from './prisma-upload.js';
-import { ApiCsv, ApiNegotiated, ApiPrismaErrors, ApiText, DataSyncIdParam, OPERATE_DATASYNC, PrismaController } from './prisma.decorators.js';
+import { ApiCsv, ApiNegotiated, ApiPrismaErrors, ApiText, ApiUpload, DataSyncIdParam, OPERATE_DATASYNC, PrismaController } from './prisma.decorators.js';
 import { dataSyncOf, type PrismaRequest } from './prisma.guard.js';
 import { LATEST_LAUNCHES, sendNegotiated, toPrismaLaunch, toPrismaStatus } from './prisma.mapping.js';
 
@@ -60,10 +60,11 @@ export class PrismaDataSyncController {
     description: `Body: multipart/form-data with the CSV in the field \`${FIELD}\`, streamed to the file store as it arrives (at most SLUICE_MAX_UPLOAD_MB). ${AUTH}`,
   })
   @DataSyncIdParam()
-  @ApiText(200, 'The launch is queued', 'File queued')
+  @ApiUpload()
+  @ApiText(200, 'The launch is queued (behind the active one, if any: launches of a data sync run one at a time, in order)', 'File queued')
   @ApiPrismaErrors(
     [400, 'No file in the field `file`, not a form, or a data sync of another kind', 'The form has no field "file": send the CSV as multipart/form-data in the field "file" (curl -F file=@data.csv)'],
-    [409, 'A launch of the data sync is queued or running (Prisma would queue the file): upload it again once it ends', 'Data sync 0b6e3c55-… has a launch queued or running (…); upload the file again once it ends'],
+    [409, 'The data sync is disabled, or 20 files already wait behind its active launch: nothing is stored', 'Job 0b6e3c55-… has a run active and 20 waiting; send the file again once one has ended'],
     [413, 'The file is larger than SLUICE_MAX_UPLOAD_MB: nothing is stored', 'The file is larger than 512 MB (SLUICE_MAX_UPLOAD_MB)'],
   )
   importFile(@Req() req: PrismaRequest, @Res() res: Response, @Ctx() ctx: CommandContext) {
@@ -76,10 +77,11 @@ export class PrismaDataSyncController {
     description: `Body: multipart/form-data with the CSV in the field \`${FIELD}\`, as for imports. ${AUTH}`,
   })
   @DataSyncIdParam()
-  @ApiText(200, 'The launch is queued', 'File queued')
+  @ApiUpload()
+  @ApiText(200, 'The launch is queued (behind the active one, if any)', 'File queued')
   @ApiPrismaErrors(
     [400, 'No file in the field `file`, not a form, or a data sync of another kind', 'Data sync 0b6e3c55-… is an import, not a delete: send its file to POST /api/data-sync/import/0b6e3c55-…'],
-    [409, 'A launch of the data sync is queued or running: upload it again once it ends', 'Data sync 0b6e3c55-… has a launch queued or running (…); upload the file again once it ends'],
+    [409, 'The data sync is disabled, or 20 files already wait behind its active launch: nothing is stored', 'Job 0b6e3c55-… has a run active and 20 waiting; send the file again once one has ended'],
     [413, 'The file is larger than SLUICE_MAX_UPLOAD_MB: nothing is stored', 'The file is larger than 512 MB (SLUICE_MAX_UPLOAD_MB)'],
   )
   deleteFile(@Req() req: PrismaRequest, @Res() res: Response, @Ctx() ctx: CommandContext) {

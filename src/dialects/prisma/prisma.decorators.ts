@@ -1,5 +1,5 @@
 import { applyDecorators, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { dataSyncScope } from '../../datasyncs/datasync.model.js';
 import { type Access, Roles } from '../../http/access.js';
 import { AcceptsCredentials, schemaOf } from '../../http/api-docs.js';
@@ -24,6 +24,13 @@ export const ApiText = (status: number, description: string, example: string) =>
 export const ApiCsv = (description: string) =>
   ApiResponse({ status: 200, description, content: { 'text/csv': { schema: { type: 'string', format: 'binary' }, example: 'email,name\nada@example.com,Ada\n' } } });
 
+/** An upload's body as Swagger UI's "Try it out" sends it: a form with the CSV in the field `file`. */
+export const ApiUpload = () =>
+  applyDecorators(
+    ApiConsumes('multipart/form-data'),
+    ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'The CSV, with a header row' } } } }),
+  );
+
 /** An answer in EDN (the default) or JSON, documented in both. */
 export const ApiNegotiated = (description: string, example: unknown) =>
   ApiResponse({
@@ -43,5 +50,6 @@ export const ApiPrismaErrors = (...more: Array<[status: number, description: str
     ApiText(403, 'The data sync has auth on and the credential is missing, wrong, revoked or not for it', `${AUTH_FAILED}: the token is not valid`),
     ApiResponse({ status: 401, description: 'Never answered: a missing or refused credential is a 403 on these routes' }),
     ApiText(429, 'Too many failed sign-ins from this address; Retry-After says when to try again', 'Too many failed sign-ins; try again in 60 seconds'),
+    ApiText(202, 'The data sync was created a moment ago and the read models have not caught up with it yet: ask again shortly', 'Data sync 0b6e3c55-… is being created; ask again shortly'),
     ...more.map(([status, description, example]) => ApiText(status, description, example)),
   );
