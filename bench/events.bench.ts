@@ -35,7 +35,7 @@ const ctx = () => ({ actor: 'bench', correlationId: 'bench', commandId: randomUU
 function created(jobId: string): DomainEvent {
   return {
     type: 'JobCreated',
-    data: { jobId, workspaceId: 'bench', name: jobId, type: 'Standard', sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS },
+    data: { jobId, workspaceId: 'bench', name: jobId, type: 'Standard', enabled: true, sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS },
   };
 }
 const updated = (jobId: string, n: number): DomainEvent => ({ type: 'JobUpdated', data: { jobId, changes: { settings: { batch_size: n } } } });
@@ -211,7 +211,7 @@ export async function eventBenchmarks(): Promise<Row[]> {
       { benchmark: 'appends (100k, one event each, expected revision)', sluice: appends, ceiling: appendsCeiling, unit: 'events/s' },
       { benchmark: `appends, ${WRITERS} concurrent writers (ceiling: group commit)`, sluice: concurrent, ceiling: concurrentCeiling, unit: 'events/s' },
       { benchmark: 'catch-up of the jobs read model (100k events)', sluice: catchUpJobs, ceiling: catchUpCeiling, unit: 'events/s' },
-      { benchmark: 'catch-up of all 4 read models (ceiling: one)', sluice: catchUpAll, ceiling: catchUpCeiling, unit: 'events/s' },
+      { benchmark: `catch-up of all ${PROJECTIONS.length} read models (ceiling: one)`, sluice: catchUpAll, ceiling: catchUpCeiling, unit: 'events/s' },
       { benchmark: 'commands via decideAndAppend (streams of 100 events)', sluice: commands, ceiling: appendsCeiling, unit: 'commands/s' },
     ];
   } finally {
