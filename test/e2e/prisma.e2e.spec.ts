@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -569,6 +569,25 @@ describe('Prisma uploads queued behind a launch, and over the size limit (e2e)',
     const id = (await client.create({ name: 'Switched off', kind: 'import', connection_id: crm, table: 'customers', enabled: false })).id;
     expect((await client.upload('import', id, 'email\nx@example.com\n').expect(409)).text).toMatch(/disabled/);
     expect(await client.uploads(id)).toEqual([]);
+  });
+
+  it("answers the seed's 5xx, in plain text, when the file store cannot take the upload, launching nothing", async () => {
+    const id = (await client.create({ name: 'Store down', kind: 'import', connection_id: crm, table: 'customers' })).id;
+    // Where the store writes an upload first made a plain file: every put fails (as root too, unlike a chmod).
+    const partial = join(h.dataDir, 'files', '.partial');
+    rmSync(partial, { recursive: true, force: true });
+    writeFileSync(partial, 'not a directory');
+    try {
+      const res = await client.upload('import', id, 'email\nx@example.com\n');
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(/file store|cannot|ENOTDIR/i);
+      expect((await client.status(id))['latest-launch']).toBeUndefined();
+    } finally {
+      rmSync(partial, { force: true });
+      mkdirSync(partial);
+    }
+    await client.upload('import', id, 'email\nx@example.com\n').expect(200);
   });
 
   describe('an upload cut off before its end', () => {

@@ -4,6 +4,7 @@ import { access, constants, type FileHandle, open, readdir, rename, rm } from 'n
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { storeFault } from '../../core/store-fault.js';
 import {
   asBytes,
   checkFileName,
@@ -63,8 +64,10 @@ export class DirectoryFileStore implements FileStore {
     } catch (error) {
       // A source that fails at once can beat the file's own opening: wait for it to close, or it appears after the rm.
       if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
-      await rm(temp, { force: true });
-      throw error;
+      // A partial file that cannot be removed now is swept at the next start.
+      await rm(temp, { force: true }).catch(() => undefined);
+      // The disk's own faults (full, read-only, a path that is no directory) are the store's, said as such: 503/507.
+      throw storeFault(error, 'file store', this.root) ?? error;
     }
   }
 
