@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { ingestionJob, type IngestionSpec } from './ingestion.model.js';
+import { ingestionJob, type IngestionSpec, quartzOf } from './ingestion.model.js';
 
 const spec = (schedule: string): IngestionSpec => ({
   datasource: 'pg',
@@ -35,6 +35,12 @@ describe("Siren ingestion schedules (Quartz's cron)", () => {
     expect(cronOf('0 0 12 ? * 1/2')).toBe('0 0 12 ? * 0/2');
     expect(cronOf('0 0 * * * ?')).toBe('0 0 * * * ?');
     expect(cronOf('0 0 * * * ? *')).toBe('0 0 * * * ?');
+  });
+
+  it('gives the Quartz cron back as it was written, for GET', () => {
+    for (const quartz of ['0 0 12 ? * 1', '0 0 12 ? * 2-6', '0 0 12 ? * 2#1', '0 0 12 ? * 6L', '0 0 12 ? * 1,7', '0 0 12 ? * MON-FRI', '0 0 * * * ?', '0 */5 * * * ?']) {
+      expect(quartzOf(cronOf(quartz))).toBe(quartz);
+    }
   });
 
   it('refuses a five-field Unix cron and a year other than *, naming the field', () => {

@@ -96,13 +96,21 @@ function quartzToCron(schedule: string): string {
   if (fields.length !== 6) {
     throw new DomainError('VALIDATION', `[schedule] "${schedule}" is not a Quartz cron: it has 6 fields (7 with a year), seconds first, e.g. "0 0 * * * ?" for every hour`, 'schedule');
   }
-  fields[5] = quartzWeekdays(fields[5]);
+  fields[5] = shiftWeekdays(fields[5], -1);
   return fields.join(' ');
 }
 
-/** A Quartz day-of-week field in cron's numbering: day numbers one lower; steps (`/2`) and nth (`#1`) counts unchanged. */
-function quartzWeekdays(field: string): string {
-  const day = (text: string) => (/^[1-7]$/.test(text) ? String(Number(text) - 1) : text);
+/** The Quartz cron a stored schedule was given as (see quartzToCron), for showing an ingestion again. */
+export function quartzOf(cron: string): string {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length === 6) fields[5] = shiftWeekdays(fields[5], 1);
+  return fields.join(' ');
+}
+
+/** A day-of-week field with its day numbers moved by `by` (Quartz → cron: -1); steps (`/2`) and nth (`#1`) counts unchanged. */
+function shiftWeekdays(field: string, by: 1 | -1): string {
+  // Only days the other side has: Quartz's 1-7, cron's 0-6 (anything else is left for the cron check to refuse).
+  const day = (text: string) => ((by < 0 ? /^[1-7]$/ : /^[0-6]$/).test(text) ? String(Number(text) + by) : text);
   return field
     .split(',')
     .map((item) => {

@@ -1,7 +1,7 @@
 import { DomainError } from '../../core/errors.js';
 import { MASK } from '../../core/secrets.js';
 import type { ConnectionDoc } from '../../connections/connections.read-model.js';
-import { type DatasourceSpec, type IngestionSpec, STRATEGIES, type Strategy } from '../../ingestions/ingestion.model.js';
+import { type DatasourceSpec, type IngestionSpec, quartzOf, STRATEGIES, type Strategy } from '../../ingestions/ingestion.model.js';
 import type { JobDoc } from '../../jobs/jobs.read-model.js';
 import type { RunStatus } from '../../jobs/job.model.js';
 import { parseTaskQuery } from '../../jobs/task-query.js';
@@ -129,7 +129,7 @@ export function ingestSource(job: JobDoc, names: { datasource: string | null; ta
       ...(task?.incrementalColumn ? { pk_field: task.incrementalColumn } : {}),
       strategy: job.settings.truncate_table_data ? 'REPLACE' : 'INCREMENTAL',
       ...(job.settings.batch_size !== null ? { batch_size: job.settings.batch_size } : {}),
-      ...(job.schedule.cron ? { schedule: job.schedule.cron } : {}),
+      ...(job.schedule.cron ? { schedule: quartzOf(job.schedule.cron) } : {}),
       enable_scheduler: job.schedule.enabled,
       ...(job.settings.description !== null ? { description: job.settings.description } : {}),
     },
