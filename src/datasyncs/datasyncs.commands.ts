@@ -10,7 +10,7 @@ import { FILE_STORE, type FileStore, FileTooLargeError } from '../core/file-stor
 import { type CommandContext, loadState } from '../core/write-path.js';
 import { CreateToken, RevokeToken } from '../identity/tokens.commands.js';
 import { tokenDecider, tokenStream } from '../identity/token.decider.js';
-import { jobDecider, type JobCommand, type JobState } from '../jobs/job.decider.js';
+import { jobDecider, type JobCommand, type JobState, MAX_WAITING_RUNS } from '../jobs/job.decider.js';
 import { applyChanges } from '../jobs/job.changes.js';
 import { type JobChanges, jobStream } from '../jobs/job.model.js';
 import { ChangeJob, type Changed } from '../jobs/jobs.commands.js';
@@ -290,7 +290,12 @@ export class LaunchDataSyncHandler implements ICommandHandler<LaunchDataSync> {
       throw new DomainError('VALIDATION', needsFile ? `Data sync ${id} runs on an uploaded file: upload one to /api/data-sync/${KIND_OF[state.type]}/${id}` : 'An export takes no file', 'file');
     }
     // A file's launch waits its turn behind one queued or running (JOB.QUEUE_FULL past MAX_WAITING_RUNS).
-    return this.commands.execute(new ExecuteJob(id, undefined, ctx, 'manual', undefined, file));
+    return this.commands.execute<ExecuteJob, Executed>(new ExecuteJob(id, undefined, ctx, 'manual', undefined, file)).catch((error: unknown) => {
+      // Said of the data sync, as its user knows it.
+      if (error instanceof DomainError && error.code === 'JOB.DISABLED') throw new DomainError(error.code, `Data sync ${id} is disabled and does not launch; enable it first`);
+      if (error instanceof DomainError && error.code === 'JOB.QUEUE_FULL') throw new DomainError(error.code, `Data sync ${id} has a launch running and ${MAX_WAITING_RUNS} files waiting; send the file again once one has ended`);
+      throw error;
+    });
   }
 }
 

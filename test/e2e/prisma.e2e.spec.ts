@@ -567,7 +567,7 @@ describe('Prisma uploads queued behind a launch, and over the size limit (e2e)',
 
   it('answers 409 to an upload for a disabled data sync, keeping no file', async () => {
     const id = (await client.create({ name: 'Switched off', kind: 'import', connection_id: crm, table: 'customers', enabled: false })).id;
-    expect((await client.upload('import', id, 'email\nx@example.com\n').expect(409)).text).toMatch(/disabled/);
+    expect((await client.upload('import', id, 'email\nx@example.com\n').expect(409)).text).toBe(`Data sync ${id} is disabled and does not launch; enable it first`);
     expect(await client.uploads(id)).toEqual([]);
   });
 

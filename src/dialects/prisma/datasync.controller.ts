@@ -64,7 +64,7 @@ export class PrismaDataSyncController {
   @ApiText(200, 'The launch is queued (behind the active one, if any: launches of a data sync run one at a time, in order)', 'File queued')
   @ApiPrismaErrors(
     [400, 'No file in the field `file`, not a form, or a data sync of another kind', 'The form has no field "file": send the CSV as multipart/form-data in the field "file" (curl -F file=@data.csv)'],
-    [409, 'The data sync is disabled, or 20 files already wait behind its active launch: nothing is stored', 'Job 0b6e3c55-… has a run active and 20 waiting; send the file again once one has ended'],
+    [409, 'The data sync is disabled, or 20 files already wait behind its active launch: nothing is stored', 'Data sync 0b6e3c55-… has a launch running and 20 files waiting; send the file again once one has ended'],
     [413, 'The file is larger than SLUICE_MAX_UPLOAD_MB: nothing is stored', 'The file is larger than 512 MB (SLUICE_MAX_UPLOAD_MB)'],
   )
   importFile(@Req() req: PrismaRequest, @Res() res: Response, @Ctx() ctx: CommandContext) {
@@ -81,7 +81,7 @@ export class PrismaDataSyncController {
   @ApiText(200, 'The launch is queued (behind the active one, if any)', 'File queued')
   @ApiPrismaErrors(
     [400, 'No file in the field `file`, not a form, or a data sync of another kind', 'Data sync 0b6e3c55-… is an import, not a delete: send its file to POST /api/data-sync/import/0b6e3c55-…'],
-    [409, 'The data sync is disabled, or 20 files already wait behind its active launch: nothing is stored', 'Job 0b6e3c55-… has a run active and 20 waiting; send the file again once one has ended'],
+    [409, 'The data sync is disabled, or 20 files already wait behind its active launch: nothing is stored', 'Data sync 0b6e3c55-… has a launch running and 20 files waiting; send the file again once one has ended'],
     [413, 'The file is larger than SLUICE_MAX_UPLOAD_MB: nothing is stored', 'The file is larger than 512 MB (SLUICE_MAX_UPLOAD_MB)'],
   )
   deleteFile(@Req() req: PrismaRequest, @Res() res: Response, @Ctx() ctx: CommandContext) {
