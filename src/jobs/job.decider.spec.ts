@@ -295,6 +295,15 @@ describe('job decider', () => {
     expect(after({ type: 'TaskUpdated', data: { jobId, taskId: 'c', incrementalColumn: 'updated_at' } })).toEqual({ a: 10, b: 20 });
     expect(after({ type: 'JobUpdated', data: { jobId, changes: { destinationConnectionId: 'elsewhere' } } })).toEqual({});
     expect(after({ type: 'JobUpdated', data: { jobId, changes: { name: 'Renamed' } } })).toEqual({ a: 10, b: 20, c: 30 });
+    // Changed while a run reads the old query: that run's end does not bring the old watermark back.
+    const r2: JobEvent = { type: 'RunRequested', data: { jobId, runId: 'r2', trigger: 'manual', taskIds: ['a', 'b', 'c'] } };
+    const r2Ended: JobEvent = { type: 'RunEnded', data: { jobId, runId: 'r2', status: 'succeeded', watermarks: { a: 15, b: 25, c: 35 } } };
+    expect(after(r2, { type: 'TaskUpdated', data: { jobId, taskId: 'a', query: 'REPLICATE [other]' } }, r2Ended)).toEqual({ b: 25, c: 35 });
+    expect(after(r2, { type: 'JobUpdated', data: { jobId, changes: { sourceConnectionId: 'elsewhere' } } }, r2Ended)).toEqual({});
+    // and the run after it keeps what it reached
+    const r3: JobEvent = { type: 'RunRequested', data: { jobId, runId: 'r3', trigger: 'manual', taskIds: ['a'] } };
+    const r3Ended: JobEvent = { type: 'RunEnded', data: { jobId, runId: 'r3', status: 'succeeded', watermarks: { a: 3 } } };
+    expect(after(r2, { type: 'TaskUpdated', data: { jobId, taskId: 'a', query: 'REPLICATE [other]' } }, r2Ended, r3, r3Ended)).toEqual({ a: 3, b: 25, c: 35 });
   });
 
   it('is unchanged by a released claim, which only moves the stream on', () => {

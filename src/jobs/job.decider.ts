@@ -68,6 +68,8 @@ export type TaskChanges = Partial<Pick<Task, 'query' | 'isActive' | 'incremental
 
 export interface RunTracking {
   activeRunId: string | null;
+  /** Tasks (`*`: all) started over while the active run ran: its end brings no watermark back for them. */
+  staleWatermarks?: string[];
   /** Runs requested with a file while another was active, in order: each becomes active when the one before it ends. */
   waitingRunIds?: string[];
   /** The latest cron slot decided (fired or skipped). */
@@ -87,6 +89,10 @@ export const jobDecider: Decider<JobState, JobCommand, JobEvent> = {
   // Every run adds events to its job's stream, so a job on a cron keeps growing: load it from snapshots.
   snapshot: { every: 100, version: 3 },
 };
+
+/** Marks tasks started over while a run is active, so its end does not bring their old watermarks back. */
+const startedOver = (state: RunTracking, taskIds: string[]): Partial<RunTracking> =>
+  state.activeRunId ? { staleWatermarks: [...new Set([...(state.staleWatermarks ?? []), ...taskIds])] } : {};
 
 /** What a task's watermark depends on: when one changes, the task loads in full again. */
 const WATERMARK_KEYS = ['query', 'sourceQuery', 'incrementalColumn', 'destinationConnectionId'] as const;
@@ -229,7 +235,7 @@ function evolve(state: JobState, event: JobEvent): JobState {
       const { changes } = event.data;
       // Another source or destination (or incremental column) has none of the rows a watermark counted.
       const elsewhere = changes.sourceConnectionId !== undefined || changes.destinationConnectionId !== undefined || changes.settings?.incremental_column !== undefined;
-      return { ...state, ...applyChanges(state, changes), ...(elsewhere ? { watermarks: {} } : {}) };
+      return { ...state, ...applyChanges(state, changes), ...(elsewhere ? { watermarks: {}, ...startedOver(state, ['*']) } : {}) };
     }
     case 'JobDeleted':
       return { ...state, status: 'deleted' };
@@ -244,9 +250,9 @@ function evolve(state: JobState, event: JobEvent): JobState {
       const { taskId, jobId: _job, ...changed } = event.data;
       const tasks = state.tasks.map((t) => (t.id === taskId ? { ...t, ...changed } : t));
       // A task that reads or writes something else starts over: its watermark counted other rows.
-      if (!WATERMARK_KEYS.some((key) => key in changed) || !(taskId in state.watermarks)) return { ...state, tasks };
+      if (!WATERMARK_KEYS.some((key) => key in changed)) return { ...state, tasks };
       const { [taskId]: _dropped, ...watermarks } = state.watermarks;
-      return { ...state, tasks, watermarks };
+      return { ...state, tasks, watermarks, ...startedOver(state, [taskId]) };
     }
     case 'TaskMoved':
       return { ...state, tasks: moveItem(state.tasks, event.data.fromIndex, event.data.toIndex) };
@@ -260,8 +266,11 @@ function evolve(state: JobState, event: JobEvent): JobState {
     case 'RunEnded': {
       const [next = null, ...rest] = state.waitingRunIds ?? [];
       if (event.data.runId !== state.activeRunId) return { ...state, waitingRunIds: (state.waitingRunIds ?? []).filter((id) => id !== event.data.runId) };
+      // The run's watermarks count what it read as it was planned: none for a task started over while it ran.
+      const { staleWatermarks: stale = [], ...rested } = state;
+      const reached = Object.fromEntries(Object.entries(event.data.watermarks).filter(([taskId]) => !stale.includes('*') && !stale.includes(taskId)));
       // Jobs that never had a waiting run keep no queue, as before there was one.
-      return { ...state, activeRunId: next, ...(state.waitingRunIds ? { waitingRunIds: rest } : {}), watermarks: { ...state.watermarks, ...event.data.watermarks } };
+      return { ...rested, activeRunId: next, ...(state.waitingRunIds ? { waitingRunIds: rest } : {}), watermarks: { ...state.watermarks, ...reached } };
     }
     case 'JobClaimsReleased':
       return state;

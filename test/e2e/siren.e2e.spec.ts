@@ -343,6 +343,13 @@ describe('Siren Federate: datasources, ingestions and the job API (e2e)', () => 
       expect(failed.error!.every((e) => typeof e === 'string')).toBe(true);
       expect(JSON.stringify(failed)).not.toContain(PG_PASSWORD);
     });
+
+    it('runs a query as one statement: one that would close the subquery and run another fails, running nothing', async () => {
+      await client.query('CREATE TABLE sentinel (id int)');
+      await ingest('smuggled', { datasource: 'pg', target_datasource: 'pg', query: 'SELECT 1 AS id) x; DROP TABLE sentinel; SELECT * FROM (SELECT 1 AS id', target: 'smuggled', strategy: 'REPLACE' });
+      expect(await runToEnd('smuggled')).toMatchObject({ state: 'error', error: expect.arrayContaining([expect.stringMatching(/multiple commands/)]) });
+      expect((await client.query(`SELECT to_regclass('sentinel')::text AS t`)).rows).toEqual([{ t: 'sentinel' }]);
+    });
   });
 
   describe('_search', () => {
@@ -371,7 +378,10 @@ describe('Siren Federate: datasources, ingestions and the job API (e2e)', () => 
       const aborted = await search('state=aborted');
       expect(aborted.hits.map((hit) => hit._source.ingestion)).toEqual([expect.objectContaining({ id: 'slow', state: 'aborted', is_aborting: true })]);
       const failed = await search('state=error');
-      expect(failed.hits.map((hit) => hit._source.ingestion)).toEqual([expect.objectContaining({ id: 'broken', state: 'error', error: expect.any(Array) })]);
+      expect(failed.hits.map((hit) => hit._source.ingestion)).toEqual([
+        expect.objectContaining({ id: 'smuggled', state: 'error', error: expect.any(Array) }),
+        expect.objectContaining({ id: 'broken', state: 'error', error: expect.any(Array) }),
+      ]);
       const successful = await search('state=successful&size=100');
       expect(successful.hits.every((hit) => hit._source.ingestion.state === 'successful')).toBe(true);
       expect(new Set(successful.hits.map((hit) => hit._source.ingestion.id))).toEqual(new Set(all.hits.filter((hit) => hit._source.ingestion.state === 'successful').map((hit) => hit._source.ingestion.id)));

@@ -125,7 +125,8 @@ export class PostgresConnector implements Connector {
   }
 
   async queryColumns(sql: string): Promise<Column[]> {
-    const { fields } = await this.query(`SELECT * FROM (${sql}) AS source_query LIMIT 0`);
+    // A parameter sends it by the extended protocol, which takes one statement: `...; DROP ...` is refused, not run.
+    const { fields } = await this.query(`SELECT * FROM (${sql}) AS source_query LIMIT $1`, [0]);
     return fields.map((f) => ({ name: f.name, type: OID_TYPES[f.dataTypeID] ?? 'text' }));
   }
 
