@@ -55,7 +55,12 @@ describe('decideAndAppend', () => {
     await decideAndAppend(mine, 'counter-3', counter, { type: 'Count' }, ctx('b'));
     // The other instance appends at the revision it reads itself: the first store's memory of the stream is stale.
     await theirs.append('counter-3', [toNewEvent({ type: 'Counted', data: { n: 10 } }, ctx('theirs'), 'x')], 1);
+    const reads: Array<number | undefined> = [];
+    const readStream = mine.readStream.bind(mine);
+    mine.readStream = (stream, options) => (reads.push(options?.fromRevision), readStream(stream, options));
     expect((await loadState(mine, 'counter-3', counter)).state).toBe(10);
+    // Only the events after the revision it decided last were read, not the stream from its start.
+    expect(reads).toEqual([2]);
     const { state } = await decideAndAppend(mine, 'counter-3', counter, { type: 'Count' }, ctx('c'));
     expect(state).toBe(11);
     expect((await theirs.readStream('counter-3')).map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 10, 11]);

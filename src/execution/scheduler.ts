@@ -4,7 +4,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { CronExpressionParser } from 'cron-parser';
 import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
-import type { JobType, Schedule } from '../jobs/job.model.js';
+import { type JobType, runsOnFile, type Schedule } from '../jobs/job.model.js';
 import { ExecuteJob } from '../runs/runs.commands.js';
 import { systemClock } from '../core/write-path.js';
 
@@ -15,12 +15,10 @@ export function latestSlot(schedule: Schedule, now: Date): string {
   return CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.timezone }).prev().toISOString() ?? '';
 }
 
-/** Imports and deletes run on an uploaded file, never on a schedule (one stored before that rule is ignored). */
-const SCHEDULABLE = (job: { type?: JobType }) => job.type !== 'Import' && job.type !== 'Delete';
 
 /** The next slot a job's schedule will fire, or null when it is off (or the job never runs on one). */
 export function nextRunAt(job: Pick<JobDoc, 'schedule' | 'lastSlot'> & { type?: JobType }, now: Date): string | null {
-  if (!job.schedule.enabled || !job.schedule.cron || !SCHEDULABLE(job)) return null;
+  if (!job.schedule.enabled || !job.schedule.cron || runsOnFile(job.type)) return null;
   return CronExpressionParser.parse(job.schedule.cron, { currentDate: now, tz: job.schedule.timezone }).next().toISOString() ?? null;
 }
 
@@ -69,7 +67,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async fire(job: JobDoc, now: Date): Promise<void> {
     if (!job.schedule.cron || job.enabled === false) return;
-    if (!SCHEDULABLE(job)) {
+    if (runsOnFile(job.type)) {
       // A schedule stored before imports and deletes were refused one: it never fires, said once per job.
       if (!this.unschedulable.has(job.id)) this.logger.warn(`Job ${job.id} is a data sync ${job.type.toLowerCase()}, which runs only on an uploaded file: its schedule is ignored`);
       this.unschedulable.add(job.id);

@@ -6,6 +6,8 @@ import { loadState } from '../core/write-path.js';
 import { jobDecider } from '../jobs/job.decider.js';
 import { jobStream, type RunStatus } from '../jobs/job.model.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
+import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { NEWEST_RUN_FIRST } from '../runs/runs.queries.js';
 import { SIREN_WORKSPACE } from './ingestion.model.js';
 
 export interface ExecutionSearch {
@@ -77,5 +79,28 @@ export class ActiveExecutionHandler implements IQueryHandler<ActiveExecution> {
   async execute({ jobId }: ActiveExecution): Promise<string | null> {
     const { state } = await loadState(this.events, jobStream(jobId), jobDecider);
     return state.status === 'active' ? state.activeRunId : null;
+  }
+}
+
+/**
+ * The ingestion's execution that runs, else its last one; null for an ingestion that does not exist (a
+ * deleted one included) or has not run since it was created: one made again under a deleted one's id starts
+ * with no executions (the deleted one's stay in SearchExecutions).
+ */
+export class LastExecution extends Query<RunDoc | null> {
+  constructor(readonly jobId: string) {
+    super();
+  }
+}
+
+@QueryHandler(LastExecution)
+export class LastExecutionHandler implements IQueryHandler<LastExecution> {
+  constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
+
+  async execute({ jobId }: LastExecution): Promise<RunDoc | null> {
+    const job = await this.store.get<JobDoc>(JOBS, jobId);
+    if (!job || job.status !== 'active') return null;
+    const [run] = (await this.store.find<RunDoc>(RUNS, { filter: { jobId }, sort: NEWEST_RUN_FIRST, limit: 1 })).items;
+    return run && run.queuedAt >= job.createdAt ? run : null;
   }
 }

@@ -14,7 +14,7 @@ import {
   type JobChanges,
   type JobDefinition,
   type JobSettings,
-  type JobType,
+  runsOnFile,
   type RunTrigger,
   type Task,
 } from './job.model.js';
@@ -184,7 +184,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
       const { runId, trigger, taskIds, slot, withFile } = command.data;
       // Imports and deletes run on the file they were sent with: a slot passes without an event (so a schedule
       // stored before this rule never fills the stream), a request from any API is refused.
-      if (ON_FILES.includes(state.type) && !withFile) {
+      if (runsOnFile(state.type) && !withFile) {
         if (slot !== undefined) return [];
         throw new DomainError('JOB.NEEDS_FILE', `Job ${jobId} is a data sync ${state.type.toLowerCase()}: it runs only on an uploaded file; upload one to /api/data-sync/${state.type.toLowerCase()}/${jobId}`, 'file');
       }
@@ -354,7 +354,7 @@ function validate(job: JobDefinition, before?: JobDefinition): void {
     if (job[key] !== null && typeof job[key] !== 'string') throw new DomainError('VALIDATION', `${key} must be a string or null`, key);
   }
   validateSchedule(job.schedule);
-  if (job.schedule.enabled && ON_FILES.includes(job.type) && !(before?.schedule.enabled && ON_FILES.includes(before.type))) {
+  if (job.schedule.enabled && runsOnFile(job.type) && !(before?.schedule.enabled && runsOnFile(before.type))) {
     throw new DomainError('JOB.SCHEDULE_NOT_ALLOWED', `A job of type ${job.type} runs only on an uploaded file and cannot run on a schedule; only exports and replication jobs can`, 'schedule');
   }
   validateSettings(job.settings);
@@ -396,14 +396,13 @@ function validateTask(task: Task): void {
   }
 }
 
-const ON_FILES: JobType[] = ['Import', 'Delete'];
 
 /** A run reads a source and writes a destination, one task at a time: without one of them it can only fail. */
 function whatARunLacks(job: JobDefinition & { jobId: string }, tasks: Task[]): DomainError | undefined {
   const lacks = (field: string, what: string) => new DomainError('JOB.NOT_RUNNABLE', `Job ${job.jobId} cannot run: ${what}`, field);
   // Imports and deletes read an uploaded file, exports write one: they lack the connection on that side. An
   // ingestion without a target datasource loads into Sluice's own SQLite file.
-  if (!job.sourceConnectionId && !ON_FILES.includes(job.type)) return lacks('source_connection_id', 'it has no source connection; set source_connection_id first');
+  if (!job.sourceConnectionId && !runsOnFile(job.type)) return lacks('source_connection_id', 'it has no source connection; set source_connection_id first');
   if (!job.destinationConnectionId && job.type !== 'Export' && job.type !== 'Ingestion' && tasks.some((t) => !t.destinationConnectionId)) {
     return lacks('destination_connection_id', 'it has no destination connection; set destination_connection_id first');
   }

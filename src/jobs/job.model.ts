@@ -131,3 +131,6 @@ export interface JobChanges extends Partial<Omit<JobDefinition, 'schedule' | 'se
   schedule?: Partial<Schedule>;
   settings?: Partial<JobSettings>;
 }
+
+/** Imports and deletes (data syncs) run on an uploaded file: never on request without one, nor on a schedule. */
+export const runsOnFile = (type: JobType | undefined) => type === 'Import' || type === 'Delete';

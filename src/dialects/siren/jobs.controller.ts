@@ -3,17 +3,14 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DomainError } from '../../core/errors.js';
-import type { Page } from '../../core/read-store.js';
 import type { CommandContext } from '../../core/write-path.js';
 import { ApiAnswer } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import { checkId, ingestionJobId } from '../../ingestions/ingestion.model.js';
-import { ActiveExecution, type ExecutionSearch, SearchExecutions } from '../../ingestions/ingestions.queries.js';
+import { ActiveExecution, type ExecutionSearch, LastExecution, SearchExecutions } from '../../ingestions/ingestions.queries.js';
 import type { RunStatus } from '../../jobs/job.model.js';
 import { CancelRun } from '../../runs/runs.commands.js';
-import { GetRun, ListRuns } from '../../runs/runs.queries.js';
-import { GetJob } from '../../jobs/jobs.queries.js';
-import type { JobDoc } from '../../jobs/jobs.read-model.js';
+import { GetRun } from '../../runs/runs.queries.js';
 import type { RunDoc } from '../../runs/runs.read-model.js';
 import { SirenError } from './siren-errors.js';
 import { SirenController } from './siren.decorators.js';
@@ -134,18 +131,8 @@ export class SirenJobsController {
     return statusAnswer(id, run);
   }
 
-  /**
-   * The ingestion's execution that runs, else its last one; null for an ingestion that does not exist (a
-   * deleted one included) or has not run since it was created (one made again under a deleted one's id starts
-   * with no executions: the deleted one's stay in `_search`).
-   */
-  private async lastExecution(id: string): Promise<RunDoc | null> {
-    const jobId = ingestionJobId(checkId(id, 'ingestion'));
-    const job = await this.queries.execute<GetJob, JobDoc>(new GetJob(jobId)).catch((error) => (error instanceof DomainError && error.status === 404 ? null : Promise.reject(error)));
-    if (!job || job.status !== 'active') return null;
-    const page: Page<RunDoc> = await this.queries.execute(new ListRuns(jobId, 1));
-    const run = page.items[0];
-    return run && run.queuedAt >= job.createdAt ? run : null;
+  private lastExecution(id: string): Promise<RunDoc | null> {
+    return this.queries.execute(new LastExecution(ingestionJobId(checkId(id, 'ingestion'))));
   }
 
   @Post(':type/:id/_abort')
