@@ -7,7 +7,7 @@ import type { CommandBus } from '@nestjs/cqrs';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { ChangeConnection, ChangeConnectionHandler } from '../connections/connections.commands.js';
 import { DomainError } from '../core/errors.js';
-import { type CommandContext, loadState } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
 import { CreateToken, RevokeToken } from '../identity/tokens.commands.js';
 import { DirectoryFileStore } from '../infrastructure/files/directory-file-store.js';
 import { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js';
@@ -58,8 +58,15 @@ describe('data sync commands', () => {
   });
 
   describe('LaunchDataSyncUpload', () => {
+    /** The data sync's job, as its stream holds it: an import of `customers`, enabled or not. */
+    const dataSync = (enabled = true) =>
+      decideAndAppend(events, jobStream(ID), jobDecider, {
+        type: 'CreateJob',
+        data: { jobId: ID, workspaceId: 'crm', name: 'Customers', type: 'Import', enabled, destinationConnectionId: 'c1', tasks: [{ id: 't', query: 'REPLICATE [customers]', isActive: true }] },
+      }, ctx('create'));
+    beforeEach(() => dataSync());
     const upload = (launch: (command: LaunchDataSync) => Promise<unknown>) =>
-      new LaunchDataSyncUploadHandler(bus([[LaunchDataSync, launch]]), files, settings).execute(
+      new LaunchDataSyncUploadHandler(events, bus([[LaunchDataSync, launch]]), files, settings).execute(
         new LaunchDataSyncUpload(ID, (target) => target.put(Readable.from([Buffer.from('email\nada@example.com\n')])).then(() => undefined), ctx('upload')),
       );
     const stored = async () => (await files.list(`datasyncs/${ID}/uploads/`)).map((f) => f.name);
@@ -85,11 +92,21 @@ describe('data sync commands', () => {
       expect(await stored()).toHaveLength(2);
     });
 
+    it('refuses a disabled data sync before reading the file, storing nothing and launching nothing', async () => {
+      await decideAndAppend(events, jobStream(ID), jobDecider, { type: 'SetJobEnabled', data: { enabled: false } }, ctx('disable'));
+      let read = false;
+      const handler = new LaunchDataSyncUploadHandler(events, bus([]), files, settings);
+      const refused = handler.execute(new LaunchDataSyncUpload(ID, async () => void (read = true), ctx('refused')));
+      await expect(refused).rejects.toMatchObject({ code: 'JOB.DISABLED', message: `Data sync ${ID} is disabled and does not launch; enable it first` });
+      expect(read).toBe(false);
+      expect(await stored()).toEqual([]);
+    });
+
     it('answers 413 in MB for a file over SLUICE_MAX_UPLOAD_MB, with nothing stored or launched', async () => {
       const launch = async () => {
         throw new Error('launched');
       };
-      const handler = new LaunchDataSyncUploadHandler(bus([[LaunchDataSync, launch]]), files, settings);
+      const handler = new LaunchDataSyncUploadHandler(events, bus([[LaunchDataSync, launch]]), files, settings);
       const big = new LaunchDataSyncUpload(ID, (target) => target.put(Readable.from([Buffer.alloc(2 * 1024 * 1024, 'a')])).then(() => undefined), ctx('big'));
       await expect(handler.execute(big)).rejects.toMatchObject({ code: 'BODY.TOO_LARGE', message: 'The file is larger than 1 MB (SLUICE_MAX_UPLOAD_MB)' });
       expect(await stored()).toEqual([]);

@@ -291,12 +291,16 @@ export class LaunchDataSyncHandler implements ICommandHandler<LaunchDataSync> {
     }
     // A file's launch waits its turn behind one queued or running (JOB.QUEUE_FULL past MAX_WAITING_RUNS).
     return this.commands.execute<ExecuteJob, Executed>(new ExecuteJob(id, undefined, ctx, 'manual', undefined, file)).catch((error: unknown) => {
-      // Said of the data sync, as its user knows it.
-      if (error instanceof DomainError && error.code === 'JOB.DISABLED') throw new DomainError(error.code, `Data sync ${id} is disabled and does not launch; enable it first`);
-      if (error instanceof DomainError && error.code === 'JOB.QUEUE_FULL') throw new DomainError(error.code, `Data sync ${id} has a launch running and ${MAX_WAITING_RUNS} files waiting; send the file again once one has ended`);
-      throw error;
+      throw error instanceof DomainError ? (refusalOf(id, error.code) ?? error) : error;
     });
   }
+}
+
+/** A launch refused as its data sync's user knows it: said of the data sync, not of its job. */
+function refusalOf(id: string, code: ErrorCode): DomainError | undefined {
+  if (code === 'JOB.DISABLED') return new DomainError(code, `Data sync ${id} is disabled and does not launch; enable it first`);
+  if (code === 'JOB.QUEUE_FULL') return new DomainError(code, `Data sync ${id} has a launch running and ${MAX_WAITING_RUNS} files waiting; send the file again once one has ended`);
+  return undefined;
 }
 
 /**
@@ -313,12 +317,18 @@ export class LaunchDataSyncUploadHandler implements ICommandHandler<LaunchDataSy
   private readonly logger = new Logger('DataSyncs');
 
   constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly commands: CommandBus,
     @Inject(FILE_STORE) private readonly files: FileStore,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   async execute({ id, receive, ctx }: LaunchDataSyncUpload): Promise<Executed> {
+    // A launch that would be refused is refused before the file is read, not after it is stored (the launch
+    // still decides for itself: this is only a look at the stream as it is now).
+    const state = await loadDataSync(this.store, id);
+    const refused = !state.enabled ? 'JOB.DISABLED' : state.activeRunId && (state.waitingRunIds ?? []).length >= MAX_WAITING_RUNS ? 'JOB.QUEUE_FULL' : undefined;
+    if (refused) throw refusalOf(id, refused)!;
     const name = uploadFile(id, randomUUID());
     const maxBytes = this.settings.maxUploadMb * 1024 * 1024;
     await receive({
