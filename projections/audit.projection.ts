@@ -2,12 +2,10 @@ import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
 import type { Doc } from '../src/core/read-store.js';
 import { AUDIT, type AuditEntryDoc } from '../src/audit/audit.read-model.js';
 import { describeJobEvent } from '../src/audit/job-changes.js';
-import { type JobEvent, jobDecider, type JobState } from '../src/jobs/job.decider.js';
+import { type JobEvent, jobDecider } from '../src/jobs/job.decider.js';
 import type { RunEvent } from '../src/runs/run.decider.js';
 import type { Projection, ProjectionTx } from './projection.js';
 
-/** The job's state as of the last event applied, to tell what the next one changed. */
-const JOB_STATES = 'audit_job_states';
 /** Each run's job and each task's rows (its last result counts, as in the runs read model), for its run events' entries. */
 const RUN_TOTALS = 'audit_run_totals';
 
@@ -15,9 +13,6 @@ const RUN_TOTALS = 'audit_run_totals';
 const UNTOLD = new Set(['RunRequested', 'RunEnded', 'JobClaimsReleased']);
 const RUN_LIFE = new Set(['RunQueued', 'RunStarted', 'RunCancelRequested', 'RunFinished']);
 
-interface JobStateDoc extends Doc {
-  state: JobState;
-}
 interface RunTotalsDoc extends Doc {
   jobId: string;
   steps: Record<string, { rowsRead: number; rowsWritten: number }>;
@@ -25,12 +20,14 @@ interface RunTotalsDoc extends Doc {
 
 /**
  * Every change to a job and the life of each of its runs, as a timeline per job that outlives the job.
- * The entries come first among its collections: they are derived from the states kept after them, so a
+ * What a job event changed is read off the job's state before and after it, folded from the job's stream
+ * (see StreamStates) rather than kept in a document: a job of thousands of tasks is never rewritten whole.
+ * The entries come first among its collections: they are derived from the run totals kept after them, so a
  * partial write re-applied leaves the entries right (see ProjectionTx.writes).
  */
 export const auditProjection: Projection = {
   name: 'audit',
-  collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [JOB_STATES]: [], [RUN_TOTALS]: [] },
+  collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [RUN_TOTALS]: [] },
   async apply(recorded: RecordedEvent, tx: ProjectionTx) {
     if (recorded.stream.startsWith('job-')) return applyJobEvent(recorded as unknown as JobEvent & RecordedEvent, tx);
     if (recorded.stream.startsWith('run-')) return applyRunEvent(recorded as unknown as RunEvent & RecordedEvent, tx);
@@ -38,11 +35,9 @@ export const auditProjection: Projection = {
 };
 
 async function applyJobEvent(event: JobEvent & RecordedEvent, tx: ProjectionTx): Promise<void> {
-  const { jobId } = event.data;
-  const before = (await tx.get<JobStateDoc>(JOB_STATES, jobId))?.state ?? jobDecider.initialState;
-  const after = jobDecider.evolve(before, event);
-  await tx.put(JOB_STATES, { id: jobId, state: after } satisfies JobStateDoc);
-  if (!UNTOLD.has(event.type)) await tx.put(AUDIT, { ...entry(event, jobId), ...describeJobEvent(before, event, after) });
+  // Folded even when untold: the next event's state starts from it.
+  const { before, after } = await tx.around(event, jobDecider);
+  if (!UNTOLD.has(event.type)) await tx.put(AUDIT, { ...entry(event, event.data.jobId), ...describeJobEvent(before, event, after) });
 }
 
 async function applyRunEvent(event: RunEvent & RecordedEvent, tx: ProjectionTx): Promise<void> {

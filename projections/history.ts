@@ -2,6 +2,7 @@ import type { EventStore } from '../src/core/event-store.js';
 import type { DocAsOf, ReadModelHistory } from '../src/core/read-model-history.js';
 import type { Doc } from '../src/core/read-store.js';
 import { type Projection, ProjectionTx } from './projection.js';
+import { StreamStates } from './stream-states.js';
 
 /** A read store with nothing in it: the fold for `as_of` starts from no documents. */
 const NOTHING_YET = { getApplied: async () => null };
@@ -16,7 +17,7 @@ export class ProjectionHistory implements ReadModelHistory {
   async asOf<T extends Doc>(collection: string, id: string, stream: string, at: string): Promise<DocAsOf<T> | null> {
     const projection = this.projections.find((p) => collection in p.collections);
     if (!projection) throw new Error(`No projection owns the collection ${collection}`);
-    const tx = new ProjectionTx(NOTHING_YET, projection);
+    const tx = new ProjectionTx(NOTHING_YET, projection, { streams: new StreamStates(this.events) });
     let last: DocAsOf<T> | null = null;
     for (const event of await this.events.readStream(stream)) {
       // Event times within a stream rise with it, but instances' clocks may disagree: filter, do not stop.

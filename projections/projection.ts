@@ -1,4 +1,6 @@
-import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
+import type { Decider } from '../src/core/decider.js';
+import { type DomainEvent, type RecordedEvent, sortablePosition } from '../src/core/events.js';
+import type { StreamStates } from './stream-states.js';
 import { APPLIED, type Doc, type DocWrite, type IndexSpec, type ReadStore, fieldValue } from '../src/core/read-store.js';
 
 /** One read model: the collections it owns and how each event changes them. */
@@ -49,22 +51,42 @@ const matches = (doc: Doc, { field, values }: BulkDelete) => (values as unknown[
  * Each document carries the position of the last event applied to it, and an event at or below that
  * changes nothing: a batch delivered again, with whatever boundaries, leaves the documents as they are.
  */
+export interface TxOptions {
+  /** Where a collection really lives: itself, or its rebuild copy. */
+  physical?: (collection: string) => string;
+  /**
+   * Every event is newer than anything stored (a rebuild applies each event once, in log order): a
+   * document about to be replaced or deleted need not be read first, since no stored position can stop it.
+   */
+  inOrder?: boolean;
+  /** Streams' states, for a projection that tells what each event of a stream changed. */
+  streams?: StreamStates;
+}
+
 export class ProjectionTx {
   private readonly docs = new Map<string, Entry>();
   private readonly bulkDeletes: BulkDelete[] = [];
   private current = '';
 
+  private readonly physical: (collection: string) => string;
+  private readonly inOrder: boolean;
+  private readonly streams?: StreamStates;
+
   constructor(
     private readonly store: Pick<ReadStore, 'getApplied'>,
     private readonly projection: Projection,
-    /** Where a collection really lives: itself, or its rebuild copy. */
-    private readonly physical: (collection: string) => string = (c) => c,
-    /**
-     * Every event is newer than anything stored (a rebuild applies each event once, in log order): a
-     * document about to be replaced or deleted need not be read first, since no stored position can stop it.
-     */
-    private readonly inOrder = false,
-  ) {}
+    options: TxOptions = {},
+  ) {
+    this.physical = options.physical ?? ((c) => c);
+    this.inOrder = options.inOrder ?? false;
+    this.streams = options.streams;
+  }
+
+  /** The state of the event's stream before and after it, as `decider` folds it (see StreamStates). */
+  around<S, C, E extends DomainEvent>(event: RecordedEvent, decider: Decider<S, C, E>): Promise<{ before: S; after: S }> {
+    if (!this.streams) throw new Error(`Projection ${this.projection.name} folds streams: give its ProjectionTx the log's StreamStates`);
+    return this.streams.around(event, decider);
+  }
 
   /** Applies one event to the documents it has not reached yet. */
   async apply(event: RecordedEvent): Promise<void> {

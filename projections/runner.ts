@@ -4,13 +4,17 @@ import { Logger } from '@nestjs/common';
 import { comparePositions, type RecordedEvent } from '../src/core/events.js';
 import type { EventStore, Subscription } from '../src/core/event-store.js';
 import type { ProjectionStatus, ReadModelProgress } from '../src/core/read-model-progress.js';
-import { CheckpointMovedError, type ReadStore } from '../src/core/read-store.js';
+import { type CheckpointUpdate, CheckpointMovedError, type DocWrite, type ReadStore } from '../src/core/read-store.js';
+import { DocCache } from './doc-cache.js';
+import { StreamStates } from './stream-states.js';
 import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
 import { rebuildAndSwap } from './rebuild.js';
 
 /** Events per committed batch: bounded, so catching up gives the event loop back between batches. */
 export const BATCH = 500;
-/** How often an instance that does not hold a projection's lease re-reads its checkpoint. */
+/** The lease of the instance that runs the projections. */
+const LEASE = 'projections';
+/** How often an instance that does not hold the lease re-reads the checkpoints. */
 const FOLLOWER_POLL_MS = 200;
 
 export interface RunnerOptions {
@@ -35,24 +39,29 @@ export class ProjectionFailedError extends Error {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Keeps every projection's read model up to date: catches up from its checkpoint, follows live appends,
- * and commits each batch of documents with the new checkpoint in one write. One instance at a time runs a
- * projection (it holds the projection's lease in the read store); the others follow its checkpoint. A
- * checkpoint moved by another writer (a rebuild swapped in, an instance whose lease ran out) makes it
- * re-read the checkpoint and go on from there.
+ * Keeps every projection's read model up to date with one reader: it catches up from the earliest
+ * checkpoint, follows live appends, and applies each batch of events to every projection, committing all
+ * their documents and checkpoints in one write. One instance at a time leads (it holds the lease in the
+ * read store); the others follow the checkpoints. A checkpoint moved by another writer (a rebuild swapped
+ * in, an instance whose lease ran out) makes it re-read the checkpoints and go on from there. A projection
+ * that fails on an event stalls alone: the others go on, and it retries from its checkpoint after a backoff.
  */
 export class ProjectionRunner implements ReadModelProgress {
   private readonly logger = new Logger('Projections');
   private readonly positions = new Map<string, string | null>();
-  private readonly leading = new Set<string>();
-  private readonly stalls = new Map<string, NonNullable<ProjectionStatus['stalled']>>();
-  private readonly subscriptions = new Map<string, Subscription>();
+  private leading = false;
+  private readonly stalls = new Map<string, NonNullable<ProjectionStatus['stalled']> & { retryAt: number; backoff: number }>();
+  private subscription?: Subscription;
   private waiters: Array<{ position: string; resolve: (reached: boolean) => void }> = [];
   private running = false;
   private readonly sleepers = new Set<() => void>();
-  private loops: Promise<void>[] = [];
+  private loop: Promise<void> = Promise.resolve();
   private readonly leaseMs: number;
   private readonly owner: string;
+  private readonly cache: DocCache;
+  private readonly streams: StreamStates;
+  /** The store commits documents with checkpoints atomically: every event read after a checkpoint is newer than any document. */
+  private atomic = false;
 
   constructor(
     private readonly events: EventStore,
@@ -62,6 +71,10 @@ export class ProjectionRunner implements ReadModelProgress {
   ) {
     this.leaseMs = options.leaseMs ?? 10_000;
     this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    // A retention deletes from its projection's collections on its own: those are always read from the store.
+    const expiring = projections.filter((p) => p.expire).flatMap((p) => Object.keys(collectionsOf(p)));
+    this.cache = new DocCache(store, new Set(expiring));
+    this.streams = new StreamStates(events);
   }
 
   /** Creates the read models' collections and indexes, so queries can run before the first event is applied. */
@@ -74,16 +87,16 @@ export class ProjectionRunner implements ReadModelProgress {
   async start(): Promise<void> {
     await this.prepare();
     this.running = true;
-    for (const p of this.projections) this.positions.set(p.name, await this.store.checkpoint(p.name));
-    this.loops = this.projections.map((p) => this.run(p));
+    await this.readCheckpoints();
+    this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     for (const wake of this.sleepers) wake();
-    await Promise.all([...this.subscriptions.values()].map((s) => s.close()));
-    await Promise.all(this.loops);
+    await this.subscription?.close();
+    await this.loop;
     for (const w of this.waiters) w.resolve(false);
     this.waiters = [];
   }
@@ -108,14 +121,15 @@ export class ProjectionRunner implements ReadModelProgress {
       const behind = head !== null && comparePositions(checkpoint ?? undefined, head) < 0;
       // Embedded positions number the events; EventStoreDB's are byte offsets, not a count.
       const counted = /^\d+$/.test(head ?? '') && /^\d+$/.test(checkpoint ?? '0');
+      const stall = this.stalls.get(p.name);
       return {
         name: p.name,
         checkpoint,
         head,
         behind,
         ...(counted ? { eventsBehind: Math.max(0, Number(head) - Number(checkpoint ?? 0)) } : {}),
-        leader: this.leading.has(p.name),
-        ...(this.stalls.has(p.name) ? { stalled: this.stalls.get(p.name) } : {}),
+        leader: this.leading,
+        ...(stall ? { stalled: { reason: stall.reason, since: stall.since, ...(stall.position ? { position: stall.position, type: stall.type } : {}) } } : {}),
       };
     });
   }
@@ -124,9 +138,13 @@ export class ProjectionRunner implements ReadModelProgress {
     return [...this.positions.values()].every((p) => p !== null && comparePositions(p, position) >= 0);
   }
 
-  private advance(p: Projection, position: string | null): void {
-    this.positions.set(p.name, position);
+  private advance(name: string, position: string | null): void {
+    this.positions.set(name, position);
     this.waiters = this.waiters.filter((w) => (this.reached(w.position) ? (w.resolve(true), false) : true));
+  }
+
+  private async readCheckpoints(): Promise<void> {
+    for (const p of this.projections) this.advance(p.name, await this.store.checkpoint(p.name));
   }
 
   /** Waits `ms`, or less when the runner stops. */
@@ -142,71 +160,79 @@ export class ProjectionRunner implements ReadModelProgress {
     });
   }
 
-  /** Leads the projection while this instance holds its lease; otherwise follows the leader's checkpoint. */
-  private async run(p: Projection): Promise<void> {
-    const lease = `projection:${p.name}`;
+  /** Leads while this instance holds the lease; otherwise follows the leader's checkpoints. */
+  private async run(): Promise<void> {
     while (this.running) {
       try {
-        if (await this.store.acquireLease(lease, this.owner, this.leaseMs)) {
-          await this.lead(p, lease);
+        if (await this.store.acquireLease(LEASE, this.owner, this.leaseMs)) {
+          await this.lead();
           continue;
         }
-        this.advance(p, await this.store.checkpoint(p.name));
+        await this.readCheckpoints();
       } catch (error) {
-        this.logger.error(`Projection ${p.name}: ${(error as Error).message}`);
+        this.logger.error(`Projections: ${(error as Error).message}`);
       }
       await this.pause(FOLLOWER_POLL_MS);
     }
   }
 
-  private async lead(p: Projection, lease: string): Promise<void> {
-    this.leading.add(p.name);
+  private async lead(): Promise<void> {
+    this.leading = true;
     const renew = setInterval(() => {
-      this.store.acquireLease(lease, this.owner, this.leaseMs).then(
+      this.store.acquireLease(LEASE, this.owner, this.leaseMs).then(
         (held) => {
-          if (held || !this.leading.delete(p.name)) return;
-          this.logger.warn(`Projection ${p.name}: lease taken over by another instance`);
-          void this.subscriptions.get(p.name)?.close();
+          if (held || !this.leading) return;
+          this.leading = false;
+          this.logger.warn('Projections: lease taken over by another instance');
+          void this.subscription?.close();
         },
-        (error) => this.logger.warn(`Projection ${p.name}: could not renew its lease: ${(error as Error).message}`),
+        (error) => this.logger.warn(`Projections: could not renew the lease: ${(error as Error).message}`),
       );
     }, this.leaseMs / 3);
     try {
-      await this.follow(p);
+      await this.follow();
     } finally {
       clearInterval(renew);
+      this.cache.clear();
       // A stall is the leader's to report: whoever leads next finds out for itself.
-      this.stalls.delete(p.name);
-      if (this.leading.delete(p.name)) await this.store.releaseLease(lease, this.owner).catch(() => undefined);
+      this.stalls.clear();
+      if (this.leading) {
+        this.leading = false;
+        await this.store.releaseLease(LEASE, this.owner).catch(() => undefined);
+      }
     }
   }
 
-  private async follow(p: Projection): Promise<void> {
+  private async follow(): Promise<void> {
     let backoff = 100;
-    while (this.running && this.leading.has(p.name)) {
+    while (this.running && this.leading) {
       try {
-        await this.followOnce(p);
+        await this.followOnce();
         backoff = 100;
       } catch (error) {
+        this.cache.clear();
         if (!this.running) return;
         if (error instanceof CheckpointMovedError) continue;
-        const failed = error instanceof ProjectionFailedError ? error.event : undefined;
-        const reason = error instanceof ProjectionFailedError && error.cause instanceof Error ? error.cause.message : (error as Error).message;
-        this.stalls.set(p.name, { reason, since: this.stalls.get(p.name)?.since ?? new Date().toISOString(), ...(failed ? { position: failed.position, type: failed.type } : {}) });
-        this.logger.error(
-          `Projection ${p.name} stalled${failed ? ` at event ${failed.position} (${failed.type})` : ''}: ${reason}; retrying in ${backoff} ms`,
-        );
+        this.logger.error(`Projections stalled: ${(error as Error).message}; retrying in ${backoff} ms`);
         await this.pause(backoff);
         backoff = Math.min(backoff * 2, 30_000);
       }
     }
   }
 
-  private async followOnce(p: Projection): Promise<void> {
-    const checkpoint = await this.store.checkpoint(p.name);
-    this.advance(p, checkpoint);
-    const subscription = this.events.subscribeToAll({ after: checkpoint ?? undefined });
-    this.subscriptions.set(p.name, subscription);
+  /**
+   * Reads the log once for every projection but those waiting to retry, from the earliest of their
+   * checkpoints, until it fails, the lease is lost, or a stalled projection is due to retry.
+   */
+  private async followOnce(): Promise<void> {
+    await this.readCheckpoints();
+    this.atomic = await this.store.commitsAtomically();
+    const now = Date.now();
+    const active = this.projections.filter((p) => (this.stalls.get(p.name)?.retryAt ?? 0) <= now);
+    if (active.length === 0) return this.pause(Math.min(...[...this.stalls.values()].map((s) => s.retryAt)) - now);
+    const from = active.map((p) => this.positions.get(p.name) ?? undefined).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+    const subscription = this.events.subscribeToAll({ after: from });
+    this.subscription = subscription;
     const queue: RecordedEvent[] = [];
     let chain = Promise.resolve();
     let failure: unknown;
@@ -214,7 +240,7 @@ export class ProjectionRunner implements ReadModelProgress {
       const batch = queue.splice(0);
       if (batch.length === 0 || failure) return chain;
       chain = chain
-        .then(() => this.commit(p, batch))
+        .then(() => this.commit(active, batch))
         .catch((error) => {
           failure ??= error;
           void subscription.close();
@@ -223,34 +249,67 @@ export class ProjectionRunner implements ReadModelProgress {
     };
     try {
       for await (const event of subscription) {
-        if (failure || !this.running || !this.leading.has(p.name)) break;
+        if (failure || !this.running || !this.leading) break;
         queue.push(event);
         if (queue.length >= BATCH) await flush();
         else if (queue.length === 1) setImmediate(flush);
       }
       await flush();
     } finally {
-      this.subscriptions.delete(p.name);
+      this.subscription = undefined;
       await subscription.close();
     }
     if (failure) throw failure;
   }
 
-  private async commit(p: Projection, batch: RecordedEvent[]): Promise<void> {
-    const tx = new ProjectionTx(this.store, p);
-    for (const event of batch) {
+  /** Applies a batch to every projection it is new to, and commits their documents and checkpoints together. */
+  private async commit(active: Projection[], batch: RecordedEvent[]): Promise<void> {
+    const writes: DocWrite[] = [];
+    const checkpoints: CheckpointUpdate[] = [];
+    for (const p of active) {
+      if ((this.stalls.get(p.name)?.retryAt ?? 0) > Date.now()) continue;
+      const expected = this.positions.get(p.name) ?? null;
+      // Only the first batch after a restart can hold events a projection already has.
+      const fresh = comparePositions(batch[0].position, expected ?? undefined) > 0 ? batch : batch.filter((e) => comparePositions(e.position, expected ?? undefined) > 0);
+      if (fresh.length === 0) continue;
+      const tx = new ProjectionTx(this.cache, p, { streams: this.streams, inOrder: this.atomic });
       try {
-        await tx.apply(event);
+        for (const event of fresh) await this.applyOne(p, tx, event);
       } catch (error) {
-        throw new ProjectionFailedError(p.name, event, error);
+        this.stall(error as ProjectionFailedError);
+        continue;
       }
+      writes.push(...tx.writes());
+      checkpoints.push({ projection: p.name, expected, position: fresh[fresh.length - 1].position });
     }
-    const position = batch[batch.length - 1].position;
-    await this.store.write(tx.writes(), { projection: p.name, expected: this.positions.get(p.name) ?? null, position });
-    this.stalls.delete(p.name);
-    this.advance(p, position);
+    if (checkpoints.length === 0) return;
+    await this.store.write(writes, checkpoints);
+    this.cache.committed(writes);
+    for (const { projection, position } of checkpoints) {
+      this.stalls.delete(projection);
+      this.advance(projection, position);
+    }
     // Catching up reads the log without waiting for I/O: let requests in between batches.
     await yieldToEventLoop();
+  }
+
+  private async applyOne(p: Projection, tx: ProjectionTx, event: RecordedEvent): Promise<void> {
+    try {
+      await tx.apply(event);
+    } catch (error) {
+      throw new ProjectionFailedError(p.name, event, error);
+    }
+  }
+
+  /** Sets a projection aside until its backoff ends; the others go on without it. */
+  private stall({ projection, event, cause }: ProjectionFailedError): void {
+    const previous = this.stalls.get(projection);
+    const backoff = previous ? Math.min(previous.backoff * 2, 30_000) : 100;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    this.stalls.set(projection, { reason, since: previous?.since ?? new Date().toISOString(), position: event.position, type: event.type, retryAt: Date.now() + backoff, backoff });
+    this.logger.error(`Projection ${projection} stalled at event ${event.position} (${event.type}): ${reason}; retrying in ${backoff} ms`);
+    // The reader is past its checkpoint by then: start it again from there.
+    setTimeout(() => void this.subscription?.close(), backoff).unref();
   }
 
   /**

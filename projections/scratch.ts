@@ -2,6 +2,7 @@ import { comparePositions, type RecordedEvent } from '../src/core/events.js';
 import type { EventStore } from '../src/core/event-store.js';
 import type { DocWrite, IndexSpec, ReadStore } from '../src/core/read-store.js';
 import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
+import { StreamStates } from './stream-states.js';
 
 /**
  * Events per rebuild batch. Larger than the live runner's: every document a batch touches is read and
@@ -54,11 +55,11 @@ export class ScratchModel {
    * Applies one batch (the events after this model's position) and answers the document writes to commit;
    * `committed` then moves the model on. The catch-up commits every model's writes of a batch together.
    */
-  async applyBatch(batch: RecordedEvent[]): Promise<DocWrite[]> {
+  async applyBatch(batch: RecordedEvent[], streams: StreamStates): Promise<DocWrite[]> {
     // Batches come in log order: only the first batch of a catch-up can hold events this model already has.
     const fresh = comparePositions(batch[0]?.position, this.position) > 0 ? batch : batch.filter((e) => comparePositions(e.position, this.position) > 0);
     if (fresh.length === 0) return [];
-    const tx = new ProjectionTx(this.store, this.projection, this.physical, true);
+    const tx = new ProjectionTx(this.store, this.projection, { physical: this.physical, inOrder: true, streams });
     for (const event of fresh) await tx.apply(event);
     this.applied = fresh;
     return tx.writes();
@@ -108,13 +109,14 @@ export async function catchUp(events: EventStore, models: ScratchModel[], option
   const { until, onProgress, stopped } = options;
   let position = models.map((m) => m.position).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
   let count = 0;
+  const streams = new StreamStates(events);
   while (until === undefined || comparePositions(position, until) < 0) {
     if (stopped?.()) throw new RebuildStoppedError();
     let batch = await events.readAll({ after: position, maxCount: REBUILD_BATCH });
     if (until !== undefined && comparePositions(batch.at(-1)?.position, until) > 0) batch = batch.filter((e) => comparePositions(e.position, until) <= 0);
     if (batch.length === 0) break;
     const writes: DocWrite[] = [];
-    for (const model of models) writes.push(...(await model.applyBatch(batch)));
+    for (const model of models) writes.push(...(await model.applyBatch(batch, streams)));
     // One commit per batch for all models: each commit of a store's file waits for the disk.
     await models[0].store.write(writes);
     for (const model of models) model.committed();

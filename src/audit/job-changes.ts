@@ -1,5 +1,5 @@
 import { maskEventData } from '../core/secrets.js';
-import type { JobEvent, JobState } from '../jobs/job.decider.js';
+import type { JobChanges, JobEvent, JobState } from '../jobs/job.decider.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../jobs/job.model.js';
 import type { AuditEntryDoc, FieldChange } from './audit.read-model.js';
 
@@ -12,8 +12,9 @@ type Described = Pick<AuditEntryDoc, 'changes' | 'task' | 'details'>;
 export function describeJobEvent(before: JobState, event: JobEvent, after: JobState): Described {
   switch (event.type) {
     case 'JobCreated':
-    case 'JobUpdated':
       return { changes: changedFields(before, after) };
+    case 'JobUpdated':
+      return { changes: namedChanges(before, event.data.changes, after) };
     case 'TaskAdded':
       return { task: { id: event.data.taskId, query: event.data.query, index: event.data.index } };
     case 'TaskUpdated': {
@@ -56,6 +57,22 @@ const UNCREATED = { enabled: true, schedule: DEFAULT_SCHEDULE, settings: DEFAULT
 function changedFields(before: JobState, after: JobState): Record<string, FieldChange> {
   const definition = (state: JobState) => (state.status === 'none' ? UNCREATED : Object.fromEntries(DEFINITION.map((k) => [k, state[k]])));
   return diff(flatten(definition(before)), flatten(definition(after)));
+}
+
+/**
+ * What an update changed, looking only at the fields (and settings) it names: a change sets nothing else (see
+ * applyChanges), and a job has some 30 settings to compare otherwise.
+ */
+function namedChanges(before: JobState, changes: JobChanges, after: JobState): Record<string, FieldChange> {
+  const named = (state: JobState) =>
+    Object.fromEntries(
+      DEFINITION.filter((k) => changes[k] !== undefined).map((k) => {
+        const value = state.status === 'none' ? undefined : state[k];
+        const sub = changes[k];
+        return [k, sub && typeof sub === 'object' && value && typeof value === 'object' ? Object.fromEntries(Object.keys(sub).map((s) => [s, (value as unknown as Record<string, unknown>)[s]])) : value];
+      }),
+    );
+  return diff(flatten(named(before)), flatten(named(after)));
 }
 
 /** `{settings: {batch_size: 5}}` → `{'settings.batch_size': 5}`: one level, so a change names the setting. */

@@ -91,8 +91,11 @@ export interface ReadStore {
   /** The document with its APPLIED field, for a projection deciding whether an event is already in it. */
   getApplied<T extends Doc>(collection: string, id: string): Promise<(T & { [APPLIED]?: string }) | null>;
   find<T extends Doc>(collection: string, query?: FindQuery): Promise<Page<T>>;
-  write(writes: DocWrite[], checkpoint?: CheckpointUpdate): Promise<void>;
+  /** The writes and the checkpoints they advance, atomically where the store has transactions. */
+  write(writes: DocWrite[], checkpoints?: CheckpointUpdate[]): Promise<void>;
   checkpoint(projection: string): Promise<string | null>;
+  /** Whether `write` commits its writes with its checkpoints atomically: then nothing past a checkpoint is ever stored. */
+  commitsAtomically(): Promise<boolean>;
   /** Replaces each target collection by its source (rebuilt) collection and sets the checkpoint. */
   swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }): Promise<void>;
   /**

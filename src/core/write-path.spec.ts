@@ -5,7 +5,7 @@ import { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js
 import type { Decider } from './decider.js';
 import { DomainError } from './errors.js';
 import type { DomainEvent, ExpectedRevision, NewEvent } from './events.js';
-import { decideAndAppend, decideFrom, loadState, snapshotStream, toNewEvent } from './write-path.js';
+import { decideAndAppend, decideFrom, loadState, snapshotStream, stateBefore, toNewEvent } from './write-path.js';
 
 type Counted = DomainEvent<'Counted', { n: number }>;
 const counter: Decider<number, { type: 'Count' }, Counted> = {
@@ -165,6 +165,22 @@ describe('decideAndAppend', () => {
     const attempt = decideAndAppend(store, 'counter-v', writing, { type: 'Write' }, ctx('v'));
     await expect(attempt).rejects.toMatchObject({ code: 'VALIDATION', status: 400, field });
     expect(await store.readStream('counter-v')).toEqual([]);
+    await store.close();
+  });
+
+  it('folds the state just before any revision, from the latest snapshot only when it is not past that revision', async () => {
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    const seen: Decider<number[], { type: 'Count' }, Counted> = {
+      initialState: [],
+      decide: (_command, state) => [{ type: 'Counted', data: { n: state.length + 1 } }],
+      evolve: (state, event) => [...state, event.data.n],
+      snapshot: { every: 3, version: 1 },
+    };
+    for (let i = 0; i < 7; i++) await decideAndAppend(store, 'seen-1', seen, { type: 'Count' }, ctx(`c${i}`));
+    expect((await store.readLast(snapshotStream('seen-1')))?.data).toMatchObject({ revision: 5 });
+    for (let revision = 0; revision <= 7; revision++) {
+      expect(await stateBefore(store, 'seen-1', seen, revision)).toEqual(Array.from({ length: revision }, (_, i) => i + 1));
+    }
     await store.close();
   });
 });

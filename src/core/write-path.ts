@@ -101,6 +101,22 @@ export async function catchUp<S, C, E extends DomainEvent>(store: EventStore, st
   return { ...loaded, state, revision: fresh[fresh.length - 1].revision };
 }
 
+/**
+ * A stream's state just before `revision` (its events 0 to revision - 1): from its latest snapshot when that is
+ * not past it, and the events after. For readers that tell what an event changed.
+ */
+export async function stateBefore<S, C, E extends DomainEvent>(store: Pick<EventStore, 'readStream' | 'readLast'>, stream: string, decider: Decider<S, C, E>, revision: number): Promise<S> {
+  let state = decider.initialState;
+  let from = 0;
+  if (decider.snapshot) {
+    const snapshot = (await store.readLast(snapshotStream(stream)))?.data as Snapshot<S> | undefined;
+    if (snapshot && snapshot.version === decider.snapshot.version && snapshot.revision < revision) [state, from] = [snapshot.state, snapshot.revision + 1];
+  }
+  if (from >= revision) return state;
+  const events = await store.readStream(stream, { fromRevision: from, maxCount: revision - from });
+  return events.reduce((s, e) => decider.evolve(s, e as unknown as E), state);
+}
+
 /** The last command in line on each stream of each store, in this process. */
 const streamTurns = new WeakMap<EventStore, Map<string, Promise<unknown>>>();
 

@@ -149,11 +149,11 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
         { collection: coll, op: 'deleteWhere' as const, filter: { job: 'odd' } },
         { collection: coll, op: 'patch' as const, id: 'i00', set: { n: 100 } },
       ];
-      await expect(store.write(writes, { projection, expected: '4', position: '5' })).rejects.toBeInstanceOf(CheckpointMovedError);
+      await expect(store.write(writes, [{ projection, expected: '4', position: '5' }])).rejects.toBeInstanceOf(CheckpointMovedError);
       expect(await store.checkpoint(projection)).toBeNull();
       expect((await store.find(coll)).items).toHaveLength(10);
       expect((await store.get<Item>(coll, 'i00'))?.n).toBe(0);
-      await store.write(writes, { projection, expected: null, position: '5' });
+      await store.write(writes, [{ projection, expected: null, position: '5' }]);
       expect(await store.checkpoint(projection)).toBe('5');
       expect((await store.find<Item>(coll)).items.map((i) => i.n)).toEqual([100, 2, 4, 6, 8]);
     });
@@ -191,13 +191,23 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
     it('moves a checkpoint atomically with its writes and refuses a stale one, writing nothing', async () => {
       const projection = `p_${coll}`;
       expect(await store.checkpoint(projection)).toBeNull();
-      await store.write([{ collection: coll, op: 'patch', id: 'i00', set: { n: 100 } }], { projection, expected: null, position: '5' });
+      await store.write([{ collection: coll, op: 'patch', id: 'i00', set: { n: 100 } }], [{ projection, expected: null, position: '5' }]);
       expect(await store.checkpoint(projection)).toBe('5');
       await expect(
-        store.write([{ collection: coll, op: 'patch', id: 'i00', set: { n: 200 } }], { projection, expected: '4', position: '6' }),
+        store.write([{ collection: coll, op: 'patch', id: 'i00', set: { n: 200 } }], [{ projection, expected: '4', position: '6' }]),
       ).rejects.toBeInstanceOf(CheckpointMovedError);
       expect(await store.checkpoint(projection)).toBe('5');
       expect((await store.get<Item>(coll, 'i00'))?.n).toBe(100);
+    });
+
+    it('moves several projections\' checkpoints with their writes in one write, or none when one is stale', async () => {
+      const [a, b] = [`a_${coll}`, `b_${coll}`];
+      await store.write([{ collection: coll, op: 'patch', id: 'i00', set: { n: 100 } }], [{ projection: a, expected: null, position: '5' }, { projection: b, expected: null, position: '5' }]);
+      expect([await store.checkpoint(a), await store.checkpoint(b)]).toEqual(['5', '5']);
+      const stale = [{ projection: a, expected: '5', position: '6' }, { projection: b, expected: '4', position: '6' }];
+      await expect(store.write([{ collection: coll, op: 'patch', id: 'i01', set: { n: 200 } }], stale)).rejects.toBeInstanceOf(CheckpointMovedError);
+      expect([await store.checkpoint(a), await store.checkpoint(b)]).toEqual(['5', '5']);
+      expect((await store.get<Item>(coll, 'i01'))?.n).toBe(1);
     });
 
     it('swaps a rebuilt collection in with its indexes and checkpoint', async () => {
@@ -251,7 +261,7 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       }
       const history = jobHistory();
       const deliver = async (physical: (c: string) => string, batch: RecordedEvent[]) => {
-        const tx = new ProjectionTx(store, jobsProjection, physical);
+        const tx = new ProjectionTx(store, jobsProjection, { physical });
         for (const event of batch) await tx.apply(event);
         await store.write(tx.writes());
       };

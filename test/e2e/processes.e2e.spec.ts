@@ -2,7 +2,15 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import request from 'supertest';
+import { PROJECTIONS } from '../../projections/index.js';
+import { verifyReadModels } from '../../projections/verification.js';
+import type { DomainEvent } from '../../src/core/events.js';
+import { toNewEvent } from '../../src/core/write-path.js';
+import { SqliteEventStore } from '../../src/infrastructure/sqlite/sqlite-event-store.js';
+import { SqliteReadStore } from '../../src/infrastructure/sqlite/sqlite-read-store.js';
+import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../../src/jobs/job.model.js';
 import { SilentPostgres } from '../support/silent-postgres.js';
 import { Harness, TOKEN } from './app.harness.js';
 
@@ -142,6 +150,68 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
       await h.destroy();
     }
   });
+
+  it('commits every read model of a batch together: killed while catching up, it resumes from one checkpoint into exactly the rebuilt documents', async () => {
+    const h = new Harness();
+    mkdirSync(h.dataDir, { recursive: true });
+    const events = new SqliteEventStore(join(h.dataDir, 'events.db'));
+    const ctx = (id: string) => ({ actor: 'test', correlationId: 'crash', commandId: id, clock: () => new Date() });
+    for (let j = 0; j < 600; j++) {
+      const jobId = `job${j}`;
+      const created: DomainEvent = { type: 'JobCreated', data: { jobId, workspaceId: 'crash', name: jobId, type: 'Standard', enabled: true, sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS } };
+      const tasks = Array.from({ length: 99 }, (_, i): DomainEvent => ({ type: 'TaskAdded', data: { jobId, taskId: `t${i}`, query: `REPLICATE [t${i}]`, isActive: true, index: i } }));
+      await events.append(`job-${jobId}`, [created, ...tasks].map((e, i) => toNewEvent(e, ctx(`${jobId}-${i}`), '0')), 'no_stream');
+    }
+    const head = (await events.lastPosition())!;
+    const checkpoints = () => {
+      const db = new Database(join(h.dataDir, 'read-models.db'), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare('SELECT projection, position FROM checkpoints').all() as Array<{ projection: string; position: string | null }>;
+      } catch {
+        return [];
+      } finally {
+        db.close();
+      }
+    };
+    const port = await freePort();
+    const child = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, SLUICE_DATA_DIR: h.dataDir, SLUICE_ADMIN_TOKEN: TOKEN, PORT: String(port) }, stdio: 'ignore' });
+    try {
+      const partway = () => {
+        try {
+          const jobs = checkpoints().find((c) => c.projection === 'jobs')?.position;
+          return jobs !== undefined && jobs !== null && Number(jobs) > 1000 && Number(jobs) < Number(head) - 1000;
+        } catch {
+          return false;
+        }
+      };
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline && !partway(); ) await new Promise((r) => setTimeout(r, 5));
+      expect(partway()).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    const killed = checkpoints().filter((c) => PROJECTIONS.some((p) => p.name === c.projection));
+    expect(killed).toHaveLength(PROJECTIONS.length);
+    expect(new Set(killed.map((c) => c.position)).size).toBe(1);
+
+    const { child: again } = await startProcess(h.dataDir);
+    try {
+      const caughtUp = () => checkpoints().filter((c) => c.position === head).length === PROJECTIONS.length;
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline && !caughtUp(); ) await new Promise((r) => setTimeout(r, 50));
+      expect(caughtUp()).toBe(true);
+    } finally {
+      again.kill('SIGTERM');
+      await new Promise((r) => again.once('exit', r));
+    }
+    const reads = new SqliteReadStore(join(h.dataDir, 'read-models.db'));
+    try {
+      expect(await verifyReadModels(events, reads, PROJECTIONS)).toEqual([]);
+    } finally {
+      await reads.close();
+      await events.close();
+      await h.destroy();
+    }
+  }, 180_000);
 
   it('at the first start says where the generated admin token is kept, never the token itself', async () => {
     const h = new Harness();

@@ -104,11 +104,11 @@ export class MongoReadStore implements ReadStore {
     return { items, next };
   }
 
-  async write(writes: DocWrite[], checkpoint?: CheckpointUpdate): Promise<void> {
+  async write(writes: DocWrite[], checkpoints: CheckpointUpdate[] = []): Promise<void> {
     if (await this.supportsTransactions()) {
-      await this.inTransaction((session) => this.writeAll(writes, checkpoint, session));
+      await this.inTransaction((session) => this.writeAll(writes, checkpoints, session));
     } else {
-      await this.writeAll(writes, checkpoint);
+      await this.writeAll(writes, checkpoints);
     }
   }
 
@@ -121,10 +121,10 @@ export class MongoReadStore implements ReadStore {
     }
   }
 
-  private async writeAll(writes: DocWrite[], checkpoint: CheckpointUpdate | undefined, session?: ClientSession): Promise<void> {
-    // Refuse a stale writer before it writes anything; in a transaction this read and the write below commit together.
-    if (checkpoint && (await this.readCheckpoint(checkpoint.projection, session)) !== checkpoint.expected) {
-      throw new CheckpointMovedError(checkpoint.projection);
+  private async writeAll(writes: DocWrite[], checkpoints: CheckpointUpdate[], session?: ClientSession): Promise<void> {
+    // Refuse a stale writer before it writes anything; in a transaction these reads and the writes below commit together.
+    for (const { projection, expected } of checkpoints) {
+      if ((await this.readCheckpoint(projection, session)) !== expected) throw new CheckpointMovedError(projection);
     }
     // In a transaction the checkpoint check is the guard, and a duplicate key would abort it: plain writes.
     const guard = (id: string, applied: unknown): Filter<Stored> =>
@@ -163,7 +163,7 @@ export class MongoReadStore implements ReadStore {
       }
     }
     // Last: without a transaction, a crash before this leaves guarded writes that a re-delivery skips.
-    if (checkpoint) await this.moveCheckpoint(checkpoint, session);
+    for (const checkpoint of checkpoints) await this.moveCheckpoint(checkpoint, session);
   }
 
   private async moveCheckpoint({ projection, expected, position }: CheckpointUpdate, session?: ClientSession): Promise<void> {
@@ -239,6 +239,10 @@ export class MongoReadStore implements ReadStore {
   async lease(name: string): Promise<Lease | null> {
     const doc = await this.db.collection<{ _id: string; owner: string; expiresAt: number }>('leases').findOne({ _id: name });
     return doc ? { name: doc._id, owner: doc.owner, expiresAt: doc.expiresAt } : null;
+  }
+
+  commitsAtomically(): Promise<boolean> {
+    return this.supportsTransactions();
   }
 
   async ping(): Promise<void> {

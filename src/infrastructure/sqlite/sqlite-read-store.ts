@@ -128,9 +128,9 @@ export class SqliteReadStore implements ReadStore {
     return columns;
   }
 
-  async write(writes: DocWrite[], checkpoint?: CheckpointUpdate): Promise<void> {
+  async write(writes: DocWrite[], checkpoints: CheckpointUpdate[] = []): Promise<void> {
     const transaction = this.db.transaction(() => {
-      if (checkpoint) this.moveCheckpoint(checkpoint);
+      checkpoints.forEach((c) => this.moveCheckpoint(c));
       for (const w of writes) this.apply(w);
     });
     this.writes.run(() => transaction.immediate());
@@ -231,6 +231,10 @@ export class SqliteReadStore implements ReadStore {
   }
 
   /** Reads answer; after a failed write, a probe write says whether it can write again. */
+  async commitsAtomically(): Promise<boolean> {
+    return true;
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
     if (this.writes.fault) this.writes.run(() => probeWrite(this.db));
