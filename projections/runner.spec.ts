@@ -108,6 +108,27 @@ describe('projection runner', () => {
     expect((await runner.status())[0].stalled).toBeUndefined();
   });
 
+  it('keeps the other read models up to date while one is stalled, and that one catches up alone when it recovers', async () => {
+    let broken = true;
+    const fragile: Projection = {
+      name: 'fragile',
+      collections: { fragile_docs: [] },
+      async apply(event, tx) {
+        if (event.type === 'TaskAdded' && broken) throw new Error('cannot apply TaskAdded');
+        await tx.put('fragile_docs', { id: event.id, type: event.type });
+      },
+    };
+    runner = new ProjectionRunner(events, reads, [PROJECTIONS[0], fragile]);
+    await runner.start();
+    const { position } = await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
+    for (let i = 0; i < 200 && (await reads.checkpoint('jobs')) !== position; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await reads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1']);
+    expect((await runner.status()).find((s) => s.name === 'fragile')).toMatchObject({ behind: true, stalled: { type: 'TaskAdded' } });
+    broken = false;
+    expect(await runner.waitFor(position, 10_000)).toBe(true);
+    expect((await reads.find('fragile_docs')).items.map((d) => d.type).sort()).toEqual(['JobCreated', 'TaskAdded']);
+  });
+
   it('says when a position was not reached in time, and at once when it is stopped', async () => {
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
     await runner.start();
