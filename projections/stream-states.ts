@@ -13,7 +13,7 @@ export class StreamStates {
 
   constructor(
     private readonly events: Pick<EventStore, 'readStream' | 'readLast'>,
-    private readonly capacity = 2000,
+    private readonly capacity = 5000,
   ) {}
 
   /** The state of the event's stream before and after it. */
