@@ -19,7 +19,7 @@ export async function createApp(settings: Settings, options: { logger?: false } 
   // Sign-ins are throttled and logged by client address: behind a proxy, only a trusted one may name it.
   if (settings.trustProxy !== undefined) app.set('trust proxy', settings.trustProxy);
   app.use(ednAnswers);
-  for (const parser of bodyParsers(settings.maxBodyKb)) app.use(parser);
+  app.use(bodyParsers(settings.maxBodyKb));
   app.useGlobalPipes(rejectedBodies);
   app.useGlobalFilters(new JsonErrorFilter());
   app.enableShutdownHooks();
