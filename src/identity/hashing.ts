@@ -2,13 +2,14 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DomainError } from '../core/errors.js';
 
+export const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
 /** Compares two secrets in constant time (their SHA-256 digests, so lengths leak nothing either). */
 export function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
+  return timingSafeEqual(sha256(a), sha256(b));
 }
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+export const sha256Hex = (text: string): string => sha256(text).toString('hex');
 
 /** Two SHA-256 hex digests compared in constant time. */
 export function sameHash(a: string, b: string): boolean {

@@ -1,9 +1,10 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { loadState } from '../core/write-path.js';
-import { sameHash, sameSecret, sha256Hex } from './hashing.js';
+import { sameHash, sha256 } from './hashing.js';
 import { PasswordChecks } from './password-checks.js';
 import type { Credential, Principal, SignInAttempt } from './principal.js';
 import { tokenDecider, tokenHashStream, tokenRefusal, tokenStream } from './token.decider.js';
@@ -38,6 +39,8 @@ const unlessUnauthorized = (error: unknown): undefined => {
 @Injectable()
 export class IdentityService {
   private readonly passwords = new PasswordChecks();
+  /** The configured tokens' SHA-256 digests, computed once rather than at every request. */
+  private readonly digests = new Map<string, Buffer>();
 
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
@@ -64,10 +67,11 @@ export class IdentityService {
 
   private async tokenPrincipal(token: string): Promise<Principal> {
     if (!token) throw unauthorized('The token is empty');
-    if (sameSecret(token, this.settings.adminToken)) return BOOTSTRAP_TOKEN;
+    const digest = sha256(token);
+    if (this.isConfigured(this.settings.adminToken, digest)) return BOOTSTRAP_TOKEN;
     const configToken = this.settings.declared?.adminToken;
-    if (configToken && sameSecret(token, configToken)) return CONFIG_TOKEN;
-    const tokenHash = sha256Hex(token);
+    if (configToken && this.isConfigured(configToken, digest)) return CONFIG_TOKEN;
+    const tokenHash = digest.toString('hex');
     const tokenId = await currentOwner(this.store, { stream: tokenHashStream(tokenHash), ownerOf: (e) => (e.data as { tokenId: string }).tokenId });
     if (!tokenId) throw unauthorized('The token is not valid');
     const { state } = await loadState(this.store, tokenStream(tokenId), tokenDecider);
@@ -75,6 +79,13 @@ export class IdentityService {
     if (refusal || state.status !== 'active' || !sameHash(state.tokenHash, tokenHash)) throw unauthorized(refusal ?? 'The token is not valid');
     const { name, roles, scope, expiresAt } = state;
     return { actor: `token:${name}`, kind: 'token', id: tokenId, name, roles, ...(scope ? { scope } : {}), ...(expiresAt ? { expiresAt } : {}) };
+  }
+
+  /** Compares digests in constant time, so neither the token nor its length leaks. */
+  private isConfigured(secret: string, presented: Buffer): boolean {
+    let digest = this.digests.get(secret);
+    if (!digest) this.digests.set(secret, (digest = sha256(secret)));
+    return timingSafeEqual(digest, presented);
   }
 
   private async userPrincipal(login: string, password: string): Promise<Principal> {
