@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -14,7 +14,7 @@ async function serve(script: string, env: Record<string, string>): Promise<{ url
   const port = await freePort();
   const child = spawn(process.execPath, ['--max-semi-space-size=32', script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilUp(url, script.includes('bare') ? '/bare' : '/health');
+  await waitUntilUp(url, script.includes('bare') ? '/bare/job' : '/health');
   return { url, process: child };
 }
 
@@ -26,13 +26,13 @@ async function load(url: string, connections: number, requests: autocannon.Reque
 }
 
 /**
- * The HTTP routes beside a bare Nest route on the same machine: reads of a job and a list, and task appends
+ * The HTTP routes beside a bare Nest route answering the same bodies: reads of a job and a list, and task appends
  * on one job (at 10 tasks and at 3,000: the cost of a command must not grow with its stream) and over 64 jobs.
  */
 export async function httpBenchmarks(): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-http-'));
-  const bare = await serve('dist/bench/bare-nest.js', {});
   const sluice = await serve('dist/src/main.js', { SLUICE_DATA_DIR: join(dir, 'data'), SLUICE_ADMIN_TOKEN: 'bench', SLUICE_WORKERS: '0' });
+  let bare: Awaited<ReturnType<typeof serve>> | undefined;
   try {
     const post = async (path: string, body: object) => {
       const res = await fetch(`${sluice.url}${path}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
@@ -45,22 +45,28 @@ export async function httpBenchmarks(): Promise<Row[]> {
     for (let t = 0; t < 3000; t += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => post(`${V2}/jobs/${big}/tasks`, { query: `REPLICATE [b${t + k}]` })));
     const addTask = (jobId: string): autocannon.Request => ({ method: 'POST', path: `${V2}/jobs/${jobId}/tasks`, body: JSON.stringify({ query: 'REPLICATE [more]' }) });
 
-    const ceiling = await load(bare.url, 10, [{ method: 'GET', path: '/bare' }]);
-    const getJob = await load(sluice.url, 10, [{ method: 'GET', path: `${V2}/jobs/${jobs[0]}` }]);
-    const list = await load(sluice.url, 10, [{ method: 'GET', path: `${V2}/workspaces/bench/jobs?limit=20` }]);
+    const jobPath = `${V2}/jobs/${jobs[0]}`;
+    const listPath = `${V2}/workspaces/bench/jobs?limit=20`;
+    const answer = async (path: string) => (await fetch(`${sluice.url}${path}`, { headers: HEADERS })).json();
+    writeFileSync(join(dir, 'bare.json'), JSON.stringify({ job: await answer(jobPath), jobs: await answer(listPath) }));
+    bare = await serve('dist/bench/bare-nest.js', { SLUICE_BARE_BODIES: join(dir, 'bare.json') });
+    const bareJob = await load(bare.url, 10, [{ method: 'GET', path: '/bare/job' }]);
+    const bareList = await load(bare.url, 10, [{ method: 'GET', path: '/bare/jobs' }]);
+    const getJob = await load(sluice.url, 10, [{ method: 'GET', path: jobPath }]);
+    const list = await load(sluice.url, 10, [{ method: 'GET', path: listPath }]);
     const small = (await post(`${V2}/workspaces/bench/jobs`, { name: 'small', queries: Array.from({ length: 10 }, (_, t) => `REPLICATE [s${t}]`) })).id;
     const tasksSmall = await load(sluice.url, 16, [addTask(small)]);
     const tasksBig = await load(sluice.url, 16, [addTask(big)]);
     const tasksSpread = await load(sluice.url, 16, jobs.map(addTask));
     return [
-      { benchmark: 'GET /jobs/{id}, 10 connections (ceiling: a bare Nest route)', sluice: getJob, ceiling, unit: 'req/s' },
-      { benchmark: 'GET /workspaces/{id}/jobs, 20 a page (ceiling: a bare Nest route)', sluice: list, ceiling, unit: 'req/s' },
+      { benchmark: 'GET /jobs/{id}, 10 connections (ceiling: a bare Nest route, same body)', sluice: getJob, ceiling: bareJob, unit: 'req/s' },
+      { benchmark: 'GET /workspaces/{id}/jobs, 20 a page (ceiling: a bare Nest route, same body)', sluice: list, ceiling: bareList, unit: 'req/s' },
       { benchmark: 'POST /jobs/{id}/tasks on a job of 3,000 tasks (ceiling: one of 10)', sluice: tasksBig, ceiling: tasksSmall, unit: 'req/s' },
       { benchmark: 'POST /jobs/{id}/tasks over 64 jobs, 16 connections (ceiling: GET /jobs/{id})', sluice: tasksSpread, ceiling: getJob, unit: 'req/s' },
     ];
   } finally {
     sluice.process.kill();
-    bare.process.kill();
+    bare?.process.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
