@@ -119,22 +119,28 @@ export class SqliteConnector implements Connector {
 
   async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
     const names = columns.map((c) => c.name);
+    const width = names.length;
+    // Many rows per statement (SQLite binds at most 32,766 values to one): one call into SQLite per 500 rows
+    // instead of per row. Measured on 1M rows, 100 a statement took ~10% longer.
+    const perStatement = Math.max(1, Math.min(500, Math.floor(32_000 / width)));
+    const insert = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES `;
+    const tuple = `(${names.map(() => '?').join(', ')})`;
     const upsert = upsertClause(names, options.primaryKey);
-    // Many rows per statement: one call into SQLite per 100 rows instead of per row (about twice as fast).
-    const perStatement = Math.max(1, Math.min(100, Math.floor(32_000 / names.length)));
     const statement = (count: number) => {
-      const tuple = `(${names.map(() => '?').join(', ')})`;
-      const sql = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES ${Array(count).fill(tuple).join(', ')}${upsert}`;
+      const sql = `${insert}${Array(count).fill(tuple).join(', ')}${upsert}`;
       let prepared = this.statements.get(sql);
       if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
       return prepared;
     };
+    const full = statement(perStatement);
+    const params: unknown[] = new Array(perStatement * width);
     this.db.transaction(() => {
-      for (let i = 0; i < rows.length; i += perStatement) {
-        const chunk = rows.slice(i, i + perStatement);
-        const params: unknown[] = [];
-        for (const row of chunk) for (const n of names) params.push(valueForSql(row[n]));
-        statement(chunk.length).run(params);
+      for (let first = 0; first < rows.length; first += perStatement) {
+        const count = Math.min(perStatement, rows.length - first);
+        params.length = count * width;
+        let k = 0;
+        for (let i = first; i < first + count; i++) for (const name of names) params[k++] = valueForSql(rows[i][name]);
+        (count === perStatement ? full : statement(count)).run(params);
       }
     })();
   }
