@@ -34,6 +34,7 @@ const statement = ({ into, tuple, upsert }, rows) => {
 const write = db.transaction((/** @type {InsertBatch} */ batch) => {
   const { width, count, kinds, numbers, text, others } = batch;
   const perStatement = Math.max(1, Math.min(500, Math.floor(32_000 / width)));
+  const full = statement(batch, perStatement);
   const params = new Array(perStatement * width);
   let [k, at, other] = [0, 0, 0];
   for (let first = 0; first < count; first += perStatement) {
@@ -45,7 +46,7 @@ const write = db.transaction((/** @type {InsertBatch} */ batch) => {
       else params[p] = kind === NUMBER ? numbers[k] : kind === OTHER ? others[other++] : null;
     }
     if (Atomics.load(gate, 0) === INTERRUPTED) throw new Interrupted();
-    statement(batch, rows).run(params);
+    (rows === perStatement ? full : statement(batch, rows)).run(params);
   }
   // The gate decides, once, between this COMMIT and an interrupt from the other thread.
   if (Atomics.compareExchange(gate, 0, OPEN, COMMITTING) !== OPEN) throw new Interrupted();
