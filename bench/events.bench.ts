@@ -23,6 +23,8 @@ export interface Row {
   sluice: number;
   ceiling: number;
   unit: string;
+  /** Where the benchmark ran Sluice in a process of its own: that process's peak RSS. */
+  peakRssMb?: number;
 }
 
 const STREAMS = 1000;

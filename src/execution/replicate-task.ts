@@ -1,6 +1,6 @@
 import type { JobSettings } from '../jobs/job.model.js';
 import type { StepMetrics } from '../runs/run.decider.js';
-import { type Column, type Connector, ConnectorError, type ReadRequest, compareValues, resolveColumns } from './connectors/connector.js';
+import { type Column, type Connector, ConnectorError, type ReadRequest, type Row, compareValues, resolveColumns } from './connectors/connector.js';
 import { bounded } from './connectors/limits.js';
 import { nextTurn } from './sync-progress.js';
 import { conditionColumns, type TaskQuery } from '../jobs/task-query.js';
@@ -41,7 +41,7 @@ export interface ReplicateOptions {
 const DEFAULT_BATCH = 1000;
 const PROGRESS_EVERY_MS = 1000;
 
-/** Copies one task's rows from source to destination in batches; memory holds one batch at a time. */
+/** Copies one task's rows from source to destination in batches; memory holds two batches at a time (one written, one read). */
 export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
   const { query, settings } = o;
   const guard = <T>(work: Promise<T>) => bounded(work, { ms: 0, what: '' }, o.signal);
@@ -94,21 +94,28 @@ export async function replicateTask(o: ReplicateOptions): Promise<TaskOutcome> {
     batchSize: settings.batch_size ?? DEFAULT_BATCH,
   };
   const rows = o.source.read(request)[Symbol.asyncIterator]();
+  let ahead: Promise<IteratorResult<Row[]>> | undefined;
   try {
     for (;;) {
-      const next = await guard(rows.next());
+      const next = await (ahead ?? guard(rows.next()));
+      ahead = undefined;
       if (next.done) break;
       const batch = next.value;
       const started = performance.now();
       outcome.rowsRead += batch.length;
       const aligned = sameNames ? batch : batch.map((row) => Object.fromEntries(writeColumns.map((c) => [c.name, row[rename.get(c.name.toLowerCase())!]])));
-      await guard(
-        o.destination.write(table, writeColumns, aligned, {
-          primaryKey: prepared.primaryKey,
-          autoTruncate: settings.auto_truncate_strings,
-          schema: settings.destination_schema,
-        }),
-      );
+      // Not bounded by the signal: an interrupted destination settles its write itself (runStep interrupts it),
+      // and a batch it could no longer stop is then counted, as the destination holds it.
+      const writing = o.destination.write(table, writeColumns, aligned, {
+        primaryKey: prepared.primaryKey,
+        autoTruncate: settings.auto_truncate_strings,
+        schema: settings.destination_schema,
+      });
+      // The next batch is read while this one is written, where the destination writes elsewhere (SQLite's
+      // writer thread, a server). Awaited next time round; a write that fails first leaves it unread.
+      ahead = guard(rows.next());
+      ahead.catch(() => undefined);
+      await writing;
       outcome.rowsWritten += batch.length;
       sinceLastCheck += batch.length;
       if (incremental) {

@@ -32,7 +32,9 @@ export interface CsvChunk {
  */
 export async function* csvChunks(file: string, options: CsvReadOptions = {}): AsyncGenerator<string[][]> {
   let line = 0;
-  const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  // 64 KB reads: Papa Parse's chunks of ~600 rows die young. With 1 MB ones a replication's peak RSS was ~100 MB
+  // higher (measured on 1M rows: 305 MB against 208 MB) and no faster.
+  const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
   for await (const { rows, error } of csvRecords(input, { ...options, what: file, skipEmptyLines: true })) {
     if (error) throw new ConnectorError(`Line ${line + error.row + 1} of ${file}: ${error.message}`);
     line += rows.length;

@@ -18,6 +18,7 @@ import {
 import { Interrupted } from './limits.js';
 import { checkRows, columnsIn, declaredCheck, firstFailing, NOT_NULL, RowRejected, STAGE_LINE, stagedApply, stagePrefix, type ValueCheck } from './sql-apply.js';
 import { batched, prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
+import { insertBatch, SqliteWriter } from './sqlite-writer.js';
 
 const SQL_TYPES: Record<ColumnType, string> = {
   integer: 'INTEGER',
@@ -46,6 +47,8 @@ function columnType(declared: string): ColumnType {
 export class SqliteConnector implements Connector {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Started by the first write: batches are written on a thread of their own. */
+  private writer: SqliteWriter | undefined;
 
   constructor(private readonly path: string) {
     this.db = openDatabase(path);
@@ -119,24 +122,10 @@ export class SqliteConnector implements Connector {
 
   async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
     const names = columns.map((c) => c.name);
-    const upsert = upsertClause(names, options.primaryKey);
-    // Many rows per statement: one call into SQLite per 100 rows instead of per row (about twice as fast).
-    const perStatement = Math.max(1, Math.min(100, Math.floor(32_000 / names.length)));
-    const statement = (count: number) => {
-      const tuple = `(${names.map(() => '?').join(', ')})`;
-      const sql = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES ${Array(count).fill(tuple).join(', ')}${upsert}`;
-      let prepared = this.statements.get(sql);
-      if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
-      return prepared;
-    };
-    this.db.transaction(() => {
-      for (let i = 0; i < rows.length; i += perStatement) {
-        const chunk = rows.slice(i, i + perStatement);
-        const params: unknown[] = [];
-        for (const row of chunk) for (const n of names) params.push(valueForSql(row[n]));
-        statement(chunk.length).run(params);
-      }
-    })();
+    this.writer ??= new SqliteWriter(this.path);
+    const into = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES `;
+    const tuple = `(${names.map(() => '?').join(', ')})`;
+    await this.writer.write(insertBatch({ into, tuple, upsert: upsertClause(names, options.primaryKey) }, names, rows));
   }
 
   /**
@@ -266,13 +255,16 @@ export class SqliteConnector implements Connector {
   }
 
   /**
-   * Nothing to stop: better-sqlite3 is synchronous, so no batch is ever in flight while a cancel is seen; the
-   * run stops at the next batch boundary. The timeouts do not apply either: the file is local and a lock is
-   * waited for at most busy_timeout (5 s).
+   * A batch the writer thread is writing is rolled back, or, once its COMMIT has begun, reported written;
+   * anything else is synchronous, so never in flight when a cancel is seen. The timeouts do not apply: the file
+   * is local and a lock is waited for at most busy_timeout (5 s).
    */
-  interrupt(): void {}
+  interrupt(): void {
+    this.writer?.interrupt('interrupted');
+  }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     if (this.db.open) this.db.close();
   }
 }
