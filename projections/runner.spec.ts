@@ -129,6 +129,22 @@ describe('projection runner', () => {
     expect((await reads.find('fragile_docs')).items.map((d) => d.type).sort()).toEqual(['JobCreated', 'TaskAdded']);
   });
 
+  it('reports every read model stalled while the read store cannot commit, and goes on once it can', async () => {
+    let failing = true;
+    const flaky = Object.assign(Object.create(reads) as SqliteReadStore, {
+      write: (...args: Parameters<SqliteReadStore['write']>) => (failing ? Promise.reject(new Error('disk I/O error')) : reads.write(...args)),
+    });
+    runner = new ProjectionRunner(events, flaky, PROJECTIONS);
+    await runner.start();
+    const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
+    let status = await runner.status();
+    for (let i = 0; i < 200 && !status.every((s) => s.stalled); i++) status = await new Promise((r) => setTimeout(r, 10)).then(() => runner.status());
+    expect(status.map((s) => s.stalled?.reason)).toEqual(PROJECTIONS.map(() => 'disk I/O error'));
+    failing = false;
+    expect(await runner.waitFor(position, 10_000)).toBe(true);
+    expect((await runner.status()).filter((s) => s.stalled)).toEqual([]);
+  });
+
   it('says when a position was not reached in time, and at once when it is stopped', async () => {
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
     await runner.start();

@@ -213,7 +213,11 @@ export class ProjectionRunner implements ReadModelProgress {
         this.cache.clear();
         if (!this.running) return;
         if (error instanceof CheckpointMovedError) continue;
-        this.logger.error(`Projections stalled: ${(error as Error).message}; retrying in ${backoff} ms`);
+        const reason = (error as Error).message;
+        // Not one projection's event: the log or the read store failed them all, until a commit goes through.
+        const since = new Date().toISOString();
+        for (const p of this.projections) if (!this.stalls.has(p.name)) this.stalls.set(p.name, { reason, since, retryAt: 0, backoff: 0 });
+        this.logger.error(`Projections stalled: ${reason}; retrying in ${backoff} ms`);
         await this.pause(backoff);
         backoff = Math.min(backoff * 2, 30_000);
       }
@@ -304,7 +308,7 @@ export class ProjectionRunner implements ReadModelProgress {
   /** Sets a projection aside until its backoff ends; the others go on without it. */
   private stall({ projection, event, cause }: ProjectionFailedError): void {
     const previous = this.stalls.get(projection);
-    const backoff = previous ? Math.min(previous.backoff * 2, 30_000) : 100;
+    const backoff = Math.min((previous?.backoff || 50) * 2, 30_000);
     const reason = cause instanceof Error ? cause.message : String(cause);
     this.stalls.set(projection, { reason, since: previous?.since ?? new Date().toISOString(), position: event.position, type: event.type, retryAt: Date.now() + backoff, backoff });
     this.logger.error(`Projection ${projection} stalled at event ${event.position} (${event.type}): ${reason}; retrying in ${backoff} ms`);
