@@ -79,6 +79,28 @@ describe('projection runner', () => {
     expect((await reads.get<JobDoc>(JOBS, '0'))?.tasks.map((t) => t.id)).toEqual(['t', 'u']);
   });
 
+  it('forgets the documents it holds when a rebuild is swapped in, also at its own checkpoint', async () => {
+    let label = 'old';
+    const labels: Projection = {
+      name: 'labels',
+      collections: { labels: [] },
+      async apply(event, tx) {
+        const doc = await tx.get<{ id: string; seen: string[] }>('labels', 'c');
+        await tx.put('labels', { id: 'c', seen: [...(doc?.seen ?? []), label] });
+      },
+    };
+    const tick = (): DomainEvent => ({ type: 'Tick', data: {} }) as unknown as DomainEvent;
+    runner = new ProjectionRunner(events, reads, [labels]);
+    await runner.start();
+    await events.append('x-1', [stored(tick())], 'no_stream');
+    await runner.waitFor((await events.append('x-1', [stored(tick())], 0)).position);
+    label = 'new';
+    await runner.rebuild(labels);
+    expect((await reads.get<{ id: string; seen: string[] }>('labels', 'c'))?.seen).toEqual(['new', 'new']);
+    await runner.waitFor((await events.append('x-1', [stored(tick())], 1)).position);
+    expect((await reads.get<{ id: string; seen: string[] }>('labels', 'c'))?.seen).toEqual(['new', 'new', 'new']);
+  });
+
   it('stalls visibly on an event it cannot apply, retries it, and never skips it', async () => {
     let broken = true;
     const fragile: Projection = {

@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { comparePositions, type RecordedEvent } from '../src/core/events.js';
 import type { EventStore, Subscription } from '../src/core/event-store.js';
 import type { ProjectionStatus, ReadModelProgress } from '../src/core/read-model-progress.js';
-import { type CheckpointUpdate, CheckpointMovedError, type DocWrite, type ReadStore } from '../src/core/read-store.js';
+import { type CheckpointUpdate, CheckpointMovedError, type DocWrite, type ReadStore, SWAPPED } from '../src/core/read-store.js';
 import { DocCache } from './doc-cache.js';
 import { StreamStates } from './stream-states.js';
 import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
@@ -62,6 +62,8 @@ export class ProjectionRunner implements ReadModelProgress {
   private readonly streams: StreamStates;
   /** The store commits documents with checkpoints atomically: every event read after a checkpoint is newer than any document. */
   private atomic = false;
+  /** SWAPPED's checkpoint when the cache was last known good. */
+  private swapped: string | null = null;
 
   constructor(
     private readonly events: EventStore,
@@ -268,6 +270,10 @@ export class ProjectionRunner implements ReadModelProgress {
 
   /** Applies a batch to every projection it is new to, and commits their documents and checkpoints together. */
   private async commit(active: Projection[], batch: RecordedEvent[]): Promise<void> {
+    // A rebuild swapped in (by this process or another) replaced documents this runner may hold.
+    const swapped = await this.store.checkpoint(SWAPPED);
+    if (swapped !== this.swapped) this.cache.clear();
+    this.swapped = swapped;
     const writes: DocWrite[] = [];
     const checkpoints: CheckpointUpdate[] = [];
     for (const p of active) {

@@ -76,6 +76,12 @@ export interface CheckpointUpdate {
  */
 export const APPLIED = '_pos';
 
+/**
+ * A checkpoint no projection has: every `swap` moves it to a value of its own, so a runner that keeps
+ * documents in memory can tell a rebuild was swapped in even where the swapped checkpoint equals its own.
+ */
+export const SWAPPED = '~swapped';
+
 /** Who runs a projection: one instance at a time holds it until `expiresAt` (epoch ms) unless it renews. */
 export interface Lease {
   name: string;
@@ -96,7 +102,7 @@ export interface ReadStore {
   checkpoint(projection: string): Promise<string | null>;
   /** Whether `write` commits its writes with its checkpoints atomically: then nothing past a checkpoint is ever stored. */
   commitsAtomically(): Promise<boolean>;
-  /** Replaces each target collection by its source (rebuilt) collection and sets the checkpoint. */
+  /** Replaces each target collection by its source (rebuilt) collection and sets the checkpoint (and SWAPPED's). */
   swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }): Promise<void>;
   /**
    * Takes the lease `name` for `owner` until now + `ttlMs` when it is free, expired or already the owner's

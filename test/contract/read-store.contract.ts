@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../src/core/events.js';
-import { CheckpointMovedError, type Doc, type ReadStore } from '../../src/core/read-store.js';
+import { CheckpointMovedError, type Doc, type ReadStore, SWAPPED } from '../../src/core/read-store.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../../src/jobs/job.model.js';
 import { jobsProjection } from '../../projections/jobs.projection.js';
 import { collectionsOf, type Projection, ProjectionTx } from '../../projections/projection.js';
@@ -214,9 +214,12 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       const rebuilt = `${coll}_next`;
       await store.ensureCollection(rebuilt, [{ fields: ['level'] }]);
       await store.write([{ collection: rebuilt, op: 'upsert', doc: { id: 'r1', level: 'info' } }]);
+      const swapped = await store.checkpoint(SWAPPED);
       await store.swap([{ from: rebuilt, to: coll }], { projection: `p_${coll}`, position: '9' });
       expect((await store.find(coll)).items.map((d) => d.id)).toEqual(['r1']);
       expect(await store.checkpoint(`p_${coll}`)).toBe('9');
+      // a runner holding documents in memory can tell, even at the same checkpoint
+      expect(await store.checkpoint(SWAPPED)).not.toBe(swapped);
       // the name of the rebuilt collection is free again for the next rebuild
       await store.ensureCollection(rebuilt, [{ fields: ['level'] }]);
       expect((await store.find(rebuilt)).items).toEqual([]);

@@ -14,6 +14,7 @@ import {
   cursorAfter,
   decodeCursor,
   excludesNull,
+  SWAPPED,
   sortKeys,
 } from '../../core/read-store.js';
 import { cursorFilter } from './cursor.js';
@@ -212,6 +213,7 @@ export class MongoReadStore implements ReadStore {
       await this.db
         .collection<{ _id: string; position: string | null }>('checkpoints')
         .updateOne({ _id: checkpoint.projection }, { $set: { position: checkpoint.position } }, { upsert: true, session });
+      await this.db.collection<{ _id: string; position: string }>('checkpoints').updateOne({ _id: SWAPPED }, { $set: { position: randomUUID() } }, { upsert: true, session });
     };
     if (await this.supportsTransactions()) await this.inTransaction(work);
     else await work();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
   APPLIED,
@@ -15,6 +16,7 @@ import {
   cursorAfter,
   decodeCursor,
   excludesNull,
+  SWAPPED,
   sortKeys,
   textWords,
 } from '../../core/read-store.js';
@@ -205,6 +207,7 @@ export class SqliteReadStore implements ReadStore {
         this.textColumns.delete(to);
       }
       this.setCheckpoint(checkpoint.projection, checkpoint.position);
+      this.setCheckpoint(SWAPPED, randomUUID());
     }).immediate();
     this.cache.clear();
   }
