@@ -1,5 +1,5 @@
 import type { Decider } from '../src/core/decider.js';
-import { type DomainEvent, type RecordedEvent, sortablePosition } from '../src/core/events.js';
+import { comparePositions, type DomainEvent, type RecordedEvent, sortablePosition } from '../src/core/events.js';
 import type { StreamStates } from './stream-states.js';
 import { APPLIED, type Doc, type DocWrite, type IndexSpec, type ReadStore, fieldValue } from '../src/core/read-store.js';
 
@@ -14,6 +14,19 @@ export interface Projection {
    */
   expire?(store: ReadStore, now: Date, physical?: (collection: string) => string): Promise<void>;
 }
+
+/** The events of a batch after `position` (undefined: all); only a first batch after a restart holds older ones. */
+export function newTo(batch: RecordedEvent[], position: string | undefined): RecordedEvent[] {
+  return comparePositions(batch[0]?.position, position) > 0 ? batch : batch.filter((e) => comparePositions(e.position, position) > 0);
+}
+
+/** The earliest of some positions (undefined: before the first event). */
+export function earliest(positions: Array<string | undefined>): string | undefined {
+  return positions.reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+}
+
+/** Catching up reads the log without waiting for I/O: a loop over batches lets requests in between them. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Where a projection remembers the position of each document it deleted, so a re-delivery cannot bring it back. */
 export const tombstones = (p: Projection) => `${p.name}_deleted`;

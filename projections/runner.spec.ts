@@ -151,6 +151,27 @@ describe('projection runner', () => {
     expect((await reads.find('fragile_docs')).items.map((d) => d.type).sort()).toEqual(['JobCreated', 'TaskAdded']);
   });
 
+  it('retries a projection that stalled during a long catch-up from its own checkpoint, skipping nothing', async () => {
+    let failures = 0;
+    const fragile: Projection = {
+      name: 'fragile',
+      collections: { fragile_docs: [] },
+      async apply(event, tx) {
+        if (event.type === 'Bad' && failures++ < 2) throw new Error('cannot apply Bad yet');
+        await tx.put('fragile_docs', { id: event.id, type: event.type });
+      },
+    };
+    const event = (type: string): DomainEvent => ({ type, data: {} }) as unknown as DomainEvent;
+    await events.append('x-1', [stored(event('Good')), stored(event('Bad'))], 'no_stream');
+    for (let i = 0; i < 40; i++) await events.append(`y-${i}`, Array.from({ length: 500 }, () => stored(event('After'))), 'no_stream');
+    runner = new ProjectionRunner(events, reads, [PROJECTIONS[0], fragile]);
+    await runner.start();
+    expect(await runner.waitFor((await events.lastPosition())!, 60_000)).toBe(true);
+    const { items } = await reads.find('fragile_docs');
+    expect(items.filter((d) => d.type === 'Bad')).toHaveLength(1);
+    expect(items).toHaveLength(20_002);
+  }, 90_000);
+
   it('reports every read model stalled while the read store cannot commit, and goes on once it can', async () => {
     let failing = true;
     const flaky = Object.assign(Object.create(reads) as SqliteReadStore, {

@@ -7,13 +7,15 @@ import type { ProjectionStatus, ReadModelProgress } from '../src/core/read-model
 import { type CheckpointUpdate, CheckpointMovedError, type DocWrite, type ReadStore, SWAPPED } from '../src/core/read-store.js';
 import { DocCache } from './doc-cache.js';
 import { StreamStates } from './stream-states.js';
-import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
+import { collectionsOf, earliest, newTo, type Projection, ProjectionTx, yieldToEventLoop } from './projection.js';
 import { rebuildAndSwap } from './rebuild.js';
 
 /** Events per committed batch: bounded, so catching up gives the event loop back between batches. */
 export const BATCH = 500;
 /** The lease of the instance that runs the projections. */
 const LEASE = 'projections';
+/** How often the leader looks whether a stalled projection is due to retry. */
+const RETRY_CHECK_MS = 100;
 /** How often an instance that does not hold the lease re-reads the checkpoints. */
 const FOLLOWER_POLL_MS = 200;
 
@@ -36,7 +38,6 @@ export class ProjectionFailedError extends Error {
   }
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Keeps every projection's read model up to date with one reader: it catches up from the earliest
@@ -51,6 +52,8 @@ export class ProjectionRunner implements ReadModelProgress {
   private readonly positions = new Map<string, string | null>();
   private leading = false;
   private readonly stalls = new Map<string, NonNullable<ProjectionStatus['stalled']> & { retryAt: number; backoff: number }>();
+  /** Projections that failed during the current read of the log: they wait for the next one, from their checkpoint. */
+  private readonly stalledInRead = new Set<string>();
   private subscription?: Subscription;
   private waiters: Array<{ position: string; resolve: (reached: boolean) => void }> = [];
   private running = false;
@@ -228,25 +231,36 @@ export class ProjectionRunner implements ReadModelProgress {
 
   /**
    * Reads the log once for every projection but those waiting to retry, from the earliest of their
-   * checkpoints, until it fails, the lease is lost, or a stalled projection is due to retry.
+   * checkpoints, until it fails, the lease is lost, or a stalled projection is due to retry (then it starts
+   * again from that one's checkpoint).
    */
   private async followOnce(): Promise<void> {
     await this.readCheckpoints();
     this.atomic = await this.store.commitsAtomically();
-    const now = Date.now();
-    const active = this.projections.filter((p) => (this.stalls.get(p.name)?.retryAt ?? 0) <= now);
-    if (active.length === 0) return this.pause(Math.min(...[...this.stalls.values()].map((s) => s.retryAt)) - now);
-    const from = active.map((p) => this.positions.get(p.name) ?? undefined).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
-    const subscription = this.events.subscribeToAll({ after: from });
+    const swapped = await this.store.checkpoint(SWAPPED);
+    // A rebuild swapped in (by this process or another) replaced documents this runner may hold.
+    if (swapped !== this.swapped) this.cache.clear();
+    this.swapped = swapped;
+    // A failure of the log or the read store is over once they answer again; a projection's own stays.
+    for (const [name, stall] of this.stalls) if (!stall.position) this.stalls.delete(name);
+    const due = (name: string) => (this.stalls.get(name)?.retryAt ?? 0) <= Date.now();
+    const active = this.projections.filter((p) => due(p.name));
+    if (active.length === 0) return this.pause(Math.min(...[...this.stalls.values()].map((s) => s.retryAt)) - Date.now());
+    let read = earliest(active.map((p) => this.positions.get(p.name) ?? undefined));
+    const subscription = this.events.subscribeToAll({ after: read });
     this.subscription = subscription;
+    this.stalledInRead.clear();
+    const retry = setInterval(() => [...this.stalledInRead].some(due) && void subscription.close(), RETRY_CHECK_MS);
     const queue: RecordedEvent[] = [];
     let chain = Promise.resolve();
     let failure: unknown;
     const flush = () => {
       const batch = queue.splice(0);
       if (batch.length === 0 || failure) return chain;
+      const after = read;
+      read = batch[batch.length - 1].position;
       chain = chain
-        .then(() => this.commit(active, batch))
+        .then(() => this.commit(active, after, batch))
         .catch((error) => {
           failure ??= error;
           void subscription.close();
@@ -262,25 +276,26 @@ export class ProjectionRunner implements ReadModelProgress {
       }
       await flush();
     } finally {
+      clearInterval(retry);
       this.subscription = undefined;
       await subscription.close();
     }
     if (failure) throw failure;
   }
 
-  /** Applies a batch to every projection it is new to, and commits their documents and checkpoints together. */
-  private async commit(active: Projection[], batch: RecordedEvent[]): Promise<void> {
-    // A rebuild swapped in (by this process or another) replaced documents this runner may hold.
-    const swapped = await this.store.checkpoint(SWAPPED);
-    if (swapped !== this.swapped) this.cache.clear();
-    this.swapped = swapped;
+  /**
+   * Applies a batch (the events after `after`) to every projection it is new to, and commits their documents
+   * and checkpoints together. A projection behind `after` (one that stalled on an earlier batch of this read)
+   * sits out: the events between its checkpoint and the batch are not in it.
+   */
+  private async commit(active: Projection[], after: string | undefined, batch: RecordedEvent[]): Promise<void> {
     const writes: DocWrite[] = [];
-    const checkpoints: CheckpointUpdate[] = [];
+    // A swap landing while the batch is applied fails the commit: the documents it read may be gone.
+    const checkpoints: CheckpointUpdate[] = [{ projection: SWAPPED, expected: this.swapped, position: this.swapped }];
     for (const p of active) {
-      if ((this.stalls.get(p.name)?.retryAt ?? 0) > Date.now()) continue;
       const expected = this.positions.get(p.name) ?? null;
-      // Only the first batch after a restart can hold events a projection already has.
-      const fresh = comparePositions(batch[0].position, expected ?? undefined) > 0 ? batch : batch.filter((e) => comparePositions(e.position, expected ?? undefined) > 0);
+      if (this.stalledInRead.has(p.name) || comparePositions(expected ?? undefined, after) < 0) continue;
+      const fresh = newTo(batch, expected ?? undefined);
       if (fresh.length === 0) continue;
       const tx = new ProjectionTx(this.cache, p, { streams: this.streams, inOrder: this.atomic });
       try {
@@ -292,14 +307,14 @@ export class ProjectionRunner implements ReadModelProgress {
       writes.push(...tx.writes());
       checkpoints.push({ projection: p.name, expected, position: fresh[fresh.length - 1].position });
     }
-    if (checkpoints.length === 0) return;
-    await this.store.write(writes, checkpoints);
-    this.cache.committed(writes);
-    for (const { projection, position } of checkpoints) {
-      this.stalls.delete(projection);
-      this.advance(projection, position);
+    if (checkpoints.length > 1) {
+      await this.store.write(writes, checkpoints);
+      this.cache.committed(writes);
+      for (const { projection, position } of checkpoints.slice(1)) {
+        this.stalls.delete(projection);
+        this.advance(projection, position!);
+      }
     }
-    // Catching up reads the log without waiting for I/O: let requests in between batches.
     await yieldToEventLoop();
   }
 
@@ -317,9 +332,8 @@ export class ProjectionRunner implements ReadModelProgress {
     const backoff = Math.min((previous?.backoff || 50) * 2, 30_000);
     const reason = cause instanceof Error ? cause.message : String(cause);
     this.stalls.set(projection, { reason, since: previous?.since ?? new Date().toISOString(), position: event.position, type: event.type, retryAt: Date.now() + backoff, backoff });
+    this.stalledInRead.add(projection);
     this.logger.error(`Projection ${projection} stalled at event ${event.position} (${event.type}): ${reason}; retrying in ${backoff} ms`);
-    // The reader is past its checkpoint by then: start it again from there.
-    setTimeout(() => void this.subscription?.close(), backoff).unref();
   }
 
   /**

@@ -1,7 +1,7 @@
 import { comparePositions, type RecordedEvent } from '../src/core/events.js';
 import type { EventStore } from '../src/core/event-store.js';
 import type { DocWrite, IndexSpec, ReadStore } from '../src/core/read-store.js';
-import { collectionsOf, type Projection, ProjectionTx } from './projection.js';
+import { collectionsOf, earliest, newTo, type Projection, ProjectionTx, yieldToEventLoop } from './projection.js';
 import { StreamStates } from './stream-states.js';
 
 /**
@@ -9,8 +9,6 @@ import { StreamStates } from './stream-states.js';
  * written once per batch, so fewer, larger batches mean fewer JSON round trips for busy documents (runs).
  */
 export const REBUILD_BATCH = 2000;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A replay or verify that was told to stop between two batches (the service is shutting down). */
 export class RebuildStoppedError extends Error {
@@ -56,8 +54,7 @@ export class ScratchModel {
    * `committed` then moves the model on. The catch-up commits every model's writes of a batch together.
    */
   async applyBatch(batch: RecordedEvent[], streams: StreamStates): Promise<DocWrite[]> {
-    // Batches come in log order: only the first batch of a catch-up can hold events this model already has.
-    const fresh = comparePositions(batch[0]?.position, this.position) > 0 ? batch : batch.filter((e) => comparePositions(e.position, this.position) > 0);
+    const fresh = newTo(batch, this.position);
     if (fresh.length === 0) return [];
     const tx = new ProjectionTx(this.store, this.projection, { physical: this.physical, inOrder: true, streams });
     for (const event of fresh) await tx.apply(event);
@@ -107,7 +104,7 @@ export interface CatchUpOptions {
 export async function catchUp(events: EventStore, models: ScratchModel[], options: CatchUpOptions = {}): Promise<void> {
   if (models.length === 0) return;
   const { until, onProgress, stopped } = options;
-  let position = models.map((m) => m.position).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+  let position = earliest(models.map((m) => m.position));
   let count = 0;
   const streams = new StreamStates(events);
   while (until === undefined || comparePositions(position, until) < 0) {

@@ -9,7 +9,8 @@ import { stateBefore } from '../src/core/write-path.js';
  * is not there is read from the log. Nothing of it is stored, so it cannot fall out of step with the log.
  */
 export class StreamStates {
-  private readonly states = new Map<string, { revision: number; state: unknown }>();
+  /** By decider, then stream: two deciders may fold one stream differently. */
+  private readonly states = new Map<object, Map<string, { revision: number; state: unknown }>>();
 
   constructor(
     private readonly events: Pick<EventStore, 'readStream' | 'readLast'>,
@@ -18,12 +19,14 @@ export class StreamStates {
 
   /** The state of the event's stream before and after it. */
   async around<S, C, E extends DomainEvent>(event: RecordedEvent, decider: Decider<S, C, E>): Promise<{ before: S; after: S }> {
-    const known = this.states.get(event.stream);
+    let states = this.states.get(decider);
+    if (!states) this.states.set(decider, (states = new Map()));
+    const known = states.get(event.stream);
     const before = known?.revision === event.revision - 1 ? (known.state as S) : await stateBefore(this.events, event.stream, decider, event.revision);
     const after = decider.evolve(before, event as unknown as E);
-    this.states.delete(event.stream);
-    this.states.set(event.stream, { revision: event.revision, state: after });
-    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);
+    states.delete(event.stream);
+    states.set(event.stream, { revision: event.revision, state: after });
+    if (states.size > this.capacity) states.delete(states.keys().next().value!);
     return { before, after };
   }
 }

@@ -67,7 +67,7 @@ export interface CheckpointUpdate {
   projection: string;
   /** The checkpoint the writer last read; the write fails with CheckpointMovedError if it changed. */
   expected: string | null;
-  position: string;
+  position: string | null;
 }
 
 /**
