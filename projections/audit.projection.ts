@@ -28,6 +28,8 @@ interface RunTotalsDoc extends Doc {
 export const auditProjection: Projection = {
   name: 'audit',
   collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [RUN_TOTALS]: [] },
+  // Each job's whole state, kept until the audit folded it from the log instead.
+  retired: ['audit_job_states'],
   async apply(recorded: RecordedEvent, tx: ProjectionTx) {
     if (recorded.stream.startsWith('job-')) return applyJobEvent(recorded as unknown as JobEvent & RecordedEvent, tx);
     if (recorded.stream.startsWith('run-')) return applyRunEvent(recorded as unknown as RunEvent & RecordedEvent, tx);

@@ -8,6 +8,8 @@ export interface Projection {
   name: string;
   collections: Record<string, IndexSpec[]>;
   apply(event: RecordedEvent, tx: ProjectionTx): Promise<void>;
+  /** Collections an earlier version kept and this one no longer does: dropped when the runner prepares. */
+  retired?: string[];
   /**
    * For a projection that keeps only recent documents (a retention): drops from the collections `physical`
    * names what it no longer keeps as of `now`, so a model built earlier and a rebuild compare fairly.

@@ -188,6 +188,13 @@ describe('projection runner', () => {
     expect((await runner.status()).filter((s) => s.stalled)).toEqual([]);
   });
 
+  it('drops the collections a projection no longer keeps (the audit\'s stored job states)', async () => {
+    await reads.ensureCollection('audit_job_states', []);
+    await reads.write([{ collection: 'audit_job_states', op: 'upsert', doc: { id: 'a', state: {} } }]);
+    await runner.start();
+    await expect(reads.find('audit_job_states')).rejects.toThrow(/no such table/);
+  });
+
   it('says when a position was not reached in time, and at once when it is stopped', async () => {
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
     await runner.start();

@@ -86,6 +86,7 @@ export class ProjectionRunner implements ReadModelProgress {
   async prepare(): Promise<void> {
     for (const p of this.projections) {
       for (const [name, indexes] of Object.entries(collectionsOf(p))) await this.store.ensureCollection(name, indexes);
+      for (const name of p.retired ?? []) await this.store.dropCollection(name);
     }
   }
 
