@@ -38,7 +38,6 @@ export class ProjectionFailedError extends Error {
   }
 }
 
-
 /**
  * Keeps every projection's read model up to date with one reader: it catches up from the earliest
  * checkpoint, follows live appends, and applies each batch of events to every projection, committing all
