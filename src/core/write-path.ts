@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Decider } from './decider.js';
 import { DomainError } from './errors.js';
-import type { DomainEvent, NewEvent, Via } from './events.js';
+import type { DomainEvent, NewEvent, RecordedEvent, Via } from './events.js';
 import { type EventStore, WrongExpectedRevisionError } from './event-store.js';
 import { assertStorable } from './storable.js';
 
@@ -82,11 +82,9 @@ function remember<S>(store: EventStore, decider: object, stream: string, loaded:
  */
 export async function loadState<S, C, E extends DomainEvent>(store: EventStore, stream: string, decider: Decider<S, C, E>): Promise<Loaded<S>> {
   let loaded: Loaded<S> = stateCache<S>(store, decider).get(stream) ?? { state: decider.initialState, revision: 'no_stream', snapshotRevision: -1 };
-  if (loaded.revision === 'no_stream' && decider.snapshot) {
-    const snapshot = (await store.readLast(snapshotStream(stream)))?.data as Snapshot<S> | undefined;
-    if (snapshot && snapshot.version === decider.snapshot.version) {
-      loaded = { state: snapshot.state, revision: snapshot.revision, snapshotRevision: snapshot.revision };
-    }
+  if (loaded.revision === 'no_stream') {
+    const snapshot = await latestSnapshot(store, stream, decider);
+    if (snapshot) loaded = { state: snapshot.state, revision: snapshot.revision, snapshotRevision: snapshot.revision };
   }
   const current = await catchUp(store, stream, decider, loaded);
   if (current.revision !== 'no_stream') remember(store, decider, stream, current);
@@ -97,8 +95,16 @@ export async function loadState<S, C, E extends DomainEvent>(store: EventStore, 
 export async function catchUp<S, C, E extends DomainEvent>(store: EventStore, stream: string, decider: Decider<S, C, E>, loaded: Loaded<S>): Promise<Loaded<S>> {
   const fresh = await store.readStream(stream, { fromRevision: loaded.revision === 'no_stream' ? 0 : loaded.revision + 1 });
   if (fresh.length === 0) return loaded;
-  const state = fresh.reduce((s, e) => decider.evolve(s, e as unknown as E), loaded.state);
-  return { ...loaded, state, revision: fresh[fresh.length - 1].revision };
+  return { ...loaded, state: fold(decider, loaded.state, fresh), revision: fresh[fresh.length - 1].revision };
+}
+
+const fold = <S, C, E extends DomainEvent>(decider: Decider<S, C, E>, state: S, events: RecordedEvent[]) => events.reduce((s, e) => decider.evolve(s, e as unknown as E), state);
+
+/** The stream's newest snapshot, if the decider keeps them and it has the decider's current shape. */
+async function latestSnapshot<S, C, E extends DomainEvent>(store: Pick<EventStore, 'readLast'>, stream: string, decider: Decider<S, C, E>): Promise<Snapshot<S> | undefined> {
+  if (!decider.snapshot) return undefined;
+  const snapshot = (await store.readLast(snapshotStream(stream)))?.data as Snapshot<S> | undefined;
+  return snapshot?.version === decider.snapshot.version ? snapshot : undefined;
 }
 
 /**
@@ -106,15 +112,10 @@ export async function catchUp<S, C, E extends DomainEvent>(store: EventStore, st
  * not past it, and the events after. For readers that tell what an event changed.
  */
 export async function stateBefore<S, C, E extends DomainEvent>(store: Pick<EventStore, 'readStream' | 'readLast'>, stream: string, decider: Decider<S, C, E>, revision: number): Promise<S> {
-  let state = decider.initialState;
-  let from = 0;
-  if (decider.snapshot) {
-    const snapshot = (await store.readLast(snapshotStream(stream)))?.data as Snapshot<S> | undefined;
-    if (snapshot && snapshot.version === decider.snapshot.version && snapshot.revision < revision) [state, from] = [snapshot.state, snapshot.revision + 1];
-  }
+  const snapshot = await latestSnapshot(store, stream, decider);
+  const [state, from] = snapshot && snapshot.revision < revision ? [snapshot.state, snapshot.revision + 1] : [decider.initialState, 0];
   if (from >= revision) return state;
-  const events = await store.readStream(stream, { fromRevision: from, maxCount: revision - from });
-  return events.reduce((s, e) => decider.evolve(s, e as unknown as E), state);
+  return fold(decider, state, await store.readStream(stream, { fromRevision: from, maxCount: revision - from }));
 }
 
 /** The last command in line on each stream of each store, in this process. */
