@@ -30,3 +30,34 @@ describe('SQLite event store: group commit', () => {
     await store.close();
   });
 });
+
+describe('SQLite read store: answers kept in memory', () => {
+  const docs = (n: number) => Array.from({ length: n }, (_, i) => ({ collection: 'kept', op: 'upsert' as const, doc: { id: `d${i}`, n: i, tags: ['a'] } }));
+
+  it('reads again what another connection to the file changed', async () => {
+    const file = join(dir, 'kept-two.db');
+    const [server, cli] = [new SqliteReadStore(file), new SqliteReadStore(file)];
+    await server.ensureCollection('kept', [{ fields: ['n'] }]);
+    await server.write(docs(3));
+    expect((await server.get<{ n: number } & { id: string }>('kept', 'd1'))?.n).toBe(1);
+    expect((await server.find('kept', { sort: { field: 'n', order: 1 } })).items).toHaveLength(3);
+    await cli.write([{ collection: 'kept', op: 'patch', id: 'd1', set: { n: 10 } }, { collection: 'kept', op: 'delete', id: 'd2' }]);
+    expect((await server.get<{ n: number } & { id: string }>('kept', 'd1'))?.n).toBe(10);
+    expect((await server.find('kept', { sort: { field: 'n', order: 1 } })).items.map((d) => d.id)).toEqual(['d0', 'd1']);
+    await Promise.all([server.close(), cli.close()]);
+  });
+
+  it('keeps an answer until its collection is written, and no caller can change it', async () => {
+    const store = new SqliteReadStore(join(dir, 'kept-one.db'));
+    await store.ensureCollection('kept', []);
+    await store.ensureCollection('other', []);
+    await store.write(docs(2));
+    const first = await store.get<{ id: string; tags: string[] }>('kept', 'd0');
+    expect(() => first!.tags.push('b')).toThrow(TypeError);
+    await store.write([{ collection: 'other', op: 'upsert', doc: { id: 'x' } }]);
+    expect(await store.get('kept', 'd0')).toBe(first);
+    await store.write([{ collection: 'kept', op: 'patch', id: 'd0', set: { tags: ['c'] } }]);
+    expect(await store.get('kept', 'd0')).toEqual({ id: 'd0', n: 0, tags: ['c'] });
+    await store.close();
+  });
+});

@@ -71,6 +71,24 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       expect(await store.get(coll, 'nope')).toBeNull();
     });
 
+    it('answers each read after a write with what was written, whatever the kind of write', async () => {
+      const odd = async () => (await store.find<Item>(coll, { filter: { job: 'odd' }, sort: { field: 'at', order: 1 } })).items.map((d) => `${d.id}:${d.n}`);
+      expect(await odd()).toEqual(['i01:1', 'i03:3', 'i05:5', 'i07:7', 'i09:9']);
+      expect((await store.get<Item>(coll, 'i03'))?.n).toBe(3);
+      await store.write([{ collection: coll, op: 'patch', id: 'i03', set: { n: 33 } }]);
+      expect((await store.get<Item>(coll, 'i03'))?.n).toBe(33);
+      expect(await odd()).toEqual(['i01:1', 'i03:33', 'i05:5', 'i07:7', 'i09:9']);
+      await store.write([{ collection: coll, op: 'upsert', doc: { id: 'i11', job: 'odd', level: 'info', at: '2026-01-01T00:00:11Z', n: 11, active: false, nested: { tag: 'b' } } }]);
+      expect(await odd()).toEqual(['i01:1', 'i03:33', 'i05:5', 'i07:7', 'i09:9', 'i11:11']);
+      await store.write([{ collection: coll, op: 'delete', id: 'i01' }]);
+      expect(await store.get(coll, 'i01')).toBeNull();
+      await store.write([{ collection: coll, op: 'deleteWhere', filter: { n: { $in: [7, 9, 11] } } }]);
+      expect(await odd()).toEqual(['i03:33', 'i05:5']);
+      // a write that fails changes nothing, and the next read says so
+      await expect(store.write([{ collection: coll, op: 'delete', id: 'i03' }], [{ projection: `p_${coll}`, expected: 'stale', position: '1' }])).rejects.toThrow(CheckpointMovedError);
+      expect(await odd()).toEqual(['i03:33', 'i05:5']);
+    });
+
     it('filters by equality on fields, booleans and dotted paths', async () => {
       const { items } = await store.find<Item>(coll, { filter: { job: 'odd', active: true } });
       expect(items.map((i) => i.n)).toEqual([1, 3]);
@@ -215,6 +233,7 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       await store.ensureCollection(rebuilt, [{ fields: ['level'] }]);
       await store.write([{ collection: rebuilt, op: 'upsert', doc: { id: 'r1', level: 'info' } }]);
       const swapped = await store.checkpoint(SWAPPED);
+      expect((await store.find(coll)).items).toHaveLength(10);
       await store.swap([{ from: rebuilt, to: coll }], { projection: `p_${coll}`, position: '9' });
       expect((await store.find(coll)).items.map((d) => d.id)).toEqual(['r1']);
       expect(await store.checkpoint(`p_${coll}`)).toBe('9');

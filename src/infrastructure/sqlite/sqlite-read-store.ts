@@ -25,6 +25,7 @@ import { WriteFaults } from '../../core/store-fault.js';
 import { openStoreDatabase, probeWrite } from './open-database.js';
 import { column, conditionSql, cursorSql } from './sql-filters.js';
 import { ftsTable, textIndex, textIndexSql } from './text-index.js';
+import { ReadCache } from './read-cache.js';
 import { setPath } from '../../core/paths.js';
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -36,11 +37,14 @@ export class SqliteReadStore implements ReadStore {
   private readonly writes: WriteFaults;
   /** Per collection, the fields its text index covers: read from the schema once, forgotten when it changes. */
   private readonly textColumns = new Map<string, string[]>();
+  private readonly answers: ReadCache;
 
   constructor(file: string) {
     this.writes = new WriteFaults('read store', file, (fault) => new Logger('ReadStore').error(fault.message));
     this.db = openStoreDatabase(file, 'read store', 'CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, position TEXT)', this.writes);
     this.db.exec('CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)');
+    const dataVersion = this.db.prepare('PRAGMA data_version').pluck();
+    this.answers = new ReadCache(() => dataVersion.get() as number);
   }
 
   async ensureCollection(name: string, indexes: IndexSpec[]): Promise<void> {
@@ -58,6 +62,7 @@ export class SqliteReadStore implements ReadStore {
       if (text) this.ensureTextIndex(name, text.fields);
     })();
     this.textColumns.delete(name);
+    this.answers.forgetAll();
   }
 
   private ensureTextIndex(name: string, fields: string[]): void {
@@ -69,11 +74,14 @@ export class SqliteReadStore implements ReadStore {
     this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
     this.db.exec(`DROP TABLE IF EXISTS ${ftsTable(name)}`);
     this.textColumns.delete(name);
+    this.answers.forgetAll();
   }
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
-    const doc = await this.getApplied<T>(collection, id);
-    return doc && withoutApplied(doc);
+    return this.answers.read(collection, `=${id}`, () => {
+      const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE id = ?`).get(id) as { doc: string } | undefined;
+      return { value: row ? withoutApplied(JSON.parse(row.doc) as T) : null, chars: row?.doc.length ?? 0 };
+    });
   }
 
   async getApplied<T extends Doc>(collection: string, id: string): Promise<(T & { [APPLIED]?: string }) | null> {
@@ -96,10 +104,13 @@ export class SqliteReadStore implements ReadStore {
       `SELECT doc FROM ${table(collection)}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY ${keys.map((k) => `${column(k.field)} ${k.order === -1 ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`;
-    const rows = this.stmt(sql).all(...params, limit === -1 ? -1 : limit + 1) as Array<{ doc: string }>;
-    const items = rows.slice(0, limit === -1 ? undefined : limit).map((r) => withoutApplied(JSON.parse(r.doc) as T));
-    const next = limit !== -1 && rows.length > limit ? cursorAfter(items[items.length - 1], keys) : undefined;
-    return { items, next };
+    params.push(limit === -1 ? -1 : limit + 1);
+    return this.answers.read(collection, `${sql}\n${JSON.stringify(params)}`, () => {
+      const rows = this.stmt(sql).all(...params) as Array<{ doc: string }>;
+      const items = rows.slice(0, limit === -1 ? undefined : limit).map((r) => withoutApplied(JSON.parse(r.doc) as T));
+      const next = limit !== -1 && rows.length > limit ? cursorAfter(items[items.length - 1], keys) : undefined;
+      return { value: { items, next }, chars: rows.reduce((n, r) => n + r.doc.length, 0) };
+    });
   }
 
   private filterSql(collection: string, filter: Filter, params: unknown[]): string[] {
@@ -135,7 +146,11 @@ export class SqliteReadStore implements ReadStore {
       checkpoints.forEach((c) => this.moveCheckpoint(c));
       for (const w of writes) this.apply(w);
     });
-    this.writes.run(() => transaction.immediate());
+    try {
+      this.writes.run(() => transaction.immediate());
+    } finally {
+      for (const collection of new Set(writes.map((w) => w.collection))) this.answers.changed(collection);
+    }
   }
 
   private apply(w: DocWrite): void {
@@ -210,6 +225,7 @@ export class SqliteReadStore implements ReadStore {
       this.setCheckpoint(SWAPPED, randomUUID());
     }).immediate();
     this.cache.clear();
+    this.answers.forgetAll();
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {

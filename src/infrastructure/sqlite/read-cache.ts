@@ -1,0 +1,74 @@
+/** Characters of stored JSON the cache keeps parsed, about 4× that in memory. */
+const BUDGET_CHARS = 8_000_000;
+
+interface Answer {
+  generation: number;
+  value: unknown;
+  chars: number;
+}
+
+/**
+ * The embedded read store's parsed answers (a document, a page), so reading what did not change is neither
+ * queried nor parsed again: a job polled by a dashboard, a list of jobs while runs write their logs.
+ * Every collection has a generation that each write through this store moves, and an answer is only given
+ * back under the generation it was read in. A commit by another connection to the file (a replay from the
+ * command line, a second process) shows in SQLite's data_version and forgets every answer. Answers are
+ * shared, so they are frozen: a caller that changes one fails at once instead of changing the next reader's.
+ */
+export class ReadCache {
+  private readonly answers = new Map<string, Answer>();
+  private readonly generations = new Map<string, number>();
+  private chars = 0;
+  private version: number;
+
+  constructor(private readonly dataVersion: () => number) {
+    this.version = dataVersion();
+  }
+
+  read<T>(collection: string, key: string, load: () => { value: T; chars: number }): T {
+    const version = this.dataVersion();
+    if (version !== this.version) {
+      this.forgetAll();
+      this.version = version;
+    }
+    const id = `${collection}\n${key}`;
+    const generation = this.generations.get(collection) ?? 0;
+    const kept = this.answers.get(id);
+    if (kept) {
+      this.answers.delete(id);
+      if (kept.generation === generation) {
+        this.answers.set(id, kept);
+        return kept.value as T;
+      }
+      this.chars -= kept.chars;
+    }
+    const { value, chars } = load();
+    if (chars > BUDGET_CHARS / 16) return value;
+    this.answers.set(id, { generation, value: deepFreeze(value), chars });
+    this.chars += chars;
+    for (const [oldest, answer] of this.answers) {
+      if (this.chars <= BUDGET_CHARS) break;
+      this.answers.delete(oldest);
+      this.chars -= answer.chars;
+    }
+    return value;
+  }
+
+  /** After a write to the collection, whether or not it committed. */
+  changed(collection: string): void {
+    this.generations.set(collection, (this.generations.get(collection) ?? 0) + 1);
+  }
+
+  forgetAll(): void {
+    this.answers.clear();
+    this.chars = 0;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
