@@ -1,6 +1,7 @@
-import { type CanActivate, type ExecutionContext, Injectable, mixin, type Type } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, mixin, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
 import { IdentityService } from '../identity/identity.service.js';
 import type { Principal } from '../identity/principal.js';
@@ -20,6 +21,7 @@ export function AuthGuard(ways: readonly Presentation[]): Type<CanActivate> {
     constructor(
       private readonly identity: IdentityService,
       private readonly reflector: Reflector,
+      @Inject(SETTINGS) private readonly settings: Pick<Settings, 'trustProxy'>,
     ) {}
 
     async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -29,7 +31,9 @@ export function AuthGuard(ways: readonly Presentation[]): Type<CanActivate> {
       const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
       const credential = presentedCredential(ways, req);
       if (!credential) throw new DomainError('UNAUTHORIZED', `A credential is required: send it in ${ways.map((w) => w.describe).join(', or ')}`);
-      const principal = await this.identity.authenticate({ credential, address: req.ip ?? req.socket.remoteAddress ?? '' });
+      // Express's req.ip walks X-Forwarded-For with the trust function: only worth it when a proxy is trusted.
+      const address = (this.settings.trustProxy === undefined ? req.socket.remoteAddress : req.ip) ?? req.socket.remoteAddress ?? '';
+      const principal = await this.identity.authenticate({ credential, address });
       checkAccess(principal, access, req.params);
       req.principal = principal;
       return true;

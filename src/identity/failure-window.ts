@@ -15,17 +15,22 @@ export class FailureWindow {
 
   /** Whole seconds until `key` may try again (at least 1), or 0 when it may now. */
   retryAfter(key: string, now: number): number {
+    if ((this.failures.get(key)?.length ?? 0) < this.limit) return 0;
     const recent = this.recent(key, now);
     if (recent.length < this.limit) return 0;
     return Math.max(1, Math.ceil((recent[recent.length - this.limit] + this.windowMs - now) / 1000));
   }
 
   fail(key: string, now: number): void {
-    const recent = [...this.recent(key, now), now].slice(-this.limit);
+    const recent = this.recent(key, now);
+    recent.push(now);
+    if (recent.length > this.limit) recent.splice(0, recent.length - this.limit);
     this.failures.delete(key); // re-inserted last: the map's order is then the order of last failure
     this.failures.set(key, recent);
-    if (this.failures.size > MAX_KEYS) this.sweep(now);
-    dropOldest(this.failures);
+    if (this.failures.size > MAX_KEYS) {
+      this.sweep(now);
+      dropOldest(this.failures);
+    }
   }
 
   /** Takes back the failure counted for `key` at `at` (an attempt counted before it was known to succeed). */
@@ -33,6 +38,7 @@ export class FailureWindow {
     const times = this.failures.get(key);
     const index = times?.indexOf(at) ?? -1;
     if (index >= 0) times!.splice(index, 1);
+    if (times?.length === 0) this.failures.delete(key);
   }
 
   clear(key: string): void {
@@ -60,8 +66,10 @@ export class RecentKeys {
     if (last !== undefined && now - last < this.everyMs) return false;
     this.seen.delete(key);
     this.seen.set(key, now);
-    if (this.seen.size > MAX_KEYS) this.sweep(now);
-    dropOldest(this.seen);
+    if (this.seen.size > MAX_KEYS) {
+      this.sweep(now);
+      dropOldest(this.seen);
+    }
     return true;
   }
 

@@ -112,10 +112,14 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
     const at = this.clock();
     const now = at.getTime();
     const keys = throttleKeys(attempt).filter((key) => !key.login || !this.knownAddresses.has(`${key.id}\n${attempt.address}`, now));
-    const [wait, by, id] = keys.map((key) => [this.failures.retryAfter(key.id, now), key.says, key.id] as const).sort((a, b) => b[0] - a[0])[0];
+    let [wait, throttled] = [0, keys[0]];
+    for (const key of keys) {
+      const after = this.failures.retryAfter(key.id, now);
+      if (after > wait) [wait, throttled] = [after, key];
+    }
     if (wait > 0) {
-      const reason = `Too many failed sign-ins ${by}; try again in ${wait} s`;
-      if (this.throttledRecords.claim(id, now)) await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'throttled', { reason }) }]);
+      const reason = `Too many failed sign-ins ${throttled.says}; try again in ${wait} s`;
+      if (this.throttledRecords.claim(throttled.id, now)) await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'throttled', { reason }) }]);
       throw new ThrottledError(reason, wait);
     }
     // Counted as a failure until it succeeds, so a burst of attempts at once cannot get past the limit together.
