@@ -93,7 +93,8 @@ export async function replicateBenchmark(): Promise<Row[]> {
     const run = await call('POST', `/api.rsc/v2/jobs/${job.id}/execute`, {});
     let status = run;
     while (!['succeeded', 'failed', 'cancelled'].includes(status.status)) {
-      await new Promise((r) => setTimeout(r, 100));
+      // Often enough that noticing the end adds little to what is measured.
+      await new Promise((r) => setTimeout(r, 20));
       status = await call('GET', `/v1/runs/${run.id}`);
       bar.update(status.steps?.[0]?.rowsWritten ?? 0);
     }

@@ -55,6 +55,7 @@ export class ProjectionRunner implements ReadModelProgress {
   private readonly stalledInRead = new Set<string>();
   private subscription?: Subscription;
   private waiters: Array<{ position: string; resolve: (reached: boolean) => void }> = [];
+  private readonly appliedListeners = new Set<(events: RecordedEvent[]) => void>();
   private running = false;
   private readonly sleepers = new Set<() => void>();
   private loop: Promise<void> = Promise.resolve();
@@ -117,6 +118,11 @@ export class ProjectionRunner implements ReadModelProgress {
         resolve(false);
       }, timeoutMs).unref();
     });
+  }
+
+  onApplied(listener: (events: RecordedEvent[]) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
   }
 
   async status(): Promise<ProjectionStatus[]> {
@@ -314,6 +320,7 @@ export class ProjectionRunner implements ReadModelProgress {
         this.stalls.delete(projection);
         this.advance(projection, position!);
       }
+      for (const listener of this.appliedListeners) listener(batch);
     }
     await yieldToEventLoop();
   }

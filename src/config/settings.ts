@@ -13,6 +13,8 @@ export interface Settings {
   mongoUrl?: string;
   /** How many runs execute at once in this process (SLUICE_WORKERS). */
   workers: number;
+  /** How often the worker looks for queued runs no event told it of: runs queued through another instance (SLUICE_WORKER_POLL_MS). */
+  workerPollMs: number;
   /** How long shutdown waits for running runs before interrupting them (SLUICE_SHUTDOWN_GRACE_MS). */
   shutdownGraceMs: number;
   /** Largest request body read, in KB (SLUICE_MAX_BODY_KB); larger ones answer 413. */
@@ -61,6 +63,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     port,
     workers,
     shutdownGraceMs,
+    workerPollMs: wholeNumber(env, 'SLUICE_WORKER_POLL_MS', 250, 10),
     maxBodyKb,
     maxUploadMb: wholeNumber(env, 'SLUICE_MAX_UPLOAD_MB', 512, 1),
     dataDir,

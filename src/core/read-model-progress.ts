@@ -1,4 +1,5 @@
 import { DomainError, type ErrorCode } from './errors.js';
+import type { RecordedEvent } from './events.js';
 import type { Doc, ReadStore } from './read-store.js';
 
 /** Where one projection stands: its checkpoint against the log's newest position, and why it is stuck if it is. */
@@ -21,6 +22,11 @@ export interface ReadModelProgress {
   /** Resolves true once every read model has applied the event at `position`; false after the timeout. */
   waitFor(position: string | undefined, timeoutMs?: number): Promise<boolean>;
   status(): Promise<ProjectionStatus[]>;
+  /**
+   * Calls `listener` with each batch of events once the read models have it, on the instance that applies
+   * them (the one holding the projections' lease): a reaction need not wait for its next poll. Answers the unsubscribe.
+   */
+  onApplied(listener: (events: RecordedEvent[]) => void): () => void;
 }
 
 export const READ_MODEL_PROGRESS = Symbol('ReadModelProgress');

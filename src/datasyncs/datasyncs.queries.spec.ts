@@ -8,7 +8,7 @@ import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import { nextLaunchAt } from './datasync.model.js';
 import { DataSyncLaunches, DataSyncLaunchesHandler, GetDataSync, GetDataSyncHandler, LaunchFile, LaunchFileHandler } from './datasyncs.queries.js';
 
-const caughtUp: ReadModelProgress = { waitFor: async () => true, status: async () => [] };
+const caughtUp: ReadModelProgress = { waitFor: async () => true, status: async () => [], onApplied: () => () => {} };
 const schedule = { enabled: true, cron: '0 13 * * 1', timezone: 'UTC' };
 
 const job = (id: string, changes: Partial<JobDoc> = {}) =>

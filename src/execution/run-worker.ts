@@ -6,6 +6,7 @@ import { SETTINGS, type Settings } from '../config/settings.js';
 import { DomainError } from '../core/errors.js';
 import { EVENT_STORE, type EventStore } from '../core/event-store.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
+import { READ_MODEL_PROGRESS, type ReadModelProgress } from '../core/read-model-progress.js';
 import { type CommandContext, loadState, systemClock } from '../core/write-path.js';
 import { jobDecider } from '../jobs/job.decider.js';
 import { jobStream } from '../jobs/job.model.js';
@@ -16,7 +17,8 @@ import { FILE_STORE, type FileStore } from '../core/file-store.js';
 import { RunSession } from './run-session.js';
 import { INSTANCES, recoverAbandonedRuns, releaseJobsWithLostRuns } from './recovery.js';
 
-const POLL_MS = 250;
+/** A run queued, or a job's run ended (a run queued behind it may start): look now. A worker set free looks too. */
+const WAKE_ON = new Set(['RunQueued', 'RunEnded']);
 const HEARTBEAT_MS = 5000;
 /** After the grace, how long interrupted runs get to record their end before shutdown goes on without them. */
 const INTERRUPTED_END_MS = 5000;
@@ -35,20 +37,25 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private polling = false;
+  /** A wake-up came during a poll, which may have read the runs before it: poll once more. */
+  private pollAgain = false;
+  private unsubscribe?: () => void;
 
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly reads: ReadStore,
     @Inject(SETTINGS) private readonly settings: Settings,
     @Inject(FILE_STORE) private readonly files: FileStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reads.ensureCollection(INSTANCES, []);
     await this.heartbeat();
     await this.recover();
+    this.unsubscribe = this.progress.onApplied((events) => events.some((e) => WAKE_ON.has(e.type)) && void this.poll());
     this.timers = [
-      setInterval(() => void this.poll(), POLL_MS),
+      setInterval(() => void this.poll(), this.settings.workerPollMs),
       // A heartbeat that cannot be written (a full disk) is logged: an unhandled rejection would end the process.
       setInterval(() => void this.heartbeat().then(() => this.recover(), (error) => this.logger.warn(`Heartbeat failed: ${(error as Error).message}`)), HEARTBEAT_MS),
     ];
@@ -60,6 +67,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    this.unsubscribe?.();
     this.timers.forEach(clearInterval);
     // A poll may be claiming a run right now: let it finish, so that run is waited for (or interrupted) too.
     while (this.polling) await new Promise((r) => setTimeout(r, 10));
@@ -81,8 +89,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async poll(): Promise<void> {
+    if (this.polling) this.pollAgain = true;
     if (this.polling || this.stopping || this.active.size >= this.settings.workers) return;
     this.polling = true;
+    this.pollAgain = false;
     try {
       const free = () => this.active.size < this.settings.workers && !this.stopping;
       let cursor: string | undefined;
@@ -101,6 +111,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.logger.error(`Polling for queued runs failed: ${(error as Error).message}`);
     } finally {
       this.polling = false;
+      if (this.pollAgain) void this.poll();
     }
   }
 
@@ -129,7 +140,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const interrupt = new AbortController();
     const work = executeRun(this.events, session, session.context, { shuttingDown: () => this.stopping, interrupt: interrupt.signal }, this.settings, this.files)
       .catch((error) => this.logger.error(`Run ${runId} failed outside its tasks: ${(error as Error).stack ?? error}`))
-      .finally(() => this.active.delete(runId));
+      .finally(() => {
+        this.active.delete(runId);
+        void this.poll();
+      });
     this.active.set(runId, { work, interrupt });
   }
 

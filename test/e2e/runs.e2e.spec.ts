@@ -383,3 +383,22 @@ describe('queued runs (e2e, no workers)', () => {
     await h.put(`${V2}/jobs/${job.id}`, { name: 'renamed' }).expect(200);
   });
 });
+
+describe('the worker, told of runs by the read models rather than by its poll (e2e)', () => {
+  let h: Harness;
+  // An hour between polls: a run that started here was started by an event.
+  beforeAll(async () => (h = await new Harness().start({ SLUICE_WORKER_POLL_MS: '3600000', SLUICE_WORKERS: '1' })));
+  afterAll(() => h.destroy());
+
+  it('starts a run once it is queued, and the next one once the worker is free', async () => {
+    const files = join(h.files, 'in');
+    csv(files, 'items', ['id', 'name'], [[1, 'a'], [2, 'b']]);
+    const src = await h.connection('wake', 'in', 'csv', { path: files });
+    const dst = await h.connection('wake', 'out', 'sqlite', { path: join(h.files, 'out.db') });
+    const jobs = await Promise.all(
+      ['first', 'second'].map(async (name) => (await h.post(`${V2}/workspaces/wake/jobs`, { name, source_connection_id: src, destination_connection_id: dst, queries: ['REPLICATE [items]'] }).expect(201)).body.id as string),
+    );
+    const runs = await Promise.all(jobs.map(async (id) => (await h.post(`${V2}/jobs/${id}/execute`, {}).expect(202)).body.id as string));
+    for (const [i, id] of jobs.entries()) expect((await h.waitForRun(id, runs[i])).status).toBe('succeeded');
+  });
+});
