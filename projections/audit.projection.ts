@@ -2,12 +2,15 @@ import { type RecordedEvent, sortablePosition } from '../src/core/events.js';
 import type { Doc } from '../src/core/read-store.js';
 import { AUDIT, type AuditEntryDoc } from '../src/audit/audit.read-model.js';
 import { describeJobEvent } from '../src/audit/job-changes.js';
-import { type JobEvent, jobDecider, type JobState } from '../src/jobs/job.decider.js';
+import { type JobEvent, jobDecider } from '../src/jobs/job.decider.js';
+import type { JobTaskDoc } from '../src/jobs/jobs.read-model.js';
 import type { RunEvent } from '../src/runs/run.decider.js';
+import { foldJobEvent, type JobWithoutTasks } from './job-task-docs.js';
 import type { Projection, ProjectionTx } from './projection.js';
 
-/** The job's state as of the last event applied, to tell what the next one changed. */
+/** The job's state as of the last event applied, to tell what the next one changed; its tasks apart (see foldJobEvent). */
 const JOB_STATES = 'audit_job_states';
+const JOB_TASKS = 'audit_job_tasks';
 /** Each run's job and each task's rows (its last result counts, as in the runs read model), for its run events' entries. */
 const RUN_TOTALS = 'audit_run_totals';
 
@@ -16,7 +19,7 @@ const UNTOLD = new Set(['RunRequested', 'RunEnded', 'JobClaimsReleased']);
 const RUN_LIFE = new Set(['RunQueued', 'RunStarted', 'RunCancelRequested', 'RunFinished']);
 
 interface JobStateDoc extends Doc {
-  state: JobState;
+  state: JobWithoutTasks;
 }
 interface RunTotalsDoc extends Doc {
   jobId: string;
@@ -30,7 +33,7 @@ interface RunTotalsDoc extends Doc {
  */
 export const auditProjection: Projection = {
   name: 'audit',
-  collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [JOB_STATES]: [], [RUN_TOTALS]: [] },
+  collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [JOB_TASKS]: [{ fields: ['jobId', 'index'] }], [JOB_STATES]: [], [RUN_TOTALS]: [] },
   async apply(recorded: RecordedEvent, tx: ProjectionTx) {
     if (recorded.stream.startsWith('job-')) return applyJobEvent(recorded as unknown as JobEvent & RecordedEvent, tx);
     if (recorded.stream.startsWith('run-')) return applyRunEvent(recorded as unknown as RunEvent & RecordedEvent, tx);
@@ -39,10 +42,15 @@ export const auditProjection: Projection = {
 
 async function applyJobEvent(event: JobEvent & RecordedEvent, tx: ProjectionTx): Promise<void> {
   const { jobId } = event.data;
-  const before = (await tx.get<JobStateDoc>(JOB_STATES, jobId))?.state ?? jobDecider.initialState;
-  const after = jobDecider.evolve(before, event);
-  await tx.put(JOB_STATES, { id: jobId, state: after } satisfies JobStateDoc);
-  if (!UNTOLD.has(event.type)) await tx.put(AUDIT, { ...entry(event, jobId), ...describeJobEvent(before, event, after) });
+  const job = (await tx.get<JobStateDoc>(JOB_STATES, jobId))?.state ?? null;
+  const fold = await foldJobEvent(tx, JOB_TASKS, job, event);
+  if (!fold) return;
+  await tx.put(JOB_STATES, { id: jobId, state: fold.job } satisfies JobStateDoc);
+  if (UNTOLD.has(event.type)) return;
+  // The states hold the task the event names alone, with its index (see describeJobEvent).
+  const tasks = (doc: JobTaskDoc | null) => (doc ? [{ ...doc.task, index: doc.index }] : []);
+  const before = job ? { ...job, tasks: tasks(fold.before) } : jobDecider.initialState;
+  await tx.put(AUDIT, { ...entry(event, jobId), ...describeJobEvent(before, event, { ...fold.job, tasks: tasks(fold.after) }) });
 }
 
 async function applyRunEvent(event: RunEvent & RecordedEvent, tx: ProjectionTx): Promise<void> {

@@ -1,6 +1,6 @@
 import { maskEventData } from '../core/secrets.js';
 import type { JobEvent, JobState } from '../jobs/job.decider.js';
-import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../jobs/job.model.js';
+import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS, type Task } from '../jobs/job.model.js';
 import type { AuditEntryDoc, FieldChange } from './audit.read-model.js';
 
 /** The parts of a job a user defines: what its timeline compares, one dotted field at a time. */
@@ -8,7 +8,10 @@ const DEFINITION = ['name', 'type', 'enabled', 'sourceConnectionId', 'destinatio
 
 type Described = Pick<AuditEntryDoc, 'changes' | 'task' | 'details'>;
 
-/** What an event of a job's stream changed, read off the job's state before and after it. */
+/**
+ * What an event of a job's stream changed, read off the job's state before and after it. A task's index is its
+ * place in `tasks`, unless it carries its own: states may hold only the task the event names.
+ */
 export function describeJobEvent(before: JobState, event: JobEvent, after: JobState): Described {
   switch (event.type) {
     case 'JobCreated':
@@ -47,7 +50,9 @@ export function describeJobEvent(before: JobState, event: JobEvent, after: JobSt
 function taskAt(state: JobState, taskId: string) {
   if (state.status === 'none') return undefined;
   const index = state.tasks.findIndex((t) => t.id === taskId);
-  return index < 0 ? undefined : { ...state.tasks[index], index };
+  if (index < 0) return undefined;
+  const task: Task & { index?: number } = state.tasks[index];
+  return { ...task, index: task.index ?? index };
 }
 
 /** What a job is before it is created: a creation tells only what differs from the defaults, not all 30 settings. */
