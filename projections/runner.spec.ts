@@ -7,7 +7,8 @@ import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-stor
 import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../src/jobs/job.model.js';
 import { PROJECTIONS } from './index.js';
-import { type JobDoc, JOBS } from '../src/jobs/jobs.read-model.js';
+import { withTasks } from '../src/jobs/job-tasks.js';
+import { type JobRecord, JOBS } from '../src/jobs/jobs.read-model.js';
 import { ProjectionRunner } from './runner.js';
 import type { Projection } from './projection.js';
 
@@ -19,6 +20,11 @@ const jobCreated = (jobId: string, name: string): DomainEvent => ({
   type: 'JobCreated',
   data: { jobId, workspaceId: 'w', name, type: 'Standard', sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS },
 });
+/** A job as readers see it, with its tasks. */
+const jobOf = async (reads: SqliteReadStore, jobId: string) => {
+  const job = await reads.get<JobRecord>(JOBS, jobId);
+  return job && (await withTasks(reads, [job]))[0];
+};
 const taskAdded = (jobId: string, taskId: string, index: number): DomainEvent => ({
   type: 'TaskAdded',
   data: { jobId, taskId, query: `REPLICATE [${taskId}]`, isActive: true, index },
@@ -48,7 +54,7 @@ describe('projection runner', () => {
     await runner.start();
     const { position } = await events.append('job-a', [stored(taskAdded('a', 't0', 0))], 1);
     await runner.waitFor(position);
-    const doc = await reads.get<JobDoc>(JOBS, 'a');
+    const doc = await jobOf(reads, 'a');
     expect(doc?.tasks.map((t) => t.id)).toEqual(['t0', 't1']);
     expect(doc?.version).toBe(2);
     expect(await reads.checkpoint('jobs')).toBe(position);
@@ -63,20 +69,21 @@ describe('projection runner', () => {
     runner = new ProjectionRunner(events, reads, PROJECTIONS);
     await runner.start();
     await runner.waitFor(position);
-    expect((await reads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2']);
+    expect((await jobOf(reads, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2']);
   });
 
   it('rebuilds from position 0 into the same documents, and the live runner follows on', async () => {
     for (let i = 0; i < 30; i++) await events.append(`job-${i}`, [stored(jobCreated(String(i), `J${i}`)), stored(taskAdded(String(i), 't', 0))], 'no_stream');
     await runner.start();
     await runner.waitFor((await events.readAll({ maxCount: 1000 })).at(-1)?.position);
-    const before = await reads.find<JobDoc>(JOBS, { limit: 100 });
+    const all = async () => withTasks(reads, (await reads.find<JobRecord>(JOBS, { limit: 100 })).items);
+    const before = await all();
     const { events: count } = await runner.rebuild(PROJECTIONS[0]);
     expect(count).toBe(60);
-    expect(await reads.find<JobDoc>(JOBS, { limit: 100 })).toEqual(before);
+    expect(await all()).toEqual(before);
     const { position } = await events.append('job-0', [stored(taskAdded('0', 'u', 1))], 1);
     await runner.waitFor(position);
-    expect((await reads.get<JobDoc>(JOBS, '0'))?.tasks.map((t) => t.id)).toEqual(['t', 'u']);
+    expect((await jobOf(reads, '0'))?.tasks.map((t) => t.id)).toEqual(['t', 'u']);
   });
 
   it('stalls visibly on an event it cannot apply, retries it, and never skips it', async () => {
@@ -122,7 +129,7 @@ describe('projection runner', () => {
     await runner.start();
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
     for (let i = 0; i < 200 && (await reads.checkpoint('jobs')) !== position; i++) await new Promise((r) => setTimeout(r, 10));
-    expect((await reads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1']);
+    expect((await jobOf(reads, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1']);
     expect((await runner.status()).find((s) => s.name === 'fragile')).toMatchObject({ behind: true, stalled: { type: 'TaskAdded' } });
     broken = false;
     expect(await runner.waitFor(position, 10_000)).toBe(true);
@@ -154,7 +161,7 @@ describe('projection runner', () => {
       const next = await events.append('job-a', [stored(taskAdded('a', 't3', 2))], 2);
       expect(await other.waitFor(next.position)).toBe(true);
       expect((await leaders())[1]).toBe(PROJECTIONS.length);
-      expect((await otherReads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2', 't3']);
+      expect((await jobOf(otherReads, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2', 't3']);
     } finally {
       await other.stop();
       await otherReads.close();
