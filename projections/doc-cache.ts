@@ -1,4 +1,4 @@
-import { APPLIED, type Doc, type DocWrite, type ReadStore } from '../src/core/read-store.js';
+import { APPLIED, type Doc, type DocWrite, type FindQuery, type Page, type ReadStore } from '../src/core/read-store.js';
 
 type Stored = (Doc & { [APPLIED]?: string }) | null;
 
@@ -8,12 +8,12 @@ type Stored = (Doc & { [APPLIED]?: string }) | null;
  * collections: the runner clears it whenever it stops leading or finds its checkpoint moved (a rebuild
  * swapped in), and collections written outside it (a retention's deletes) are left out.
  */
-export class DocCache implements Pick<ReadStore, 'getApplied'> {
+export class DocCache implements Pick<ReadStore, 'getApplied' | 'find'> {
   /** Least recently used first: a Map keeps insertion order, and a hit is re-inserted. */
   private readonly docs = new Map<string, Stored>();
 
   constructor(
-    private readonly store: Pick<ReadStore, 'getApplied'>,
+    private readonly store: Pick<ReadStore, 'getApplied' | 'find'>,
     private readonly uncached: ReadonlySet<string>,
     private readonly capacity = 20_000,
   ) {}
@@ -29,6 +29,11 @@ export class DocCache implements Pick<ReadStore, 'getApplied'> {
     const doc = await this.store.getApplied<T>(collection, id);
     this.remember(key, doc);
     return doc;
+  }
+
+  /** Finds in the store: it holds what this cache holds, as both reflect the last commit. */
+  find<T extends Doc>(collection: string, query?: FindQuery): Promise<Page<T>> {
+    return this.store.find<T>(collection, query);
   }
 
   /**

@@ -1,11 +1,12 @@
 import type { EventStore } from '../src/core/event-store.js';
-import type { DocAsOf, ReadModelHistory } from '../src/core/read-model-history.js';
+import type { RecordedEvent } from '../src/core/events.js';
+import type { DocAsOf, ReadModelHistory, Related } from '../src/core/read-model-history.js';
 import type { Doc } from '../src/core/read-store.js';
 import { type Projection, ProjectionTx } from './projection.js';
 import { StreamStates } from './stream-states.js';
 
 /** A read store with nothing in it: the fold for `as_of` starts from no documents. */
-const NOTHING_YET = { getApplied: async () => null };
+const NOTHING_YET = { getApplied: async () => null, find: async () => ({ items: [] }) };
 
 /** Answers `as_of` by folding one stream, up to that moment, through the same projection the live read model uses. */
 export class ProjectionHistory implements ReadModelHistory {
@@ -14,19 +15,30 @@ export class ProjectionHistory implements ReadModelHistory {
     private readonly projections: Projection[],
   ) {}
 
-  async asOf<T extends Doc>(collection: string, id: string, stream: string, at: string): Promise<DocAsOf<T> | null> {
+  async asOf<T extends Doc>(collection: string, id: string, stream: string, at: string, related?: Related): Promise<DocAsOf<T> | null> {
     const projection = this.projections.find((p) => collection in p.collections);
     if (!projection) throw new Error(`No projection owns the collection ${collection}`);
-    const tx = new ProjectionTx(NOTHING_YET, projection, { streams: new StreamStates(this.events) });
+    // Event times within a stream rise with it, but instances' clocks may disagree: filter, do not stop.
+    const events = (await this.events.readStream(stream)).filter((event) => event.metadata.occurredAt <= at);
+    let tx = new ProjectionTx(NOTHING_YET, projection, { streams: new StreamStates(this.events) });
     let last: DocAsOf<T> | null = null;
-    for (const event of await this.events.readStream(stream)) {
-      // Event times within a stream rise with it, but instances' clocks may disagree: filter, do not stop.
-      if (event.metadata.occurredAt > at) continue;
+    /** How many events the last state of the document had seen. */
+    let seen = 0;
+    for (const [i, event] of events.entries()) {
       await tx.apply(event);
       const doc = await tx.get<T>(collection, id);
-      if (doc) last = { doc };
+      if (doc) [last, seen] = [{ doc }, i + 1];
       else if (last && !last.deletedAt) last = { doc: last.doc, deletedAt: event.metadata.occurredAt };
     }
-    return last;
+    if (!last || !related) return last;
+    // A deleted document's related ones are shown as they were just before its deletion.
+    if (last.deletedAt) tx = await this.fold(projection, events.slice(0, seen));
+    return { ...last, related: await tx.find(related.collection, { [related.field]: id }) };
+  }
+
+  private async fold(projection: Projection, events: RecordedEvent[]): Promise<ProjectionTx> {
+    const tx = new ProjectionTx(NOTHING_YET, projection, { streams: new StreamStates(this.events) });
+    for (const event of events) await tx.apply(event);
+    return tx;
   }
 }

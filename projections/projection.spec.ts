@@ -81,3 +81,61 @@ describe('ProjectionTx.deleteWhere', () => {
     expect(writes.find((w) => w.op === 'deleteWhere')).toMatchObject({ op: 'deleteWhere', filter: { group: { $in: ['g'] } } });
   });
 });
+
+const RANKED = 'ranked_docs';
+
+/** Documents with a group and a rank: `Put` writes one, `Rank` changes a rank, `Remove` deletes one, `DropGroup` its groups. */
+const ranked: Projection = {
+  name: 'ranked',
+  collections: { [RANKED]: [{ fields: ['group', 'rank'] }] },
+  async apply(event, tx) {
+    const data = event.data as { id: string; group: string; rank: number; groups: string[] };
+    if (event.type === 'Put') await tx.put(RANKED, { id: data.id, group: data.group, rank: data.rank });
+    if (event.type === 'Rank') await tx.update(RANKED, data.id, (doc) => ({ ...doc, rank: data.rank }));
+    if (event.type === 'Remove') await tx.delete(RANKED, data.id);
+    if (event.type === 'DropGroup') await tx.deleteWhere(RANKED, 'group', data.groups);
+  },
+};
+
+describe('ProjectionTx.find', () => {
+  let dir: string;
+  let store: SqliteReadStore;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-tx-find-'));
+    store = new SqliteReadStore(join(dir, 'read.db'));
+    for (const [name, indexes] of Object.entries(collectionsOf(ranked))) await store.ensureCollection(name, indexes);
+    const tx = new ProjectionTx(store, ranked);
+    for (const [id, group, rank] of [['a', 'g', 1], ['b', 'g', 2], ['c', 'g', 3], ['d', 'h', 2], ['e', 'g', 5]] as const) await tx.apply(recorded('Put', { id, group, rank }));
+    await store.write(tx.writes());
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ids = (docs: Array<{ id: string; rank?: unknown }>) => docs.map((d) => `${d.id}:${d.rank}`);
+
+  it('finds stored documents by equalities and ranges', async () => {
+    const tx = new ProjectionTx(store, ranked);
+    expect(ids(await tx.find(RANKED, { group: 'g', rank: { $gte: 2, $lt: 5 } }))).toEqual(['b:2', 'c:3']);
+    expect(ids(await tx.find(RANKED, { group: 'g', rank: { $gt: 2, $lte: 5 } }))).toEqual(['c:3', 'e:5']);
+    expect(ids(await tx.find(RANKED, { rank: 2 }))).toEqual(['b:2', 'd:2']);
+  });
+
+  it("sees the batch's own writes over the stored documents: changed, deleted, created, bulk-deleted", async () => {
+    const tx = new ProjectionTx(store, ranked);
+    for (const event of [recorded('Rank', { id: 'c', rank: 0 }), recorded('Remove', { id: 'b' }), recorded('Put', { id: 'f', group: 'g', rank: 4 }), recorded('Rank', { id: 'a', rank: 3 })]) {
+      await tx.apply(event);
+    }
+    expect(ids(await tx.find(RANKED, { group: 'g', rank: { $gte: 2, $lt: 5 } }))).toEqual(['a:3', 'f:4']);
+    await tx.apply(recorded('DropGroup', { groups: ['g'] }));
+    expect(await tx.find(RANKED, { group: 'g' })).toEqual([]);
+    expect(ids(await tx.find(RANKED, { rank: { $gte: 0 } }))).toEqual(['d:2']);
+  });
+
+  it('refuses conditions it cannot check against the batch', async () => {
+    const tx = new ProjectionTx(store, ranked);
+    await expect(tx.find(RANKED, { group: { $in: ['g'] } })).rejects.toThrow(/equalities and ranges only/);
+  });
+});

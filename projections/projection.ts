@@ -1,7 +1,7 @@
 import type { Decider } from '../src/core/decider.js';
 import { comparePositions, type DomainEvent, type RecordedEvent, sortablePosition } from '../src/core/events.js';
 import type { StreamStates } from './stream-states.js';
-import { APPLIED, type Doc, type DocWrite, type IndexSpec, type ReadStore, fieldValue } from '../src/core/read-store.js';
+import { APPLIED, type Doc, type DocWrite, type Filter, type IndexSpec, type ReadStore, fieldValue } from '../src/core/read-store.js';
 
 /** One read model: the collections it owns and how each event changes them. */
 export interface Projection {
@@ -10,6 +10,11 @@ export interface Projection {
   apply(event: RecordedEvent, tx: ProjectionTx): Promise<void>;
   /** Collections an earlier version kept and this one no longer does: dropped when the runner prepares. */
   retired?: string[];
+  /**
+   * The shape of its documents (1 when absent). Raise it when a change makes documents built before it wrong:
+   * the leading runner rebuilds a model built with another version before it follows the log.
+   */
+  version?: number;
   /**
    * For a projection that keeps only recent documents (a retention): drops from the collections `physical`
    * names what it no longer keeps as of `now`, so a model built earlier and a rebuild compare fairly.
@@ -59,6 +64,18 @@ interface BulkDelete {
 
 const matches = (doc: Doc, { field, values }: BulkDelete) => (values as unknown[]).includes(fieldValue(doc, field));
 
+/** Whether a document meets a filter of equalities and ranges (`$gte`, `$gt`, `$lte`, `$lt`): what `find` supports. */
+function meets(doc: Doc, filter: Filter): boolean {
+  return Object.entries(filter).every(([field, condition]) => {
+    const value = fieldValue(doc, field) as string | number | undefined;
+    if (condition === null || typeof condition !== 'object') return value === condition;
+    const { $gte, $gt, $lte, $lt, ...other } = condition as Record<string, string | number | undefined>;
+    if (Object.keys(other).length) throw new Error(`ProjectionTx.find supports equalities and ranges only, not ${Object.keys(other).join(', ')}`);
+    if (value === undefined || value === null) return false;
+    return ($gte === undefined || value >= $gte) && ($gt === undefined || value > $gt) && ($lte === undefined || value <= $lte) && ($lt === undefined || value < $lt);
+  });
+}
+
 /**
  * The documents a batch of events touches, read once and written once. Reads see the batch's own
  * earlier writes; `writes()` is what the store commits together with the checkpoint.
@@ -88,7 +105,7 @@ export class ProjectionTx {
   private readonly streams?: StreamStates;
 
   constructor(
-    private readonly store: Pick<ReadStore, 'getApplied'>,
+    private readonly store: Pick<ReadStore, 'getApplied' | 'find'>,
     private readonly projection: Projection,
     options: TxOptions = {},
   ) {
@@ -111,6 +128,22 @@ export class ProjectionTx {
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
     return (await this.load(collection, id)).doc as T | null;
+  }
+
+  /**
+   * The documents of `collection` that meet `filter` (equalities and ranges) as this batch sees them: the
+   * store's, with the batch's own writes and deletions over them, and those the batch created. In id order.
+   */
+  async find<T extends Doc>(collection: string, filter: Filter): Promise<T[]> {
+    const { items } = await this.store.find(this.physical(collection), { filter });
+    const ids = new Set(items.map((doc) => doc.id));
+    for (const entry of this.docs.values()) if (entry.collection === collection) ids.add(entry.id);
+    const found: T[] = [];
+    for (const id of [...ids].sort()) {
+      const { doc } = await this.load(collection, id);
+      if (doc && meets(doc, filter)) found.push(doc as T);
+    }
+    return found;
   }
 
   /** Creates or replaces a document, unless it (or its deletion) already reflects this event. */

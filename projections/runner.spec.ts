@@ -8,7 +8,8 @@ import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-stor
 import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../src/jobs/job.model.js';
 import { PROJECTIONS } from './index.js';
-import { type JobDoc, JOBS } from '../src/jobs/jobs.read-model.js';
+import { withTasks } from '../src/jobs/job-tasks.js';
+import { type JobRecord, JOBS } from '../src/jobs/jobs.read-model.js';
 import { ProjectionRunner } from './runner.js';
 import type { Projection } from './projection.js';
 
@@ -20,6 +21,11 @@ const jobCreated = (jobId: string, name: string): DomainEvent => ({
   type: 'JobCreated',
   data: { jobId, workspaceId: 'w', name, type: 'Standard', sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS },
 });
+/** A job as readers see it, with its tasks. */
+const jobOf = async (reads: SqliteReadStore, jobId: string) => {
+  const job = await reads.get<JobRecord>(JOBS, jobId);
+  return job && (await withTasks(reads, [job]))[0];
+};
 const taskAdded = (jobId: string, taskId: string, index: number): DomainEvent => ({
   type: 'TaskAdded',
   data: { jobId, taskId, query: `REPLICATE [${taskId}]`, isActive: true, index },
@@ -49,7 +55,7 @@ describe('projection runner', () => {
     await runner.start();
     const { position } = await events.append('job-a', [stored(taskAdded('a', 't0', 0))], 1);
     await runner.waitFor(position);
-    const doc = await reads.get<JobDoc>(JOBS, 'a');
+    const doc = await jobOf(reads, 'a');
     expect(doc?.tasks.map((t) => t.id)).toEqual(['t0', 't1']);
     expect(doc?.version).toBe(2);
     expect(await reads.checkpoint('jobs')).toBe(position);
@@ -64,20 +70,21 @@ describe('projection runner', () => {
     runner = new ProjectionRunner(events, reads, PROJECTIONS);
     await runner.start();
     await runner.waitFor(position);
-    expect((await reads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2']);
+    expect((await jobOf(reads, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2']);
   });
 
   it('rebuilds from position 0 into the same documents, and the live runner follows on', async () => {
     for (let i = 0; i < 30; i++) await events.append(`job-${i}`, [stored(jobCreated(String(i), `J${i}`)), stored(taskAdded(String(i), 't', 0))], 'no_stream');
     await runner.start();
     await runner.waitFor((await events.readAll({ maxCount: 1000 })).at(-1)?.position);
-    const before = await reads.find<JobDoc>(JOBS, { limit: 100 });
+    const all = async () => withTasks(reads, (await reads.find<JobRecord>(JOBS, { limit: 100 })).items);
+    const before = await all();
     const { events: count } = await runner.rebuild(PROJECTIONS[0]);
     expect(count).toBe(60);
-    expect(await reads.find<JobDoc>(JOBS, { limit: 100 })).toEqual(before);
+    expect(await all()).toEqual(before);
     const { position } = await events.append('job-0', [stored(taskAdded('0', 'u', 1))], 1);
     await runner.waitFor(position);
-    expect((await reads.get<JobDoc>(JOBS, '0'))?.tasks.map((t) => t.id)).toEqual(['t', 'u']);
+    expect((await jobOf(reads, '0'))?.tasks.map((t) => t.id)).toEqual(['t', 'u']);
   });
 
   it('forgets the documents it holds when a rebuild is swapped in, also at its own checkpoint', async () => {
@@ -145,7 +152,7 @@ describe('projection runner', () => {
     await runner.start();
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
     for (let i = 0; i < 200 && (await reads.checkpoint('jobs')) !== position; i++) await new Promise((r) => setTimeout(r, 10));
-    expect((await reads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1']);
+    expect((await jobOf(reads, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1']);
     expect((await runner.status()).find((s) => s.name === 'fragile')).toMatchObject({ behind: true, stalled: { type: 'TaskAdded' } });
     broken = false;
     expect(await runner.waitFor(position, 10_000)).toBe(true);
@@ -198,6 +205,41 @@ describe('projection runner', () => {
     db.close();
   });
 
+  it('rebuilds a read model built by an earlier version of its projection before following the log', async () => {
+    // Version 1 kept the job's tasks in its document and nothing in job_tasks.
+    const jobs = PROJECTIONS.find((p) => p.name === 'jobs')!;
+    const first: Projection = {
+      ...jobs,
+      version: undefined,
+      async apply(event, tx) {
+        if (event.type === 'JobCreated') await tx.put(JOBS, { id: (event.data as { jobId: string }).jobId, shape: 1, tasks: ['inside'] });
+      },
+    };
+    await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
+    const old = new ProjectionRunner(events, reads, [first]);
+    await old.start();
+    await old.waitFor('2');
+    await old.stop();
+    expect(await reads.get(JOBS, 'a')).toMatchObject({ shape: 1 });
+
+    await runner.start();
+    const { position } = await events.append('job-a', [stored(taskAdded('a', 't2', 1))], 1);
+    expect(await runner.waitFor(position)).toBe(true);
+    const doc = await jobOf(reads, 'a');
+    expect(doc).not.toHaveProperty('shape');
+    expect(doc?.tasks.map((t) => t.id)).toEqual(['t1', 't2']);
+    expect(await reads.checkpoint('~version:jobs')).toBe('2');
+  });
+
+  it('builds a new read model at its projection\'s version without a rebuild', async () => {
+    await runner.start();
+    const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
+    await runner.waitFor(position);
+    expect(await reads.checkpoint('~version:jobs')).toBe('2');
+    expect(await reads.checkpoint('~version:audit')).toBe('1');
+    expect(await reads.checkpoint('~swapped')).toBeNull();
+  });
+
   it('says when a position was not reached in time, and at once when it is stopped', async () => {
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
     await runner.start();
@@ -223,7 +265,7 @@ describe('projection runner', () => {
       const next = await events.append('job-a', [stored(taskAdded('a', 't3', 2))], 2);
       expect(await other.waitFor(next.position)).toBe(true);
       expect((await leaders())[1]).toBe(PROJECTIONS.length);
-      expect((await otherReads.get<JobDoc>(JOBS, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2', 't3']);
+      expect((await jobOf(otherReads, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1', 't2', 't3']);
     } finally {
       await other.stop();
       await otherReads.close();

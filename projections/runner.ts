@@ -67,6 +67,8 @@ export class ProjectionRunner implements ReadModelProgress {
   private atomic = false;
   /** SWAPPED's checkpoint when the cache was last known good. */
   private swapped: string | null = null;
+  /** Whether every read model is known to be built by its projection's version (see rebuildChangedShapes). */
+  private shapesChecked = false;
 
   constructor(
     private readonly events: EventStore,
@@ -214,6 +216,23 @@ export class ProjectionRunner implements ReadModelProgress {
     }
   }
 
+  /** Rebuilds, and swaps in, each read model whose documents were built by another version of its projection. */
+  private async rebuildChangedShapes(): Promise<void> {
+    for (const p of this.projections) {
+      const key = `~version:${p.name}`;
+      const wanted = String(p.version ?? 1);
+      // A model built before versions were kept was built by version 1; one never built has none.
+      const built = (await this.store.checkpoint(key)) ?? ((await this.store.checkpoint(p.name)) === null ? null : '1');
+      if (built === wanted) continue;
+      if (built !== null) {
+        this.logger.log(`Rebuilding the ${p.name} read model: its documents were built by version ${built} of its projection, this is version ${wanted}`);
+        await rebuildAndSwap(this.events, this.store, [p]);
+        this.logger.log(`Rebuilt the ${p.name} read model`);
+      }
+      await this.store.write([], [{ projection: key, expected: await this.store.checkpoint(key), position: wanted }]);
+    }
+  }
+
   private async follow(): Promise<void> {
     let backoff = 100;
     while (this.running && this.leading) {
@@ -241,6 +260,8 @@ export class ProjectionRunner implements ReadModelProgress {
    * again from that one's checkpoint).
    */
   private async followOnce(): Promise<void> {
+    if (!this.shapesChecked) await this.rebuildChangedShapes();
+    this.shapesChecked = true;
     await this.readCheckpoints();
     this.atomic = await this.store.commitsAtomically();
     const swapped = await this.store.checkpoint(SWAPPED);

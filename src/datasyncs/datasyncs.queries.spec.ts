@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadModelProgress } from '../core/read-model-progress.js';
 import { SqliteReadStore } from '../infrastructure/sqlite/sqlite-read-store.js';
-import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { JOB_TASKS, type JobRecord, JOBS } from '../jobs/jobs.read-model.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import { nextLaunchAt } from './datasync.model.js';
 import { DataSyncLaunches, DataSyncLaunchesHandler, GetDataSync, GetDataSyncHandler, LaunchFile, LaunchFileHandler } from './datasyncs.queries.js';
@@ -11,7 +11,7 @@ import { DataSyncLaunches, DataSyncLaunchesHandler, GetDataSync, GetDataSyncHand
 const caughtUp: ReadModelProgress = { waitFor: async () => true, status: async () => [], onApplied: () => () => {} };
 const schedule = { enabled: true, cron: '0 13 * * 1', timezone: 'UTC' };
 
-const job = (id: string, changes: Partial<JobDoc> = {}) =>
+const job = (id: string, changes: Partial<JobRecord> = {}) =>
   ({
     id,
     type: 'Export',
@@ -19,12 +19,11 @@ const job = (id: string, changes: Partial<JobDoc> = {}) =>
     enabled: true,
     schedule: { enabled: false, cron: '', timezone: 'UTC' },
     lastSlot: null,
-    tasks: [{ id, query: 'REPLICATE [customers]', isActive: true, incrementalColumn: null, keyColumns: ['email'] }],
     sourceConnectionId: 'c',
     destinationConnectionId: null,
     settings: { api_auth: false },
     ...changes,
-  }) as unknown as JobDoc;
+  }) as unknown as JobRecord;
 
 const run = (jobId: string, number: number, queuedAt: string, status: RunDoc['status'] = 'succeeded') =>
   ({ id: `run-${number}`, number, jobId, status, queuedAt, file: null, steps: [] }) as unknown as RunDoc;
@@ -37,6 +36,7 @@ describe('data sync queries', () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-datasync-queries-'));
     store = new SqliteReadStore(join(dir, 'reads.db'));
     await store.ensureCollection(JOBS, []);
+    await store.ensureCollection(JOB_TASKS, []);
     await store.ensureCollection(RUNS, []);
   });
   afterEach(async () => {

@@ -6,7 +6,8 @@ import { loadDataSync } from './datasyncs.commands.js';
 import { type Filter, type Page, READ_STORE, type ReadStore } from '../core/read-store.js';
 import { READ_MODEL_PROGRESS, type ReadModelProgress, readYourWrite } from '../core/read-model-progress.js';
 import { jobStream } from '../jobs/job.model.js';
-import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { withTasks } from '../jobs/job-tasks.js';
+import { type JobDoc, type JobRecord, JOBS } from '../jobs/jobs.read-model.js';
 import { NEWEST_RUN_FIRST } from '../runs/runs.queries.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import { type DataSyncKind, exportFile, KIND_OF, nextLaunchAt, tableOf } from './datasync.model.js';
@@ -72,10 +73,11 @@ export const fileOf = (run: RunDoc, kind: DataSyncKind): string | null => (kind 
 
 async function dataSyncJob(store: ReadStore, progress: ReadModelProgress, id: string, after?: string): Promise<JobDoc & { kind: DataSyncKind }> {
   await readYourWrite(progress, after);
-  const job = await store.get<JobDoc>(JOBS, id);
+  const job = await store.get<JobRecord>(JOBS, id);
   const kind = job && KIND_OF[job.type];
   if (!job || !kind) throw new DomainError('DATASYNC.NOT_FOUND', `Data sync ${id} not found`);
-  return { ...job, kind };
+  const [withItsTask] = await withTasks(store, [job]);
+  return { ...withItsTask, kind };
 }
 
 /** A data sync's job as the view every dialect shows: its table and keys from its one task, its connection, its latest and next launch. */
@@ -141,9 +143,9 @@ export class ListDataSyncsHandler implements IQueryHandler<ListDataSyncs> {
   constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
 
   async execute({ limit, cursor }: ListDataSyncs): Promise<Page<DataSyncView>> {
-    const page = await this.store.find<JobDoc>(JOBS, { filter: { type: { $in: ['Import', 'Export', 'Delete'] } }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
+    const page = await this.store.find<JobRecord>(JOBS, { filter: { type: { $in: ['Import', 'Export', 'Delete'] } }, sort: { field: 'createdAt', order: 1 }, limit, cursor });
     const now = new Date();
-    const items = await Promise.all(page.items.map((job) => viewOf(this.store, job, KIND_OF[job.type]!, now)));
+    const items = await Promise.all((await withTasks(this.store, page.items)).map((job) => viewOf(this.store, job, KIND_OF[job.type]!, now)));
     return { ...page, items };
   }
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { type JobRecord, JOBS } from '../jobs/jobs.read-model.js';
 import type { FinalRunStatus } from '../jobs/job.model.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
 import type { EventStore } from '../core/event-store.js';
@@ -96,7 +96,7 @@ function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string): E
  * runs queued behind it too: after a minute, end that run on the job (failed when it never existed).
  */
 export async function releaseJobsWithLostRuns(events: EventStore, reads: ReadStore, ctx: CommandContext): Promise<number> {
-  const { items } = await reads.find<JobDoc>(JOBS, { filter: { activeRunId: { $ne: null } }, limit: 500 });
+  const { items } = await reads.find<JobRecord>(JOBS, { filter: { activeRunId: { $ne: null } }, limit: 500 });
   let released = 0;
   for (const job of items) {
     if (!job.activeRunId || !job.activeRunSince || Date.now() - Date.parse(job.activeRunSince) < STALE_MS * 2) continue;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { CronExpressionParser } from 'cron-parser';
-import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { type JobRecord, JOBS } from '../jobs/jobs.read-model.js';
 import { READ_STORE, type ReadStore } from '../core/read-store.js';
 import { type JobType, runsOnFile, type Schedule } from '../jobs/job.model.js';
 import { ExecuteJob } from '../runs/runs.commands.js';
@@ -17,7 +17,7 @@ export function latestSlot(schedule: Schedule, now: Date): string {
 
 
 /** The next slot a job's schedule will fire, or null when it is off (or the job never runs on one). */
-export function nextRunAt(job: Pick<JobDoc, 'schedule' | 'lastSlot'> & { type?: JobType }, now: Date): string | null {
+export function nextRunAt(job: Pick<JobRecord, 'schedule' | 'lastSlot'> & { type?: JobType }, now: Date): string | null {
   if (!job.schedule.enabled || !job.schedule.cron || runsOnFile(job.type)) return null;
   return CronExpressionParser.parse(job.schedule.cron, { currentDate: now, tz: job.schedule.timezone }).next().toISOString() ?? null;
 }
@@ -54,7 +54,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     try {
       let cursor: string | undefined;
       do {
-        const page = await this.reads.find<JobDoc>(JOBS, { filter: { 'schedule.enabled': true }, limit: 200, cursor });
+        const page = await this.reads.find<JobRecord>(JOBS, { filter: { 'schedule.enabled': true }, limit: 200, cursor });
         for (const job of page.items) await this.fire(job, now);
         cursor = page.next;
       } while (cursor);
@@ -65,7 +65,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  private async fire(job: JobDoc, now: Date): Promise<void> {
+  private async fire(job: JobRecord, now: Date): Promise<void> {
     if (!job.schedule.cron || job.enabled === false) return;
     if (runsOnFile(job.type)) {
       // A schedule stored before imports and deletes were refused one: it never fires, said once per job.

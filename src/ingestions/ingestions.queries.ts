@@ -6,7 +6,7 @@ import { loadState } from '../core/write-path.js';
 import { jobDecider } from '../jobs/job.decider.js';
 import { jobStream, type RunStatus } from '../jobs/job.model.js';
 import { type RunDoc, RUNS } from '../runs/runs.read-model.js';
-import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { type JobRecord, JOBS } from '../jobs/jobs.read-model.js';
 import { NEWEST_RUN_FIRST } from '../runs/runs.queries.js';
 import { SIREN_WORKSPACE } from './ingestion.model.js';
 
@@ -98,7 +98,7 @@ export class LastExecutionHandler implements IQueryHandler<LastExecution> {
   constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
 
   async execute({ jobId }: LastExecution): Promise<RunDoc | null> {
-    const job = await this.store.get<JobDoc>(JOBS, jobId);
+    const job = await this.store.get<JobRecord>(JOBS, jobId);
     if (!job || job.status !== 'active') return null;
     const [run] = (await this.store.find<RunDoc>(RUNS, { filter: { jobId }, sort: NEWEST_RUN_FIRST, limit: 1 })).items;
     return run && run.queuedAt >= job.createdAt ? run : null;

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ChangeJobHandler } from './jobs.commands.js';
-import { GetJobHandler, ListJobsHandler } from './jobs.queries.js';
+import { GetJobHandler, GetTaskHandler, JobAsOfHandler, ListJobsHandler } from './jobs.queries.js';
 
-@Module({ providers: [ChangeJobHandler, GetJobHandler, ListJobsHandler] })
+@Module({ providers: [ChangeJobHandler, GetJobHandler, GetTaskHandler, ListJobsHandler, JobAsOfHandler] })
 export class JobsModule {}

@@ -8,7 +8,8 @@ import { utcTime } from '../core/time.js';
 import { type Filter, type Page, READ_STORE, type ReadStore, type SortKey } from '../core/read-store.js';
 import type { LogLevel } from './run.decider.js';
 import type { RunStatus } from '../jobs/job.model.js';
-import { type JobDoc, JOBS } from '../jobs/jobs.read-model.js';
+import { jobTask } from '../jobs/job-tasks.js';
+import { type JobRecord, JOBS } from '../jobs/jobs.read-model.js';
 
 /**
  * Newest run first, by number: numbers are log positions, so they order runs as they were queued, across
@@ -159,20 +160,21 @@ export class ActiveRunsHandler implements IQueryHandler<ActiveRuns> {
    * (the task's own or the job's), the best there is for them; a deleted job's have none.
    */
   private async withPlannedColumns(runs: RunDoc[]): Promise<RunDoc[]> {
-    const jobs = new Map<string, Promise<JobDoc | null>>();
+    const jobs = new Map<string, Promise<JobRecord | null>>();
     const jobOf = (id: string) => {
-      if (!jobs.has(id)) jobs.set(id, this.store.get<JobDoc>(JOBS, id));
+      if (!jobs.has(id)) jobs.set(id, this.store.get<JobRecord>(JOBS, id));
       return jobs.get(id)!;
     };
     return Promise.all(
       runs.map(async (run) => {
         if (run.steps.every((s) => s.incrementalColumn !== undefined)) return run;
         const job = await jobOf(run.jobId);
-        const columnOf = (taskId: string) => {
-          const task = job?.tasks.find((t) => t.id === taskId);
+        const columnOf = async (taskId: string) => {
+          const task = job && (await jobTask(this.store, job.id, taskId))?.task;
           return (task && (task.incrementalColumn || job!.settings.incremental_column)) || null;
         };
-        return { ...run, steps: run.steps.map((s) => (s.incrementalColumn !== undefined ? s : { ...s, incrementalColumn: columnOf(s.taskId) })) };
+        const steps = await Promise.all(run.steps.map(async (s) => (s.incrementalColumn !== undefined ? s : { ...s, incrementalColumn: await columnOf(s.taskId) })));
+        return { ...run, steps };
       }),
     );
   }

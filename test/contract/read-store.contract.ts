@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../src/core/events.js';
-import { CheckpointMovedError, type Doc, type ReadStore, SWAPPED } from '../../src/core/read-store.js';
+import { CheckpointMovedError, type Doc, type FindQuery, type ReadStore, SWAPPED } from '../../src/core/read-store.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../../src/jobs/job.model.js';
+import { withTasks } from '../../src/jobs/job-tasks.js';
+import { JOB_TASKS, type JobRecord, JOBS } from '../../src/jobs/jobs.read-model.js';
 import { jobsProjection } from '../../projections/jobs.projection.js';
 import { collectionsOf, type Projection, ProjectionTx } from '../../projections/projection.js';
 import { readStoreSearchContract } from './read-store-search.contract.js';
@@ -294,9 +296,14 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       await deliver(twice, history.slice(0, 3));
       await deliver(twice, history.slice(4));
       await deliver(twice, history);
-      const jobs = async (physical: (c: string) => string) => (await store.find(physical('jobs'))).items;
-      expect((await jobs(once)).map((j) => [j.id, (j.tasks as Array<{ id: string }>).map((t) => t.id)])).toEqual([['a', ['t1', 't0']]]);
+      const jobs = async (physical: (c: string) => string) => {
+        const reads = { find: <T extends Doc>(c: string, q?: FindQuery) => store.find<T>(physical(c), q) };
+        return withTasks(reads, (await reads.find<JobRecord>(JOBS)).items);
+      };
+      expect((await jobs(once)).map((j) => [j.id, j.tasks.map((t) => t.id)])).toEqual([['a', ['t1', 't0']]]);
       expect(await jobs(twice)).toEqual(await jobs(once));
+      const tasks = async (physical: (c: string) => string) => (await store.find(physical(JOB_TASKS))).items;
+      expect(await tasks(twice)).toEqual(await tasks(once));
       for (const physical of [once, twice]) {
         for (const name of Object.keys(collectionsOf(jobsProjection))) await store.dropCollection(physical(name));
       }

@@ -134,6 +134,8 @@ describe('the audit timeline and as_of (e2e)', () => {
     expect((await asOf(moved.at)).tasks.map((t: { query: string }) => t.query)).toEqual(['REPLICATE [more] SELECT * FROM [items]', 'REPLICATE [items]']);
     const gone = await asOf(new Date().toISOString());
     expect(gone).toMatchObject({ id: jobId, name: 'Audited', status: 'deleted', deletedAt: timeline[9].at });
+    // a deleted job shows its tasks as they were when it was deleted
+    expect(gone.tasks.map((t: { query: string }) => t.query)).toEqual(['REPLICATE [items]']);
     await h.get(`/v1/jobs/${jobId}`).expect(404);
     await h.get(`/v1/jobs/${jobId}?as_of=${beforeAll_}`).expect(404);
     expect((await h.get(`/v1/jobs/${jobId}?as_of=yesterday`).expect(400)).body.error.field).toBe('as_of');

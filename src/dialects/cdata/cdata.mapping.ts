@@ -18,7 +18,7 @@ export function toCDataJob(job: JobDoc) {
     destination_connection_id: job.destinationConnectionId,
     schedule: job.schedule,
     ...job.settings,
-    tasks: job.tasks.map((t, i) => toCDataTask(job, t, i)),
+    tasks: job.tasks.map((t, i) => toCDataTask(job.id, t, i)),
     active_run_id: job.activeRunId,
     last_run: job.lastRun && { id: job.lastRun.id, status: job.lastRun.status, finished_at: job.lastRun.endedAt },
     next_run_at: nextRunAt(job, new Date()),
@@ -29,8 +29,8 @@ export function toCDataJob(job: JobDoc) {
   };
 }
 
-export function toCDataTask(job: JobDoc, task: Task, index: number) {
-  return { id: task.id, job_id: job.id, query: task.query, is_active: task.isActive, incremental_column: task.incrementalColumn ?? null, destination_connection_id: task.destinationConnectionId ?? null, index };
+export function toCDataTask(jobId: string, task: Task, index: number) {
+  return { id: task.id, job_id: jobId, query: task.query, is_active: task.isActive, incremental_column: task.incrementalColumn ?? null, destination_connection_id: task.destinationConnectionId ?? null, index };
 }
 
 export function toCDataConnection(c: ConnectionDoc) {

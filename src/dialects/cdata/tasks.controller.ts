@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
-import { DomainError } from '../../core/errors.js';
 import type { CommandContext } from '../../core/write-path.js';
 import type { JobCommand } from '../../jobs/job.decider.js';
 import { ChangeJob } from '../../jobs/jobs.commands.js';
-import { GetJob } from '../../jobs/jobs.queries.js';
+import { GetJob, GetTask } from '../../jobs/jobs.queries.js';
 import { ApiAnswer, ApiErrors } from '../../http/api-docs.js';
 import { Ctx } from '../../http/command-context.js';
 import { toCDataStep, toCDataTask } from './cdata.mapping.js';
@@ -38,7 +37,7 @@ export class CDataTasksController {
   @ApiErrors(404)
   async list(@Param('job_id') jobId: string) {
     const job = await this.queries.execute(new GetJob(jobId));
-    return { value: job.tasks.map((t, i) => toCDataTask(job, t, i)) };
+    return { value: job.tasks.map((t, i) => toCDataTask(jobId, t, i)) };
   }
 
   @Post()
@@ -60,7 +59,7 @@ export class CDataTasksController {
     return {
       value: job.tasks.map((t, i) => {
         const found = latest.find((l) => l.step.taskId === t.id);
-        return { ...toCDataTask(job, t, i), last_run: found ? toCDataStep(found.run, found.step) : null };
+        return { ...toCDataTask(jobId, t, i), last_run: found ? toCDataStep(found.run, found.step) : null };
       }),
     };
   }
@@ -70,8 +69,7 @@ export class CDataTasksController {
   @ApiAnswer(200, 'The task\'s history', { value: HISTORY_EXAMPLE.tasks })
   @ApiErrors(404)
   async taskHistory(@Param('job_id') jobId: string, @Param('task_id') taskId: string) {
-    const job = await this.queries.execute(new GetJob(jobId));
-    if (!job.tasks.some((t) => t.id === taskId)) throw new DomainError('TASK.NOT_FOUND', `Task ${taskId} not found in job ${jobId}`);
+    await this.queries.execute(new GetTask(jobId, taskId));
     const history = await this.queries.execute(new TaskHistory(jobId, [taskId], false));
     return { value: history.map(({ run, step }) => toCDataStep(run, step)) };
   }
@@ -117,9 +115,7 @@ export class CDataTasksController {
   }
 
   private async task(jobId: string, taskId: string, after?: string) {
-    const job = await this.queries.execute(new GetJob(jobId, after));
-    const index = job.tasks.findIndex((t) => t.id === taskId);
-    if (index < 0) throw new DomainError('TASK.NOT_FOUND', `Task ${taskId} not found in job ${jobId}`);
-    return toCDataTask(job, job.tasks[index], index);
+    const { task, index } = await this.queries.execute(new GetTask(jobId, taskId, after));
+    return toCDataTask(jobId, task, index);
   }
 }

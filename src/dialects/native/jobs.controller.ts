@@ -4,11 +4,10 @@ import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { AUDIT_TYPES, type AuditEntryDoc } from '../../audit/audit.read-model.js';
-import { DocumentAsOf, JobAudit } from '../../audit/audit.queries.js';
+import { JobAudit } from '../../audit/audit.queries.js';
 import { ApiAnswer, ApiErrors, freeForm } from '../../http/api-docs.js';
-import { jobStream } from '../../jobs/job.model.js';
-import { GetJob } from '../../jobs/jobs.queries.js';
-import { type JobDoc, JOBS } from '../../jobs/jobs.read-model.js';
+import { GetJob, JobAsOf } from '../../jobs/jobs.queries.js';
+import type { JobDoc } from '../../jobs/jobs.read-model.js';
 import { AsOfDto } from './as-of.dto.js';
 import { SluiceController } from './native.decorators.js';
 
@@ -106,7 +105,7 @@ export class JobsController {
   @ApiErrors(400, 404)
   async job(@Param('job_id') jobId: string, @Query() { as_of }: AsOfDto) {
     if (!as_of) return toJobView(await this.queries.execute(new GetJob(jobId)));
-    const { doc, deletedAt } = await this.queries.execute(new DocumentAsOf<JobDoc>(JOBS, jobId, jobStream(jobId), as_of, 'JOB.NOT_FOUND'));
+    const { doc, deletedAt } = await this.queries.execute(new JobAsOf(jobId, as_of));
     return toJobView(doc, deletedAt);
   }
 
