@@ -43,6 +43,8 @@ export class SqliteReadStore implements ReadStore {
     this.writes = new WriteFaults('read store', file, (fault) => new Logger('ReadStore').error(fault.message));
     this.db = openStoreDatabase(file, 'read store', 'CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, position TEXT)', this.writes);
     this.db.exec('CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)');
+    // Copying the WAL back every 10,000 pages rather than 1,000: a catch-up's large commits were a quarter slower.
+    this.db.pragma('wal_autocheckpoint = 10000');
     const dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.answers = new ReadCache(() => dataVersion.get() as number);
   }
@@ -90,23 +92,22 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async find<T extends Doc>(collection: string, query: FindQuery = {}): Promise<Page<T>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const filter = query.filter ?? {};
-    where.push(...this.filterSql(collection, filter, params));
-    const keys = sortKeys(query.sort);
-    if (query.cursor) {
-      const values = decodeCursor(query.cursor, keys.length);
-      where.push(...cursorSql(keys.map((k) => ({ ...k, nullable: k.field !== 'id' && !excludesNull(filter[k.field]) })), values, params));
-    }
-    const limit = query.limit ?? -1;
-    const sql =
-      `SELECT doc FROM ${table(collection)}` +
-      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY ${keys.map((k) => `${column(k.field)} ${k.order === -1 ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`;
-    params.push(limit === -1 ? -1 : limit + 1);
-    return this.answers.read(collection, `${sql}\n${JSON.stringify(params)}`, () => {
-      const rows = this.stmt(sql).all(...params) as Array<{ doc: string }>;
+    return this.answers.read(collection, JSON.stringify(query), () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const filter = query.filter ?? {};
+      where.push(...this.filterSql(collection, filter, params));
+      const keys = sortKeys(query.sort);
+      if (query.cursor) {
+        const values = decodeCursor(query.cursor, keys.length);
+        where.push(...cursorSql(keys.map((k) => ({ ...k, nullable: k.field !== 'id' && !excludesNull(filter[k.field]) })), values, params));
+      }
+      const limit = query.limit ?? -1;
+      const sql =
+        `SELECT doc FROM ${table(collection)}` +
+        (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+        ` ORDER BY ${keys.map((k) => `${column(k.field)} ${k.order === -1 ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`;
+      const rows = this.stmt(sql).all(...params, limit === -1 ? -1 : limit + 1) as Array<{ doc: string }>;
       const items = rows.slice(0, limit === -1 ? undefined : limit).map((r) => withoutApplied(JSON.parse(r.doc) as T));
       const next = limit !== -1 && rows.length > limit ? cursorAfter(items[items.length - 1], keys) : undefined;
       return { value: { items, next }, chars: rows.reduce((n, r) => n + r.doc.length, 0) };
