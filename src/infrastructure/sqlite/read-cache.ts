@@ -1,5 +1,7 @@
 /** Characters of stored JSON the cache keeps parsed, about 4× that in memory. */
-const BUDGET_CHARS = 8_000_000;
+const BUDGET_CHARS = 4_000_000;
+/** Reads remembered (their keys only) to tell a read that comes back from one made once. */
+const SEEN_KEYS = 10_000;
 
 interface Answer {
   generation: number;
@@ -14,10 +16,13 @@ interface Answer {
  * back under the generation it was read in. A commit by another connection to the file (a replay from the
  * command line, a second process) shows in SQLite's data_version and forgets every answer. Answers are
  * shared, so they are frozen: a caller that changes one fails at once instead of changing the next reader's.
+ * An answer is kept from the second time it is read: a search whose every page and range is new (the job
+ * log) would otherwise fill the cache with answers nobody reads again, and the collector with their garbage.
  */
 export class ReadCache {
   private readonly answers = new Map<string, Answer>();
   private readonly generations = new Map<string, number>();
+  private readonly seen = new Set<string>();
   private chars = 0;
   private version: number;
 
@@ -43,6 +48,11 @@ export class ReadCache {
       this.chars -= kept.chars;
     }
     const { value, chars } = load();
+    if (!kept && !this.seen.has(id)) {
+      if (this.seen.size >= SEEN_KEYS) this.seen.clear();
+      this.seen.add(id);
+      return value;
+    }
     if (chars > BUDGET_CHARS / 16) return value;
     this.answers.set(id, { generation, value: deepFreeze(value), chars });
     this.chars += chars;
@@ -61,6 +71,7 @@ export class ReadCache {
 
   forgetAll(): void {
     this.answers.clear();
+    this.seen.clear();
     this.chars = 0;
   }
 }
