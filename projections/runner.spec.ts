@@ -12,6 +12,7 @@ import { withTasks } from '../src/jobs/job-tasks.js';
 import { type JobRecord, JOBS } from '../src/jobs/jobs.read-model.js';
 import { ProjectionRunner } from './runner.js';
 import type { Projection } from './projection.js';
+import { REBUILD_BATCH } from './scratch.js';
 
 const ctx = { actor: 'admin', correlationId: 'c', commandId: 'cmd', clock: () => new Date('2026-01-01T00:00:00Z') };
 let n = 0;
@@ -229,6 +230,58 @@ describe('projection runner', () => {
     expect(doc).not.toHaveProperty('shape');
     expect(doc?.tasks.map((t) => t.id)).toEqual(['t1', 't2']);
     expect(await reads.checkpoint('~version:jobs')).toBe('2');
+  });
+
+  describe('a read model built by an earlier version', () => {
+    /** `alpha`, built by version 1 at the log's head: one document per job, `shape: 1`. */
+    async function builtByVersion1(jobs: number, tasksOfLast = 0): Promise<string> {
+      await reads.ensureCollection('alpha', []);
+      for (let j = 0; j < jobs; j++) {
+        const tasks = j === jobs - 1 ? Array.from({ length: tasksOfLast }, (_, t) => stored(taskAdded(`j${j}`, `t${t}`, t))) : [];
+        await events.append(`job-j${j}`, [stored(jobCreated(`j${j}`, `J${j}`)), ...tasks], 'no_stream');
+      }
+      const head = (await events.lastPosition())!;
+      await reads.write([{ collection: 'alpha', op: 'upsert', doc: { id: 'old', shape: 1 } }], [{ projection: 'alpha', expected: null, position: head }]);
+      return head;
+    }
+    const alpha = (apply: Projection['apply']): Projection => ({ name: 'alpha', version: 2, collections: { alpha: [] }, apply });
+    const jobs = PROJECTIONS.find((p) => p.name === 'jobs')!;
+
+    it('stalls alone when its rebuild fails, and the others go on', async () => {
+      await builtByVersion1(3);
+      const failing = alpha(async (event) => {
+        if ((event.data as { jobId?: string }).jobId === 'j1') throw new Error('cannot fold j1');
+      });
+      runner = new ProjectionRunner(events, reads, [failing, jobs]);
+      await runner.start();
+      const { position } = await events.append('job-late', [stored(jobCreated('late', 'Late'))], 'no_stream');
+      let status = await runner.status();
+      for (let i = 0; i < 200 && !status.find((s) => s.name === 'alpha')?.stalled; i++) status = await new Promise((r) => setTimeout(r, 10)).then(() => runner.status());
+      expect(status.find((s) => s.name === 'alpha')?.stalled?.reason).toMatch(/Rebuilding it for version 2 .*cannot fold j1/);
+      // jobs follows the log meanwhile, and alpha's old documents are still what readers get
+      for (let i = 0; i < 200 && !(await jobOf(reads, 'late')); i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await jobOf(reads, 'late'))?.name).toBe('Late');
+      expect(await reads.get('alpha', 'old')).toMatchObject({ shape: 1 });
+      expect(await reads.checkpoint('~version:alpha')).toBeNull();
+      expect(position).toBeDefined();
+    });
+
+    it('gives its rebuild up when the runner stops, swapping nothing in', async () => {
+      // More events than one batch of a rebuild: it stops between batches.
+      await builtByVersion1(1, REBUILD_BATCH + 100);
+      let applied = 0;
+      const slow = alpha(async (event, tx) => {
+        if (applied++ % 100 === 0) await new Promise((r) => setTimeout(r, 1));
+        await tx.put('alpha', { id: (event.data as { jobId: string }).jobId, shape: 2 });
+      });
+      runner = new ProjectionRunner(events, reads, [slow]);
+      await runner.start();
+      while (applied === 0) await new Promise((r) => setTimeout(r, 1));
+      await runner.stop();
+      expect(applied).toBeLessThanOrEqual(REBUILD_BATCH);
+      expect(await reads.get('alpha', 'old')).toMatchObject({ shape: 1 });
+      expect(await reads.checkpoint('~version:alpha')).toBeNull();
+    });
   });
 
   it('builds a new read model at its projection\'s version without a rebuild', async () => {

@@ -9,6 +9,7 @@ import { DocCache } from './doc-cache.js';
 import { StreamStates } from './stream-states.js';
 import { collectionsOf, earliest, newTo, type Projection, ProjectionTx, yieldToEventLoop } from './projection.js';
 import { rebuildAndSwap } from './rebuild.js';
+import { RebuildStoppedError } from './scratch.js';
 
 /** Events per committed batch while following live appends: small, so a command's answer waits for little. */
 export const BATCH = 500;
@@ -55,7 +56,7 @@ export class ProjectionRunner implements ReadModelProgress {
   private readonly logger = new Logger('Projections');
   private readonly positions = new Map<string, string | null>();
   private leading = false;
-  private readonly stalls = new Map<string, NonNullable<ProjectionStatus['stalled']> & { retryAt: number; backoff: number }>();
+  private readonly stalls = new Map<string, NonNullable<ProjectionStatus['stalled']> & { retryAt: number; backoff: number; rebuild?: true }>();
   /** Projections that failed during the current read of the log: they wait for the next one, from their checkpoint. */
   private readonly stalledInRead = new Set<string>();
   private subscription?: Subscription;
@@ -72,8 +73,10 @@ export class ProjectionRunner implements ReadModelProgress {
   private atomic = false;
   /** SWAPPED's checkpoint when the cache was last known good. */
   private swapped: string | null = null;
-  /** Whether every read model is known to be built by its projection's version (see rebuildChangedShapes). */
-  private shapesChecked = false;
+  /** Read models known to be built by their projection's version (see reshape). */
+  private readonly current = new Set<string>();
+  /** Read models being rebuilt for their projection's version, in the background: they sit out until swapped in. */
+  private readonly reshaping = new Map<string, Promise<void>>();
 
   constructor(
     private readonly events: EventStore,
@@ -110,6 +113,7 @@ export class ProjectionRunner implements ReadModelProgress {
     for (const wake of this.sleepers) wake();
     await this.subscription?.close();
     await this.loop;
+    await Promise.all(this.reshaping.values());
     for (const w of this.waiters) w.resolve(false);
     this.waiters = [];
   }
@@ -221,20 +225,49 @@ export class ProjectionRunner implements ReadModelProgress {
     }
   }
 
-  /** Rebuilds, and swaps in, each read model whose documents were built by another version of its projection. */
-  private async rebuildChangedShapes(): Promise<void> {
+  /**
+   * Starts a rebuild of each read model built by another version of its projection (in the background, so
+   * the others go on following the log), unless one is running or failed and waits for its retry.
+   */
+  private async checkShapes(due: (name: string) => boolean): Promise<void> {
     for (const p of this.projections) {
+      if (this.current.has(p.name) || this.reshaping.has(p.name) || !due(p.name)) continue;
       const key = `~version:${p.name}`;
       const wanted = String(p.version ?? 1);
+      const stored = await this.store.checkpoint(key);
       // A model built before versions were kept was built by version 1; one never built has none.
-      const built = (await this.store.checkpoint(key)) ?? ((await this.store.checkpoint(p.name)) === null ? null : '1');
-      if (built === wanted) continue;
-      if (built !== null) {
-        this.logger.log(`Rebuilding the ${p.name} read model: its documents were built by version ${built} of its projection, this is version ${wanted}`);
-        await rebuildAndSwap(this.events, this.store, [p]);
-        this.logger.log(`Rebuilt the ${p.name} read model`);
+      const built = stored ?? ((await this.store.checkpoint(p.name)) === null ? null : '1');
+      if (built !== null && built !== wanted) {
+        this.reshaping.set(p.name, this.reshape(p, { key, stored, built, wanted }));
+        continue;
       }
-      await this.store.write([], [{ projection: key, expected: await this.store.checkpoint(key), position: wanted }]);
+      if (stored !== wanted) await this.store.write([], [{ projection: key, expected: stored, position: wanted }]);
+      this.current.add(p.name);
+    }
+  }
+
+  /** Rebuilds one read model for its projection's version and swaps it in; a failure stalls that one alone. */
+  private async reshape(p: Projection, version: { key: string; stored: string | null; built: string; wanted: string }): Promise<void> {
+    const { key, stored, built, wanted } = version;
+    this.logger.log(`Rebuilding the ${p.name} read model: its documents were built by version ${built} of its projection, this is version ${wanted}`);
+    try {
+      // Stops when this runner stops or loses the lease: the instance leading next starts it again.
+      await rebuildAndSwap(this.events, this.store, [p], { stopped: () => !this.running || !this.leading });
+      await this.store.write([], [{ projection: key, expected: stored, position: wanted }]);
+      this.current.add(p.name);
+      this.stalls.delete(p.name);
+      this.logger.log(`Rebuilt the ${p.name} read model for version ${wanted}`);
+    } catch (error) {
+      if (error instanceof RebuildStoppedError) return;
+      const previous = this.stalls.get(p.name);
+      const backoff = Math.min((previous?.backoff || 500) * 2, 60_000);
+      const reason = `Rebuilding it for version ${wanted} of its projection failed: ${(error as Error).message}`;
+      this.stalls.set(p.name, { reason, since: previous?.since ?? new Date().toISOString(), retryAt: Date.now() + backoff, backoff, rebuild: true });
+      this.logger.error(`Projection ${p.name}: ${reason}; retrying in ${backoff} ms`);
+    } finally {
+      this.reshaping.delete(p.name);
+      // The read under way leaves it out: read again, with it from its new checkpoint.
+      void this.subscription?.close();
     }
   }
 
@@ -265,8 +298,6 @@ export class ProjectionRunner implements ReadModelProgress {
    * again from that one's checkpoint).
    */
   private async followOnce(): Promise<void> {
-    if (!this.shapesChecked) await this.rebuildChangedShapes();
-    this.shapesChecked = true;
     await this.readCheckpoints();
     this.atomic = await this.store.commitsAtomically();
     const swapped = await this.store.checkpoint(SWAPPED);
@@ -274,10 +305,15 @@ export class ProjectionRunner implements ReadModelProgress {
     if (swapped !== this.swapped) this.cache.clear();
     this.swapped = swapped;
     // A failure of the log or the read store is over once they answer again; a projection's own stays.
-    for (const [name, stall] of this.stalls) if (!stall.position) this.stalls.delete(name);
+    for (const [name, stall] of this.stalls) if (!stall.position && !stall.rebuild) this.stalls.delete(name);
     const due = (name: string) => (this.stalls.get(name)?.retryAt ?? 0) <= Date.now();
-    const active = this.projections.filter((p) => due(p.name));
-    if (active.length === 0) return this.pause(Math.min(...[...this.stalls.values()].map((s) => s.retryAt)) - Date.now());
+    await this.checkShapes(due);
+    const active = this.projections.filter((p) => due(p.name) && !this.reshaping.has(p.name));
+    if (active.length === 0) {
+      // Until a stalled one is due, or a rebuild under way ends (it wakes the read too).
+      const until = Math.min(...[...this.stalls.values()].map((s) => s.retryAt), this.reshaping.size ? Date.now() + 100 : Infinity);
+      return this.pause(until - Date.now());
+    }
     let read = earliest(active.map((p) => this.positions.get(p.name) ?? undefined));
     const subscription = this.events.subscribeToAll({ after: read });
     this.subscription = subscription;

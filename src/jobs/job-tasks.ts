@@ -2,8 +2,12 @@ import type { ReadStore } from '../core/read-store.js';
 import type { Task } from './job.model.js';
 import { type JobDoc, type JobRecord, JOB_TASKS, type JobTaskDoc, jobTaskId } from './jobs.read-model.js';
 
-/** A job with its tasks in order, from its task documents (in any order). */
+/**
+ * A job with its tasks in order, from its task documents (in any order). A document from before tasks were
+ * documents of their own, read while the jobs model is rebuilt for it, answers with the tasks it holds.
+ */
 export function withTaskDocs(job: JobRecord, docs: JobTaskDoc[]): JobDoc {
+  if (job.taskCount === undefined && 'tasks' in job) return job as JobDoc;
   return { ...job, tasks: [...docs].sort((a, b) => a.index - b.index).map((d) => d.task) };
 }
 

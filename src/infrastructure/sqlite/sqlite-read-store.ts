@@ -73,10 +73,13 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async dropCollection(name: string): Promise<void> {
-    this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
-    this.db.exec(`DROP TABLE IF EXISTS ${ftsTable(name)}`);
-    this.textColumns.delete(name);
-    this.answers.forgetAll();
+    try {
+      this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
+      this.db.exec(`DROP TABLE IF EXISTS ${ftsTable(name)}`);
+    } finally {
+      this.textColumns.delete(name);
+      this.answers.forgetAll();
+    }
   }
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
