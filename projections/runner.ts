@@ -287,7 +287,8 @@ export class ProjectionRunner implements ReadModelProgress {
         for (const p of this.projections) if (!this.stalls.has(p.name)) this.stalls.set(p.name, { reason, since, retryAt: 0, backoff: 0 });
         this.logger.error(`Projections stalled: ${reason}; retrying in ${backoff} ms`);
         await this.pause(backoff);
-        backoff = Math.min(backoff * 2, 30_000);
+        // At most a second apart: once a full disk has room again, answers should not wait out a long backoff.
+        backoff = Math.min(backoff * 2, 1000);
       }
     }
   }
