@@ -32,6 +32,13 @@ const taskAdded = (jobId: string, taskId: string, index: number): DomainEvent =>
   data: { jobId, taskId, query: `REPLICATE [${taskId}]`, isActive: true, index },
 });
 
+/** `check` again every 10 ms, for up to 2 s, until `ok` says its answer will do; answers the last one. */
+async function eventually<T>(check: () => Promise<T>, ok: (answer: T) => boolean): Promise<T> {
+  let answer = await check();
+  for (let i = 0; i < 200 && !ok(answer); i++) answer = await new Promise((r) => setTimeout(r, 10)).then(check);
+  return answer;
+}
+
 describe('projection runner', () => {
   let dir: string;
   let events: SqliteEventStore;
@@ -152,7 +159,7 @@ describe('projection runner', () => {
     runner = new ProjectionRunner(events, reads, [PROJECTIONS[0], fragile]);
     await runner.start();
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A')), stored(taskAdded('a', 't1', 0))], 'no_stream');
-    for (let i = 0; i < 200 && (await reads.checkpoint('jobs')) !== position; i++) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => reads.checkpoint('jobs'), (checkpoint) => checkpoint === position);
     expect((await jobOf(reads, 'a'))?.tasks.map((t) => t.id)).toEqual(['t1']);
     expect((await runner.status()).find((s) => s.name === 'fragile')).toMatchObject({ behind: true, stalled: { type: 'TaskAdded' } });
     broken = false;
@@ -189,8 +196,7 @@ describe('projection runner', () => {
     runner = new ProjectionRunner(events, flaky, PROJECTIONS);
     await runner.start();
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
-    let status = await runner.status();
-    for (let i = 0; i < 200 && !status.every((s) => s.stalled); i++) status = await new Promise((r) => setTimeout(r, 10)).then(() => runner.status());
+    const status = await eventually(() => runner.status(), (all) => all.every((s) => s.stalled));
     expect(status.map((s) => s.stalled?.reason)).toEqual(PROJECTIONS.map(() => 'disk I/O error'));
     failing = false;
     expect(await runner.waitFor(position, 10_000)).toBe(true);
@@ -255,11 +261,10 @@ describe('projection runner', () => {
       runner = new ProjectionRunner(events, reads, [failing, jobs]);
       await runner.start();
       const { position } = await events.append('job-late', [stored(jobCreated('late', 'Late'))], 'no_stream');
-      let status = await runner.status();
-      for (let i = 0; i < 200 && !status.find((s) => s.name === 'alpha')?.stalled; i++) status = await new Promise((r) => setTimeout(r, 10)).then(() => runner.status());
+      const status = await eventually(() => runner.status(), (all) => !!all.find((s) => s.name === 'alpha')?.stalled);
       expect(status.find((s) => s.name === 'alpha')?.stalled?.reason).toMatch(/Rebuilding it for version 2 .*cannot fold j1/);
       // jobs follows the log meanwhile, and alpha's old documents are still what readers get
-      for (let i = 0; i < 200 && !(await jobOf(reads, 'late')); i++) await new Promise((r) => setTimeout(r, 10));
+      await eventually(() => jobOf(reads, 'late'), (job) => !!job);
       expect((await jobOf(reads, 'late'))?.name).toBe('Late');
       expect(await reads.get('alpha', 'old')).toMatchObject({ shape: 1 });
       expect(await reads.checkpoint('~version:alpha')).toBeNull();

@@ -84,14 +84,18 @@ export class SqliteReadStore implements ReadStore {
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
     return this.answers.read(collection, `=${id}`, () => {
-      const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE id = ?`).get(id) as { doc: string } | undefined;
-      return { value: row ? withoutApplied(JSON.parse(row.doc) as T) : null, chars: row?.doc.length ?? 0 };
+      const text = this.storedDoc(collection, id);
+      return { value: text === undefined ? null : withoutApplied(JSON.parse(text) as T), chars: text?.length ?? 0 };
     });
   }
 
   async getApplied<T extends Doc>(collection: string, id: string): Promise<(T & { [APPLIED]?: string }) | null> {
-    const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE id = ?`).get(id) as { doc: string } | undefined;
-    return row ? JSON.parse(row.doc) : null;
+    const text = this.storedDoc(collection, id);
+    return text === undefined ? null : JSON.parse(text);
+  }
+
+  private storedDoc(collection: string, id: string): string | undefined {
+    return (this.stmt(`SELECT doc FROM ${table(collection)} WHERE id = ?`).get(id) as { doc: string } | undefined)?.doc;
   }
 
   async find<T extends Doc>(collection: string, query: FindQuery = {}): Promise<Page<T>> {
@@ -174,8 +178,8 @@ export class SqliteReadStore implements ReadStore {
     if (w.op === 'upsert') {
       doc = w.doc;
     } else {
-      const row = this.stmt(`SELECT doc FROM ${t} WHERE id = ?`).get(w.id) as { doc: string } | undefined;
-      doc = row ? JSON.parse(row.doc) : { id: w.id };
+      const text = this.storedDoc(w.collection, w.id);
+      doc = text === undefined ? { id: w.id } : JSON.parse(text);
       for (const [path, value] of Object.entries(w.set)) setPath(doc, path, value);
     }
     this.stmt(`INSERT INTO ${t} (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`).run(
