@@ -146,6 +146,30 @@ describe('projection runner', () => {
     expect((await runner.status())[0].stalled).toBeUndefined();
   });
 
+  it('lets requests in while it applies a long batch, before the batch commits', async () => {
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const slow: Projection = {
+      name: 'slow',
+      collections: { slow_docs: [] },
+      async apply(event, tx) {
+        busy(2);
+        await tx.put('slow_docs', { id: event.id });
+      },
+    };
+    const good = (): DomainEvent => ({ type: 'Good', data: {} }) as unknown as DomainEvent;
+    await events.append('x-1', Array.from({ length: 100 }, () => stored(good())), 'no_stream');
+    runner = new ProjectionRunner(events, reads, [slow]);
+    // One batch of 100 events at 2 ms each: a timer due in 5 ms runs while it is applied, not after its commit.
+    const seen = new Promise<string | null>((resolve) => setTimeout(() => void reads.checkpoint('slow').then(resolve), 5));
+    await runner.start();
+    expect(await seen).toBeNull();
+    expect(await runner.waitFor((await events.lastPosition())!, 10_000)).toBe(true);
+    expect((await reads.find('slow_docs')).items).toHaveLength(100);
+  });
+
   it('keeps the other read models up to date while one is stalled, and that one catches up alone when it recovers', async () => {
     let broken = true;
     const fragile: Projection = {

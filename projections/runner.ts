@@ -14,10 +14,13 @@ import { RebuildStoppedError } from './scratch.js';
 /** Events per committed batch while following live appends: small, so a command's answer waits for little. */
 export const BATCH = 500;
 /**
- * While catching up (every batch full), batches double up to this: larger commits write each document page
- * once for many events, about twice as fast; a batch then holds the event loop for up to ~200 ms.
+ * While catching up (every batch full), batches double up to this, as long as a commit takes less than
+ * COMMIT_TARGET_MS: a larger commit writes each document page once for more events. Applying a batch lets
+ * requests in every APPLY_SLICE_MS; its commit holds the event loop.
  */
-const CATCH_UP_BATCH = 4000;
+const CATCH_UP_BATCH = 32_000;
+const COMMIT_TARGET_MS = 100;
+const APPLY_SLICE_MS = 20;
 /** The lease of the instance that runs the projections. */
 const LEASE = 'projections';
 /** How often the leader looks whether a stalled projection is due to retry. */
@@ -59,6 +62,8 @@ export class ProjectionRunner implements ReadModelProgress {
   private readonly stalls = new Map<string, NonNullable<ProjectionStatus['stalled']> & { retryAt: number; backoff: number; rebuild?: true }>();
   /** Projections that failed during the current read of the log: they wait for the next one, from their checkpoint. */
   private readonly stalledInRead = new Set<string>();
+  /** How long the last batch's commit took: catch-up batches grow only while it is short. */
+  private lastCommitMs = 0;
   private subscription?: Subscription;
   private waiters: Array<{ position: string; resolve: (reached: boolean) => void }> = [];
   private readonly appliedListeners = new Set<(events: RecordedEvent[]) => void>();
@@ -348,7 +353,7 @@ export class ProjectionRunner implements ReadModelProgress {
         queue.push(event);
         if (queue.length >= size) {
           await flush();
-          size = Math.min(size * 2, CATCH_UP_BATCH);
+          size = this.lastCommitMs < COMMIT_TARGET_MS ? Math.min(size * 2, CATCH_UP_BATCH) : Math.max(size / 2, BATCH);
         } else if (queue.length === 1) setImmediate(flushPartial);
       }
       await flush();
@@ -369,6 +374,7 @@ export class ProjectionRunner implements ReadModelProgress {
     const writes: DocWrite[] = [];
     // A swap landing while the batch is applied fails the commit: the documents it read may be gone.
     const checkpoints: CheckpointUpdate[] = [{ projection: SWAPPED, expected: this.swapped, position: this.swapped }];
+    let slice = performance.now();
     for (const p of active) {
       const expected = this.positions.get(p.name) ?? null;
       if (this.stalledInRead.has(p.name) || comparePositions(expected ?? undefined, after) < 0) continue;
@@ -376,7 +382,13 @@ export class ProjectionRunner implements ReadModelProgress {
       if (fresh.length === 0) continue;
       const tx = new ProjectionTx(this.cache, p, { streams: this.streams, inOrder: this.atomic });
       try {
-        for (const event of fresh) await this.applyOne(p, tx, event);
+        for (const event of fresh) {
+          await this.applyOne(p, tx, event);
+          if (performance.now() - slice > APPLY_SLICE_MS) {
+            await yieldToEventLoop();
+            slice = performance.now();
+          }
+        }
       } catch (error) {
         this.stall(error as ProjectionFailedError);
         continue;
@@ -385,7 +397,9 @@ export class ProjectionRunner implements ReadModelProgress {
       checkpoints.push({ projection: p.name, expected, position: fresh[fresh.length - 1].position });
     }
     if (checkpoints.length > 1) {
+      const started = performance.now();
       await this.store.write(writes, checkpoints);
+      this.lastCommitMs = performance.now() - started;
       this.cache.committed(writes);
       for (const { projection, position } of checkpoints.slice(1)) {
         this.stalls.delete(projection);
