@@ -42,6 +42,8 @@ describe('SQLite read store: answers kept in memory', () => {
     expect((await server.get<{ n: number } & { id: string }>('kept', 'd1'))?.n).toBe(1);
     expect((await server.find('kept', { sort: { field: 'n', order: 1 } })).items).toHaveLength(3);
     await cli.write([{ collection: 'kept', op: 'patch', id: 'd1', set: { n: 10 } }, { collection: 'kept', op: 'delete', id: 'd2' }]);
+    // Another process's commit is seen from the next turn of the event loop (as the next request would).
+    await new Promise((resolve) => setImmediate(resolve));
     expect((await server.get<{ n: number } & { id: string }>('kept', 'd1'))?.n).toBe(10);
     expect((await server.find('kept', { sort: { field: 'n', order: 1 } })).items.map((d) => d.id)).toEqual(['d0', 'd1']);
     await Promise.all([server.close(), cli.close()]);

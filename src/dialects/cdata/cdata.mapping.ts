@@ -2,12 +2,20 @@ import type { ConnectionDoc } from '../../connections/connections.read-model.js'
 import type { JobDoc } from '../../jobs/jobs.read-model.js';
 import type { RunDoc, StepDoc } from '../../runs/runs.read-model.js';
 import { nextRunAt } from '../../execution/scheduler.js';
+import { derivedOnce } from '../../core/kept-answers.js';
 import type { JobChanges } from '../../jobs/job.decider.js';
 import { SETTING_NAMES, type JobSettings, type Task } from '../../jobs/job.model.js';
 import type { JobSettingsDto } from './jobs.dto.js';
 
 /** A job in CData's snake_case shape: identity, connections, schedule, every setting, and its tasks. */
 export function toCDataJob(job: JobDoc) {
+  const next_run_at = nextRunAt(job, new Date());
+  const mapped = cdataJob(job);
+  return next_run_at === null ? mapped : { ...mapped, next_run_at };
+}
+
+/** All but the next run, which moves with the clock: once for each job the read store keeps. */
+const cdataJob = derivedOnce((job: JobDoc) => {
   return {
     id: job.id,
     workspace_id: job.workspaceId,
@@ -21,13 +29,13 @@ export function toCDataJob(job: JobDoc) {
     tasks: job.tasks.map((t, i) => toCDataTask(job.id, t, i)),
     active_run_id: job.activeRunId,
     last_run: job.lastRun && { id: job.lastRun.id, status: job.lastRun.status, finished_at: job.lastRun.endedAt },
-    next_run_at: nextRunAt(job, new Date()),
+    next_run_at: null as string | null,
     created_at: job.createdAt,
     created_by: job.createdBy,
     updated_at: job.updatedAt,
     version: job.version,
   };
-}
+});
 
 export function toCDataTask(jobId: string, task: Task, index: number) {
   return { id: task.id, job_id: jobId, query: task.query, is_active: task.isActive, incremental_column: task.incrementalColumn ?? null, destination_connection_id: task.destinationConnectionId ?? null, index };

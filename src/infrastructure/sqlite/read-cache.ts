@@ -1,3 +1,5 @@
+import { deepFreeze } from '../../core/kept-answers.js';
+
 /** Characters of stored JSON the cache keeps parsed, about 4× that in memory. */
 const BUDGET_CHARS = 4_000_000;
 /** Reads remembered (their keys only) to tell a read that comes back from one made once. */
@@ -14,7 +16,8 @@ interface Answer {
  * queried nor parsed again: a job polled by a dashboard, a list of jobs while runs write their logs.
  * Every collection has a generation that each write through this store moves, and an answer is only given
  * back under the generation it was read in. A commit by another connection to the file (a replay from the
- * command line, a second process) shows in SQLite's data_version and forgets every answer. Answers are
+ * command line, a second process) shows in SQLite's data_version and forgets every answer, from the next
+ * turn of the event loop. Answers are
  * shared, so they are frozen: a caller that changes one fails at once instead of changing the next reader's.
  * An answer is kept from the second time it is read: a search whose every page and range is new (the job
  * log) would otherwise fill the cache with answers nobody reads again, and the collector with their garbage.
@@ -25,16 +28,23 @@ export class ReadCache {
   private readonly seen = new Set<string>();
   private chars = 0;
   private version: number;
+  private versionChecked = false;
 
   constructor(private readonly dataVersion: () => number) {
     this.version = dataVersion();
   }
 
   read<T>(collection: string, key: string, load: () => { value: T; chars: number }): T {
-    const version = this.dataVersion();
-    if (version !== this.version) {
-      this.forgetAll();
-      this.version = version;
+    if (!this.versionChecked) {
+      // Once a turn of the event loop: reads in one turn are as of its first; a request's reads, or a page
+      // and the tasks of its jobs, see the same commits of other processes, and pay for one look at them.
+      this.versionChecked = true;
+      setImmediate(() => (this.versionChecked = false));
+      const version = this.dataVersion();
+      if (version !== this.version) {
+        this.forgetAll();
+        this.version = version;
+      }
     }
     const id = `${collection}\n${key}`;
     const generation = this.generations.get(collection) ?? 0;
@@ -74,12 +84,4 @@ export class ReadCache {
     this.seen.clear();
     this.chars = 0;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
