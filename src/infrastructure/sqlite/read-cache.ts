@@ -17,8 +17,8 @@ interface Answer {
  * Every collection has a generation that each write through this store moves, and an answer is only given
  * back under the generation it was read in. A commit by another connection to the file (a replay from the
  * command line, a second process) shows in SQLite's data_version and forgets every answer, from the next
- * turn of the event loop. Answers are
- * shared, so they are frozen: a caller that changes one fails at once instead of changing the next reader's.
+ * turn of the event loop. Answers are shared, so they are frozen: a caller that changes one fails at once
+ * instead of changing the next reader's.
  * An answer is kept from the second time it is read: a search whose every page and range is new (the job
  * log) would otherwise fill the cache with answers nobody reads again, and the collector with their garbage.
  */
