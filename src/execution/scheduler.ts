@@ -12,14 +12,43 @@ const TICK_MS = 1000;
 
 /** The latest cron slot at or before `now`, as an ISO string. */
 export function latestSlot(schedule: Schedule, now: Date): string {
-  return CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.timezone }).prev().toISOString() ?? '';
+  return slotsAround(schedule, now).latest;
 }
-
 
 /** The next slot a job's schedule will fire, or null when it is off (or the job never runs on one). */
 export function nextRunAt(job: Pick<JobRecord, 'schedule' | 'lastSlot'> & { type?: JobType }, now: Date): string | null {
   if (!job.schedule.enabled || !job.schedule.cron || runsOnFile(job.type)) return null;
-  return CronExpressionParser.parse(job.schedule.cron, { currentDate: now, tz: job.schedule.timezone }).next().toISOString() ?? null;
+  return slotsAround(job.schedule, now).next;
+}
+
+interface Slots {
+  /** From this instant (the latest slot) until `nextAt`, the answers below hold. */
+  from: number;
+  nextAt: number;
+  latest: string;
+  next: string | null;
+}
+
+/**
+ * Parsing a cron expression took ~100 µs, on every GET of a scheduled job and for every schedule at every tick
+ * of the scheduler. Between two slots the latest and the next slot do not change, so they are kept per
+ * expression and zone until the next slot passes.
+ */
+const slots = new Map<string, Slots>();
+const MAX_EXPRESSIONS = 10_000;
+
+function slotsAround(schedule: Pick<Schedule, 'cron' | 'timezone'>, now: Date): Slots {
+  const key = `${schedule.timezone}\n${schedule.cron}`;
+  const t = now.getTime();
+  const kept = slots.get(key);
+  if (kept && kept.from <= t && t < kept.nextAt) return kept;
+  const parse = (at: number) => CronExpressionParser.parse(schedule.cron, { currentDate: new Date(at), tz: schedule.timezone });
+  const latest = parse(t + 1).prev();
+  const next = parse(t).next();
+  const found: Slots = { from: latest.getTime(), nextAt: next.getTime(), latest: latest.toISOString() ?? '', next: next.toISOString() ?? null };
+  if (slots.size >= MAX_EXPRESSIONS) slots.clear();
+  slots.set(key, found);
+  return found;
 }
 
 /**

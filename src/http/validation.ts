@@ -71,7 +71,11 @@ function checkParam(value: unknown, metadata: ArgumentMetadata): void {
 /** Strict validation; the `@authtoken` query parameter belongs to the auth guard, not to any query DTO. */
 export const strictValidation: PipeTransform = {
   transform(value: unknown, metadata: ArgumentMetadata) {
-    if (metadata.type === 'param') checkParam(value, metadata);
+    if (metadata.type === 'param') {
+      checkParam(value, metadata);
+      // A path parameter is a string already: the validation pipe would hand back String(value).
+      if (typeof value === 'string' && (metadata.metatype === String || metadata.metatype === undefined)) return value;
+    }
     if (metadata.type === 'body') return validation.transform(bodyObject(value), metadata);
     if (metadata.type === 'query' && value && typeof value === 'object') {
       inspectInput(value);

@@ -4,9 +4,12 @@ const MAX_KEYS = 100_000;
 /**
  * Failures per key in a sliding window: a key with `limit` failures in the last `windowMs` is refused
  * until the oldest of them ages out. Attempts refused here do not count, so Retry-After stays true.
+ * An attempt under way counts as a failure until it ends, so a burst of attempts at once cannot get past
+ * the limit together.
  */
 export class FailureWindow {
   private readonly failures = new Map<string, number[]>();
+  private readonly underWay = new Map<string, number>();
 
   constructor(
     private readonly limit: number,
@@ -15,13 +18,28 @@ export class FailureWindow {
 
   /** Whole seconds until `key` may try again (at least 1), or 0 when it may now. */
   retryAfter(key: string, now: number): number {
-    if ((this.failures.get(key)?.length ?? 0) < this.limit) return 0;
+    const underWay = this.underWay.get(key) ?? 0;
+    if ((this.failures.get(key)?.length ?? 0) + underWay < this.limit) return 0;
     const recent = this.recent(key, now);
-    if (recent.length < this.limit) return 0;
+    if (recent.length + underWay < this.limit) return 0;
+    // Only attempts under way fill the window: they end in a moment.
+    if (recent.length < this.limit) return 1;
     return Math.max(1, Math.ceil((recent[recent.length - this.limit] + this.windowMs - now) / 1000));
   }
 
-  fail(key: string, now: number): void {
+  begin(key: string): void {
+    this.underWay.set(key, (this.underWay.get(key) ?? 0) + 1);
+  }
+
+  /** Ends an attempt `begin` started: a failure when it failed at `failedAt`. */
+  end(key: string, failedAt?: number): void {
+    const underWay = (this.underWay.get(key) ?? 1) - 1;
+    if (underWay > 0) this.underWay.set(key, underWay);
+    else this.underWay.delete(key);
+    if (failedAt !== undefined) this.fail(key, failedAt);
+  }
+
+  private fail(key: string, now: number): void {
     const recent = this.recent(key, now);
     recent.push(now);
     if (recent.length > this.limit) recent.splice(0, recent.length - this.limit);
@@ -31,14 +49,6 @@ export class FailureWindow {
       this.sweep(now);
       dropOldest(this.failures);
     }
-  }
-
-  /** Takes back the failure counted for `key` at `at` (an attempt counted before it was known to succeed). */
-  forgive(key: string, at: number): void {
-    const times = this.failures.get(key);
-    const index = times?.indexOf(at) ?? -1;
-    if (index >= 0) times!.splice(index, 1);
-    if (times?.length === 0) this.failures.delete(key);
   }
 
   clear(key: string): void {

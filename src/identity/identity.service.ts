@@ -24,6 +24,9 @@ export const BOOTSTRAP_TOKEN: Omit<Principal, 'roles'> & { roles: ['Administrato
 /** The config file's `server.admin_token`: Jitsu's admin token, which starts and cancels sync tasks. */
 export const CONFIG_TOKEN: Principal = { actor: 'token:config', kind: 'token', id: 'config', name: 'config', roles: ['Operator'] };
 
+/** How many signed-in tokens' digests are kept. */
+const RECENT_TOKENS = 1000;
+
 const unauthorized = (message: string) => new DomainError('UNAUTHORIZED', message);
 
 /** A refused credential is undefined; any other failure (a store that is down) stays a failure. */
@@ -41,6 +44,11 @@ export class IdentityService {
   private readonly passwords = new PasswordChecks();
   /** The configured tokens' SHA-256 digests, computed once rather than at every request. */
   private readonly digests = new Map<string, Buffer>();
+  /**
+   * The digests of tokens that signed in lately, by token: hashing a busy client's token at each request cost
+   * more than reading the job it asked for. Only a digest is kept: a revoked token still fails at its next request.
+   */
+  private readonly recentDigests = new Map<string, Buffer>();
 
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
@@ -53,8 +61,11 @@ export class IdentityService {
     return this.signIns.attempt(attempt, () => this.resolve(attempt.credential));
   }
 
-  async resolve(credential: Credential): Promise<Principal> {
-    if (credential.kind === 'token') return this.tokenPrincipal(credential.token);
+  resolve(credential: Credential): Promise<Principal> {
+    return credential.kind === 'token' ? this.tokenPrincipal(credential.token) : this.passwordPrincipal(credential);
+  }
+
+  private async passwordPrincipal(credential: Extract<Credential, { kind: 'password' }>): Promise<Principal> {
     if (credential.tokenAsPassword) {
       // Tried before the login: a token costs two small reads, a password check a KDF, and Basic comes with every
       // request. `curl -u <token>:` puts the token where the login goes: taken too.
@@ -67,10 +78,22 @@ export class IdentityService {
 
   private async tokenPrincipal(token: string): Promise<Principal> {
     if (!token) throw unauthorized('The token is empty');
-    const digest = sha256(token);
+    const digest = this.recentDigests.get(token) ?? sha256(token);
+    const principal = this.configuredPrincipal(digest) ?? (await this.storedPrincipal(digest));
+    this.recentDigests.delete(token);
+    this.recentDigests.set(token, digest);
+    if (this.recentDigests.size > RECENT_TOKENS) this.recentDigests.delete(this.recentDigests.keys().next().value!);
+    return principal;
+  }
+
+  private configuredPrincipal(digest: Buffer): Principal | undefined {
     if (this.isConfigured(this.settings.adminToken, digest)) return BOOTSTRAP_TOKEN;
     const configToken = this.settings.declared?.adminToken;
     if (configToken && this.isConfigured(configToken, digest)) return CONFIG_TOKEN;
+    return undefined;
+  }
+
+  private async storedPrincipal(digest: Buffer): Promise<Principal> {
     const tokenHash = digest.toString('hex');
     const tokenId = await currentOwner(this.store, { stream: tokenHashStream(tokenHash), ownerOf: (e) => (e.data as { tokenId: string }).tokenId });
     if (!tokenId) throw unauthorized('The token is not valid');

@@ -122,17 +122,14 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
       if (this.throttledRecords.claim(throttled.id, now)) await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'throttled', { reason }) }]);
       throw new ThrottledError(reason, wait);
     }
-    // Counted as a failure until it succeeds, so a burst of attempts at once cannot get past the limit together.
-    for (const key of keys) this.failures.fail(key.id, now);
+    for (const key of keys) this.failures.begin(key.id);
     let principal: Principal;
     try {
       principal = await resolve();
     } catch (error) {
-      if (error instanceof DomainError && error.code === 'UNAUTHORIZED') {
-        await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'failure', { reason: error.message }) }]);
-      } else {
-        for (const key of keys) this.failures.forgive(key.id, now);
-      }
+      const refused = error instanceof DomainError && error.code === 'UNAUTHORIZED';
+      for (const key of keys) this.failures.end(key.id, refused ? now : undefined);
+      if (refused) await this.record([{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'failure', { reason: error.message }) }]);
       throw error;
     }
     // Only the login's own password clears its count (a token sent as a Basic password under that login does
@@ -140,11 +137,13 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
     // the failures it had.
     const signedInAs = principal.kind === 'user' ? `login:${principal.name.toLowerCase()}` : undefined;
     for (const key of keys) {
+      this.failures.end(key.id);
       if (key.id === signedInAs) this.failures.clear(key.id);
-      else this.failures.forgive(key.id, now);
     }
     if (signedInAs) this.knownAddresses.claim(`${signedInAs}\n${attempt.address}`, now);
-    await this.recordSuccess(attempt, principal, at);
+    // Most successes are not recorded (one a minute per actor, address and way): those do not wait a turn.
+    const recording = this.recordSuccess(attempt, principal, at);
+    if (recording) await recording;
     return principal;
   }
 
@@ -188,11 +187,11 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
     return this.pruning;
   }
 
-  private async recordSuccess(attempt: SignInAttempt, principal: Principal, at: Date): Promise<void> {
-    if (!this.successes.claim(`${principal.actor}\n${attempt.address}\n${attempt.credential.way}`, at.getTime())) return;
+  private recordSuccess(attempt: SignInAttempt, principal: Principal, at: Date): Promise<void> | undefined {
+    if (!this.successes.claim(`${principal.actor}\n${attempt.address}\n${attempt.credential.way}`, at.getTime())) return undefined;
     const writes: DocWrite[] = [{ collection: AUTH_EVENTS, op: 'upsert', doc: record(attempt, at, 'success', { actor: principal.actor }) }];
     if (principal.kind === 'token') writes.push({ collection: TOKEN_USE, op: 'upsert', doc: { id: principal.id, lastUsedAt: at.toISOString() } });
-    await this.record(writes);
+    return this.record(writes);
   }
 
   /** A sign-in answers the same whether or not its record could be written. */
@@ -206,7 +205,7 @@ export class SignIns implements OnModuleInit, OnApplicationBootstrap, BeforeAppl
 }
 
 /** An IPv4 client of a dual-stack server shows as `::ffff:10.0.0.7`: counted, recorded and filtered as `10.0.0.7`. */
-const plainAddress = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+const plainAddress = (address: string) => (address.startsWith('::') ? address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '') : address);
 
 /** A token mistyped into the login field (`curl -u <token>:`) must not be recorded: such a login is never shown. */
 const loginOf = (credential: SignInAttempt['credential']) =>

@@ -18,11 +18,15 @@ export async function withTasks(store: Pick<ReadStore, 'find'>, jobs: JobRecord[
   const jobId = jobs.length === 1 ? jobs[0].id : { $in: jobs.map((j) => j.id) };
   const { items } = await store.find<JobTaskDoc>(JOB_TASKS, { filter: { jobId }, sort: [{ field: 'jobId', order: 1 }, { field: 'index', order: 1 }] });
   // One job's tasks are the page itself: a job and a page the store kept give back the job it made of them.
-  if (jobs.length === 1) return [withTaskDocs(jobs[0], items)];
-  const byJob = new Map<string, JobTaskDoc[]>(jobs.map((j) => [j.id, []]));
-  for (const doc of items) byJob.get(doc.jobId)?.push(doc);
-  return jobs.map((job) => withTaskDocs(job, byJob.get(job.id)!));
+  return jobs.length === 1 ? [withTaskDocs(jobs[0], items)] : pageWithTaskDocs(jobs, items);
 }
+
+/** A page of jobs with their tasks, from the tasks of all of them: once for each pair of pages the store kept. */
+const pageWithTaskDocs = derivedOnce((jobs: JobRecord[], docs: JobTaskDoc[]): JobDoc[] => {
+  const byJob = new Map<string, JobTaskDoc[]>(jobs.map((j) => [j.id, []]));
+  for (const doc of docs) byJob.get(doc.jobId)?.push(doc);
+  return jobs.map((job) => withTaskDocs(job, byJob.get(job.id)!));
+});
 
 /** One task of a job and its index, read alone; null when the job has no such task. */
 export async function jobTask(store: Pick<ReadStore, 'get'>, jobId: string, taskId: string): Promise<{ task: Task; index: number } | null> {
