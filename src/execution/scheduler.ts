@@ -30,7 +30,7 @@ interface Slots {
 }
 
 /**
- * Parsing a cron expression took ~100 µs, on every GET of a scheduled job and for every schedule at every tick
+ * Parsing a cron expression took 100–500 µs, on every GET of a scheduled job and for every schedule at every tick
  * of the scheduler. Between two slots the latest and the next slot do not change, so they are kept per
  * expression and zone until the next slot passes.
  */

@@ -45,8 +45,8 @@ export class IdentityService {
   /** The configured tokens' SHA-256 digests, computed once rather than at every request. */
   private readonly digests = new Map<string, Buffer>();
   /**
-   * The digests of tokens that signed in lately, by token: hashing a busy client's token at each request cost
-   * more than reading the job it asked for. Only a digest is kept: a revoked token still fails at its next request.
+   * The digests of the tokens that signed in last, by token: hashing a busy client's token at each request cost
+   * more than reading the job it asked for. Their principals are not kept: a revoked token fails at its next request.
    */
   private readonly recentDigests = new Map<string, Buffer>();
 
