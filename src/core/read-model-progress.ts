@@ -51,7 +51,7 @@ export async function readDocument<T extends Doc>(
   found: { collection: string; id: string; after?: string },
   notFound: [code: ErrorCode, what: string],
 ): Promise<T> {
-  if (found.after !== undefined) await readYourWrite(progress, found.after);
+  await readYourWrite(progress, found.after);
   const doc = await store.get<T>(found.collection, found.id);
   if (!doc) throw new DomainError(notFound[0], `${notFound[1]} ${found.id} not found`);
   return doc;
