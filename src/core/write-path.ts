@@ -66,7 +66,8 @@ function stateCache<S>(store: EventStore, decider: object): Map<string, Loaded<S
   return cache as Map<string, Loaded<S>>;
 }
 
-function remember<S>(store: EventStore, decider: object, stream: string, loaded: Loaded<S>): void {
+/** Keeps a stream's state as decided or loaded in this process, for the next load to start from. */
+export function remember<S>(store: EventStore, decider: object, stream: string, loaded: Loaded<S>): void {
   const cache = stateCache<S>(store, decider);
   const known = cache.get(stream);
   // A slower load of an older revision must not replace a newer one.

@@ -127,6 +127,12 @@ describe('job decider', () => {
     expect(afterDelete.status === 'active' && afterDelete.tasks.map((t) => t.id)).toEqual(['a', 'c']);
   });
 
+  it('refuses a task whose id the job already has, however the job came by it', () => {
+    given(jobDecider, threeTasks).when({ type: 'AddTask', data: { task: { id: 'b', query: 'REPLICATE [b2]', isActive: true } } }).thenThrows('VALIDATION', /Task b already exists/);
+    given(jobDecider, [...threeTasks, added('d', 3)]).when({ type: 'AddTask', data: { task: { id: 'd', query: 'REPLICATE [d2]', isActive: true } } }).thenThrows('VALIDATION', /Task d already exists/);
+    given(jobDecider, threeTasks).when({ type: 'AddTask', data: { task: { id: 'e', query: 'REPLICATE [e]', isActive: true } } }).then([added('e', 3)]);
+  });
+
   it('rejects an empty task query', () => {
     given(jobDecider, [created]).when({ type: 'AddTask', data: { task: { id: 'x', query: ' ', isActive: true } } }).thenThrows('VALIDATION');
   });

@@ -6,6 +6,7 @@ import { validateSchedule } from './cron.js';
 import { checkSourceQuery } from './source-query.js';
 import { applyChanges, definedOnly, diff } from './job.changes.js';
 import { LIMITS } from '../core/limits.js';
+import { hasTask, withTaskAdded } from './task-index.js';
 import {
   DEFAULT_SCHEDULE,
   DEFAULT_SETTINGS,
@@ -148,7 +149,7 @@ function decide(command: JobCommand, state: JobState): JobEvent[] {
     case 'AddTask': {
       const { task, index = state.tasks.length } = command.data;
       validateTask(task);
-      if (state.tasks.some((t) => t.id === task.id)) throw new DomainError('VALIDATION', `Task ${task.id} already exists`);
+      if (hasTask(state.tasks, task.id)) throw new DomainError('VALIDATION', `Task ${task.id} already exists`);
       checkIndex(index, state.tasks.length, 'index');
       return [taskAdded(jobId, task, index)];
     }
@@ -241,10 +242,8 @@ function evolve(state: JobState, event: JobEvent): JobState {
       return { ...state, status: 'deleted' };
     case 'TaskAdded': {
       const { taskId, query, isActive, incrementalColumn, destinationConnectionId, keyColumns, sourceQuery, index } = event.data;
-      const tasks = [...state.tasks];
       const task = { id: taskId, query, isActive, incrementalColumn: incrementalColumn ?? null, destinationConnectionId: destinationConnectionId ?? null, keyColumns: keyColumns ?? null };
-      tasks.splice(index, 0, sourceQuery ? { ...task, sourceQuery } : task);
-      return { ...state, tasks };
+      return { ...state, tasks: withTaskAdded(state.tasks, sourceQuery ? { ...task, sourceQuery } : task, index) };
     }
     case 'TaskUpdated': {
       const { taskId, jobId: _job, ...changed } = event.data;

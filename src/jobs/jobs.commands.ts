@@ -6,6 +6,7 @@ import { changeWithClaims, type OwnerStream } from '../workspaces/workspace-clai
 import type { Holds } from '../workspaces/workspace.decider.js';
 import { type JobCommand, type JobState, jobDecider } from './job.decider.js';
 import { jobStream } from './job.model.js';
+import { taskDestinations } from './task-index.js';
 
 export interface Changed {
   id: string;
@@ -55,7 +56,7 @@ export class ChangeJobHandler implements ICommandHandler<ChangeJob> {
 /** What a job holds in its workspace: its name and the connections it uses; nothing once deleted. */
 export function jobHolds(state: JobState): Holds | null {
   if (state.status !== 'active') return null;
-  const connectionIds = [state.sourceConnectionId, state.destinationConnectionId, ...state.tasks.map((t) => t.destinationConnectionId)].filter((c): c is string => !!c);
+  const connectionIds = [state.sourceConnectionId, state.destinationConnectionId, ...taskDestinations(state.tasks)].filter((c): c is string => !!c);
   return { name: state.name, connectionIds: [...new Set(connectionIds)] };
 }
 

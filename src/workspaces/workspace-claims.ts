@@ -4,7 +4,7 @@ import { DomainError } from '../core/errors.js';
 import type { DomainEvent, ExpectedRevision } from '../core/events.js';
 import { type AppendResult, type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
 import { assertStorable } from '../core/storable.js';
-import { type CommandContext, decideAndAppend, inTurn, loadState, toNewEvent, toNewEvents } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, inTurn, loadState, remember, toNewEvent, toNewEvents } from '../core/write-path.js';
 import {
   basedOn,
   ClaimRefused,
@@ -116,19 +116,23 @@ export function changeWithClaims<S, C, E extends DomainEvent>(store: EventStore,
 async function changeInTurn<S, C, E extends DomainEvent>(store: EventStore, change: ClaimedChange<S, C, E>, ctx: CommandContext): Promise<{ position?: string }> {
   const { owner, stream, decider } = change;
   for (let attempt = 1; ; attempt++) {
-    const { state: current, revision } = await loadState(store, stream, decider);
+    const { state: current, revision, snapshotRevision } = await loadState(store, stream, decider);
     // Decided and checked before anything is written anywhere, so invalid input leaves nothing to undo.
     const events = decider.decide(change.command(current), current);
     events.forEach((e) => assertStorable(e.data));
     if (events.length === 0) return {};
+    // What it holds before the events are folded: a job's task index passes on to the state after them (see task-index.ts).
+    const before = change.holds(current);
     const next = events.reduce(decider.evolve, current);
-    const [before, after] = [change.holds(current), change.holds(next)];
+    const after = change.holds(next);
     const workspaceId = change.workspaceOf(next);
     const plan = change.plan(basedOn(revision), before, after);
     const retry = attempt > 1 ? { owner, revision: basedOn(revision), holds: before } : undefined;
     if (plan?.claim) await claim(store, workspaceId, plan.claim, ctx, change.owners, retry);
     try {
       const landed = await store.append(stream, toNewEvents(events, ctx, `${stream}:${revision}`), revision);
+      // The next command starts from this state rather than folding these events again (a job's tasks are copied on each).
+      remember(store, decider, stream, { state: next, revision: landed.revision, snapshotRevision });
       if (plan) await settleAfter(store, workspaceId, owner, landed.revision, after, ctx);
       return { position: landed.position };
     } catch (error) {
