@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DomainEvent, RecordedEvent } from '../src/core/events.js';
+import { type DomainEvent, type RecordedEvent, sortablePosition } from '../src/core/events.js';
 import { toNewEvent } from '../src/core/write-path.js';
 import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
 import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
@@ -47,13 +47,16 @@ describe('the audit projection', () => {
     return writes;
   }
 
+  /** The entry an event made: entries are kept by log position. */
+  const entryOf = (event: RecordedEvent) => store.get<AuditEntryDoc>(AUDIT, sortablePosition(event.position));
+
   const created = ['JobCreated', { jobId: 'j', workspaceId: 'w', name: 'n', type: 'Standard', sourceConnectionId: null, destinationConnectionId: null, schedule: DEFAULT_SCHEDULE, settings: DEFAULT_SETTINGS }] as [string, object];
 
   it('tells what a job event changed from the job\'s stream, also when it has not seen the job since a restart', async () => {
     await apply(await append('job-j', [created]));
     const [renamed] = await append('job-j', [['JobUpdated', { jobId: 'j', changes: { name: 'renamed' } }]]);
     await apply([renamed]);
-    expect((await store.get<AuditEntryDoc>(AUDIT, renamed.id))?.changes).toEqual({ name: { from: 'n', to: 'renamed' } });
+    expect((await entryOf(renamed))?.changes).toEqual({ name: { from: 'n', to: 'renamed' } });
   });
 
   it('writes only its entry for a change to one task of a job of many tasks', async () => {
@@ -63,7 +66,7 @@ describe('the audit projection', () => {
     const [updated] = await append('job-j', [['TaskUpdated', { jobId: 'j', taskId: 't150', isActive: false }]]);
     const writes = await apply([updated], streams);
     expect(writes.map((w) => w.collection)).toEqual([AUDIT]);
-    expect((await store.get<AuditEntryDoc>(AUDIT, updated.id))).toMatchObject({ task: { id: 't150', index: 150 }, changes: { isActive: { from: true, to: false } } });
+    expect((await entryOf(updated))).toMatchObject({ task: { id: 't150', index: 150 }, changes: { isActive: { from: true, to: false } } });
   });
 
   it("counts each task's rows once, by its last result, when a step that completed is then failed", async () => {
@@ -77,6 +80,6 @@ describe('the audit projection', () => {
     );
     const [finished] = await append('run-r', [['RunFinished', { runId: 'r', status: 'failed', durationMs: 3 }]]);
     await apply([finished]);
-    expect((await store.get<AuditEntryDoc>(AUDIT, finished.id))?.run).toMatchObject({ rowsRead: 5, rowsWritten: 5 });
+    expect((await entryOf(finished))?.run).toMatchObject({ rowsRead: 5, rowsWritten: 5 });
   });
 });

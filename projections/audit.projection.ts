@@ -27,6 +27,8 @@ interface RunTotalsDoc extends Doc {
  */
 export const auditProjection: Projection = {
   name: 'audit',
+  // 2: entries keyed by their log position rather than their event's id, so each is written at the end of the key index.
+  version: 2,
   collections: { [AUDIT]: [{ fields: ['jobId', 'order'] }, { fields: ['jobId', 'at'] }], [RUN_TOTALS]: [] },
   // Each job's whole state, kept until the audit folded it from the log instead.
   retired: ['audit_job_states'],
@@ -68,11 +70,12 @@ async function applyRunEvent(event: RunEvent & RecordedEvent, tx: ProjectionTx):
 
 function entry(recorded: RecordedEvent, jobId: string): AuditEntryDoc {
   const { metadata } = recorded;
+  const order = sortablePosition(recorded.position);
   return {
-    id: recorded.id,
+    id: order,
     jobId,
     position: recorded.position,
-    order: sortablePosition(recorded.position),
+    order,
     stream: recorded.stream,
     revision: recorded.revision,
     at: metadata.occurredAt,

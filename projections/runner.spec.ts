@@ -318,7 +318,7 @@ describe('projection runner', () => {
     const { position } = await events.append('job-a', [stored(jobCreated('a', 'A'))], 'no_stream');
     await runner.waitFor(position);
     expect(await reads.checkpoint('~version:jobs')).toBe('2');
-    expect(await reads.checkpoint('~version:audit')).toBe('1');
+    expect(await reads.checkpoint('~version:audit')).toBe('2');
     expect(await reads.checkpoint('~swapped')).toBeNull();
   });
 

@@ -64,32 +64,43 @@ function changedFields(before: JobState, after: JobState): Record<string, FieldC
  * applyChanges), and a job has some 30 settings to compare otherwise.
  */
 function namedChanges(before: JobState, changes: JobChanges, after: JobState): Record<string, FieldChange> {
-  const named = (state: JobState) =>
-    Object.fromEntries(
-      DEFINITION.filter((k) => changes[k] !== undefined).map((k) => {
-        const value = state.status === 'none' ? undefined : state[k];
-        const sub = changes[k];
-        return [k, sub && typeof sub === 'object' && value && typeof value === 'object' ? Object.fromEntries(Object.keys(sub).map((s) => [s, (value as unknown as Record<string, unknown>)[s]])) : value];
-      }),
-    );
-  return diff(flatten(named(before)), flatten(named(after)));
+  const named = (state: JobState) => {
+    const fields: Record<string, unknown> = {};
+    for (const k of DEFINITION) {
+      const sub = changes[k];
+      if (sub === undefined) continue;
+      const value = state.status === 'none' ? undefined : (state[k] as unknown);
+      if (sub && typeof sub === 'object' && value && typeof value === 'object') {
+        for (const s of Object.keys(sub)) fields[`${k}.${s}`] = (value as Record<string, unknown>)[s];
+      } else flattenInto(fields, k, value);
+    }
+    return fields;
+  };
+  return diff(named(before), named(after));
 }
 
 /** `{settings: {batch_size: 5}}` → `{'settings.batch_size': 5}`: one level, so a change names the setting. */
 function flatten(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(fields).flatMap(([k, v]) =>
-      v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).map(([sub, value]) => [`${k}.${sub}`, value]) : [[k, v]],
-    ),
-  );
+  const flat: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) flattenInto(flat, k, v);
+  return flat;
+}
+
+function flattenInto(flat: Record<string, unknown>, k: string, v: unknown): void {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [sub, value] of Object.entries(v)) flat[`${k}.${sub}`] = value;
+  } else flat[k] = v;
 }
 
 function diff(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, FieldChange> {
   const changes: Record<string, FieldChange> = {};
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+  const compare = (key: string) => {
     const from = before[key] ?? null;
     const to = after[key] ?? null;
-    if (JSON.stringify(from) !== JSON.stringify(to)) changes[key] = maskEventData({ from, to }, key) as FieldChange;
-  }
+    if (from === to || (typeof from === 'object' && typeof to === 'object' && JSON.stringify(from) === JSON.stringify(to))) return;
+    changes[key] = maskEventData({ from, to }, key) as FieldChange;
+  };
+  for (const key of Object.keys(before)) compare(key);
+  for (const key of Object.keys(after)) if (!Object.hasOwn(before, key)) compare(key);
   return changes;
 }

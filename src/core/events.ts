@@ -57,6 +57,8 @@ export function comparePositions(a: string | undefined, b: string | undefined): 
 
 /** A position as a fixed-width string, so stores can compare positions as plain strings. */
 export function sortablePosition(position: string): string {
+  // Every projection asks for every event's: the embedded store's positions have no parts to split.
+  if (!position.includes('/')) return position.padStart(20, '0');
   return position
     .split('/')
     .map((part) => part.padStart(20, '0'))
