@@ -263,7 +263,8 @@ export class ProjectionRunner implements ReadModelProgress {
       this.stalls.delete(p.name);
       this.logger.log(`Rebuilt the ${p.name} read model for version ${wanted}`);
     } catch (error) {
-      if (error instanceof RebuildStoppedError) return;
+      // Stopped, or another instance's rebuild took the scratch collections over: whoever leads goes on.
+      if (error instanceof RebuildStoppedError || error instanceof CheckpointMovedError) return;
       const previous = this.stalls.get(p.name);
       const backoff = Math.min((previous?.backoff || 500) * 2, 60_000);
       const reason = `Rebuilding it for version ${wanted} of its projection failed: ${(error as Error).message}`;

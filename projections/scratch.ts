@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { comparePositions, type RecordedEvent } from '../src/core/events.js';
 import type { EventStore } from '../src/core/event-store.js';
-import type { DocWrite, IndexSpec, ReadStore } from '../src/core/read-store.js';
+import { type CheckpointUpdate, CheckpointMovedError, type DocWrite, type IndexSpec, type ReadStore } from '../src/core/read-store.js';
 import { collectionsOf, earliest, newTo, type Projection, ProjectionTx, yieldToEventLoop } from './projection.js';
 import { StreamStates } from './stream-states.js';
 
@@ -21,26 +22,41 @@ export class RebuildStoppedError extends Error {
 /**
  * A projection's read model built from the log into scratch collections (`<collection><suffix>`),
  * apart from the live ones; it can be caught up further, swapped in, or dropped.
+ *
+ * Two rebuilds of one read model (an instance that lost its lease while rebuilding, and the one that took
+ * it over) would share the scratch collections. Each claims them with a token of its own in a checkpoint
+ * (`owner`) and every write, the swap and the drop expect that token: the one claimed over stops with
+ * CheckpointMovedError and leaves the other's collections alone.
  */
 export class ScratchModel {
   /** The last event applied; undefined: none yet. */
   position: string | undefined;
   events = 0;
   private applied: RecordedEvent[] = [];
+  private readonly token = randomUUID();
+  private readonly owner: string;
 
   constructor(
     readonly store: ReadStore,
     readonly projection: Projection,
     private readonly suffix: string,
-  ) {}
+  ) {
+    this.owner = `~scratch:${projection.name}${suffix}`;
+  }
 
   physical = (collection: string) => `${collection}${this.suffix}`;
 
+  /** The checkpoint update that holds only while these scratch collections are still this model's. */
+  get held(): CheckpointUpdate {
+    return { projection: this.owner, expected: this.token, position: this.token };
+  }
+
   /**
-   * Empty scratch collections, without the read model's plain indexes yet: built once over all the
-   * documents (see swapIn), they cost less than kept up to date through every write of the rebuild.
+   * Claims the scratch collections and empties them, without the read model's plain indexes yet: built once
+   * over all the documents (see swapIn), they cost less than kept up to date through every write of the rebuild.
    */
   async reset(): Promise<void> {
+    await this.store.write([], [{ ...this.held, expected: await this.store.checkpoint(this.owner) }]);
     for (const [name, indexes] of Object.entries(collectionsOf(this.projection))) {
       await this.store.dropCollection(this.physical(name));
       await this.store.ensureCollection(this.physical(name), indexes.filter(shapesCollection));
@@ -77,12 +93,20 @@ export class ScratchModel {
   async swapIn(): Promise<void> {
     const collections = collectionsOf(this.projection);
     const renames = Object.keys(collections).map((c) => ({ from: this.physical(c), to: c }));
-    await this.store.swap(renames, { projection: this.projection.name, position: this.position ?? null });
+    await this.store.swap(renames, { projection: this.projection.name, position: this.position ?? null }, { ...this.held, position: null });
     for (const [name, indexes] of Object.entries(collections)) await this.store.ensureCollection(name, indexes);
   }
 
+  /** Drops the scratch collections, unless another model has claimed them since. */
   async drop(): Promise<void> {
+    try {
+      await this.store.write([], [this.held]);
+    } catch (error) {
+      if (error instanceof CheckpointMovedError) return;
+      throw error;
+    }
     for (const name of Object.keys(collectionsOf(this.projection))) await this.store.dropCollection(this.physical(name));
+    await this.store.write([], [{ ...this.held, position: null }]).catch(() => undefined);
   }
 }
 
@@ -115,7 +139,7 @@ export async function catchUp(events: EventStore, models: ScratchModel[], option
     const writes: DocWrite[] = [];
     for (const model of models) writes.push(...(await model.applyBatch(batch, streams)));
     // One commit per batch for all models: each commit of a store's file waits for the disk.
-    await models[0].store.write(writes);
+    await models[0].store.write(writes, models.map((m) => m.held));
     for (const model of models) model.committed();
     position = batch[batch.length - 1].position;
     count += batch.length;

@@ -102,8 +102,11 @@ export interface ReadStore {
   checkpoint(projection: string): Promise<string | null>;
   /** Whether `write` commits its writes with its checkpoints atomically: then nothing past a checkpoint is ever stored. */
   commitsAtomically(): Promise<boolean>;
-  /** Replaces each target collection by its source (rebuilt) collection and sets the checkpoint (and SWAPPED's). */
-  swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }): Promise<void>;
+  /**
+   * Replaces each target collection by its source (rebuilt) collection and sets the checkpoint (and SWAPPED's);
+   * with `guard`, only if that checkpoint is still as expected (else CheckpointMovedError, nothing swapped).
+   */
+  swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }, guard?: CheckpointUpdate): Promise<void>;
   /**
    * Takes the lease `name` for `owner` until now + `ttlMs` when it is free, expired or already the owner's
    * (a renewal), and answers whether `owner` holds it now.

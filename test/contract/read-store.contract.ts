@@ -247,6 +247,20 @@ export function readStoreContract(name: string, open: () => Promise<ReadStore>):
       await store.dropCollection(rebuilt);
     });
 
+    it('swaps nothing when its guard checkpoint has moved, and moves the guard with the swap otherwise', async () => {
+      const rebuilt = `${coll}_g`;
+      const guard = `g_${coll}`;
+      await store.ensureCollection(rebuilt, []);
+      await store.write([{ collection: rebuilt, op: 'upsert', doc: { id: 'r1' } }], [{ projection: guard, expected: null, position: 'mine' }]);
+      const stale = { projection: guard, expected: 'theirs', position: null };
+      await expect(store.swap([{ from: rebuilt, to: coll }], { projection: `p_${coll}`, position: '9' }, stale)).rejects.toBeInstanceOf(CheckpointMovedError);
+      expect((await store.find(coll)).items).toHaveLength(10);
+      expect(await store.checkpoint(`p_${coll}`)).toBeNull();
+      await store.swap([{ from: rebuilt, to: coll }], { projection: `p_${coll}`, position: '9' }, { ...stale, expected: 'mine' });
+      expect((await store.find(coll)).items.map((d) => d.id)).toEqual(['r1']);
+      expect(await store.checkpoint(guard)).toBeNull();
+    });
+
     it('pages over null and missing sort values in both directions without gaps or repeats', async () => {
       const sparse = `${coll}_n`;
       await store.ensureCollection(sparse, [{ fields: ['at'] }]);

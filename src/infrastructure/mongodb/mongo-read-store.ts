@@ -199,10 +199,14 @@ export class MongoReadStore implements ReadStore {
    * Points each target name at its rebuilt collection and moves the checkpoint (one transaction where the
    * server has them); the rebuilt names get fresh collections, and the replaced ones are dropped after.
    */
-  async swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }): Promise<void> {
+  async swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }, guard?: CheckpointUpdate): Promise<void> {
     const replaced: string[] = [];
     const work = async (session?: ClientSession) => {
       replaced.length = 0;
+      if (guard) {
+        if ((await this.readCheckpoint(guard.projection, session)) !== guard.expected) throw new CheckpointMovedError(guard.projection);
+        await this.moveCheckpoint(guard, session);
+      }
       const catalog = this.db.collection<{ _id: string; physical: string }>('catalog');
       for (const { from, to } of renames) {
         const [source, target] = [await this.physical(from, true, session), await this.physical(to, true, session)];

@@ -211,8 +211,9 @@ export class SqliteReadStore implements ReadStore {
     return this.readCheckpoint(projection);
   }
 
-  async swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }): Promise<void> {
+  async swap(renames: Array<{ from: string; to: string }>, checkpoint: { projection: string; position: string | null }, guard?: CheckpointUpdate): Promise<void> {
     this.db.transaction(() => {
+      if (guard) this.moveCheckpoint(guard);
       for (const { from, to } of renames) {
         const [src, dst] = [table(from), table(to)];
         const [srcFts, dstFts] = [ftsTable(from), ftsTable(to)];
