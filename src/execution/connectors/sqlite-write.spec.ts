@@ -37,6 +37,30 @@ describe('SQLite: writing a replication batch', () => {
     return { sqlite, options: { ...options, primaryKey } };
   };
 
+  it("leaves a database it only reads in the journal mode it had, and puts one it writes in WAL", async () => {
+    const user = new Database(file);
+    user.exec("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, score REAL, ok BOOLEAN, raw BLOB); INSERT INTO people (id, name) VALUES (1, 'Ada')");
+    user.close();
+    const journalMode = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('journal_mode', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    const source = SqliteConnector.open(file, true);
+    const read = [];
+    for await (const batch of source.read({ table: 'people', columns: [{ name: 'name', as: 'name' }], batchSize: 10 })) read.push(...batch);
+    await source.close();
+    expect(read).toEqual([{ name: 'Ada' }]);
+    expect(journalMode()).toBe('delete');
+    const { sqlite, options } = await open();
+    await sqlite.write('people', columns, [{ id: 2, name: 'Grace', score: null, ok: null, raw: null }], options);
+    await sqlite.close();
+    expect(journalMode()).toBe('wal');
+  });
+
   it('stores every value as it was given, the batch committed when write resolves', async () => {
     const { sqlite, options } = await open();
     const rows = [

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase } from '../../infrastructure/sqlite/open-database.js';
 import { conditionToSql } from './conditions.js';
 import {
   type ApplyCounts,
@@ -49,13 +49,25 @@ export class SqliteConnector implements Connector {
   private readonly statements = new Map<string, Database.Statement>();
   /** Started by the first write: batches are written on a thread of their own. */
   private writer: SqliteWriter | undefined;
+  private writing = false;
 
   constructor(private readonly path: string) {
-    this.db = openDatabase(path);
-    // A destination is written in bulk: NORMAL still survives a crash of the process, and a 16 MB page
-    // cache (instead of 2 MB) keeps the indexes of a growing table in memory.
-    this.db.pragma('synchronous = NORMAL');
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: 5000 });
+    // A 16 MB page cache (instead of 2 MB) keeps the indexes of a growing table in memory.
     this.db.pragma('cache_size = -16384');
+  }
+
+  /**
+   * Before the first write, not on open: WAL stays with the file, so a database Sluice only reads keeps its
+   * journal mode. WAL lets a source read in the same file go on while batches commit (a replication prepares
+   * its destination before it reads); a bulk write with NORMAL syncs still survives a crash of the process.
+   */
+  private forWriting(): void {
+    if (this.writing) return;
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.writing = true;
   }
 
   static open(path: string, mustExist: boolean): SqliteConnector {
@@ -105,6 +117,7 @@ export class SqliteConnector implements Connector {
   }
 
   async prepare(table: string, columns: Column[], options: PrepareOptions) {
+    this.forWriting();
     return prepareSqlTable(
       {
         sql: quote(table),
@@ -121,6 +134,7 @@ export class SqliteConnector implements Connector {
   }
 
   async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
+    this.forWriting();
     const names = columns.map((c) => c.name);
     this.writer ??= new SqliteWriter(this.path);
     const into = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES `;
@@ -137,6 +151,7 @@ export class SqliteConnector implements Connector {
    * by key. A row a constraint refuses is found by applying ever shorter beginnings of the stage.
    */
   async applyAll(table: string, columns: Column[], batches: AsyncIterable<Row[]>, options: ApplyOptions): Promise<ApplyCounts> {
+    this.forWriting();
     const names = columns.map((c) => c.name);
     const keys = new Set(options.keys ?? []);
     const declared = this.db.prepare(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`).all(table) as Array<{ name: string; type: string; notnull: number; pk: number }>;
