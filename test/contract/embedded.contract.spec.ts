@@ -54,8 +54,8 @@ describe('SQLite read store: answers kept in memory', () => {
     await store.ensureCollection('kept', []);
     await store.ensureCollection('other', []);
     await store.write(docs(2));
-    // Read once, an answer is not kept: a search of ever new ranges would only fill memory. It is frozen all
-    // the same, so a caller that would change it fails at once, not only at the second read.
+    // Read once, an answer is not kept: a search of ever new ranges would only fill memory. Under test it is
+    // frozen all the same, so a caller that would change it fails at once, not only at the second read.
     const once = await store.get<{ id: string; tags: string[] }>('kept', 'd1');
     expect(() => once!.tags.push('b')).toThrow(TypeError);
     expect(await store.get('kept', 'd0')).not.toBe(await store.get('kept', 'd0'));
