@@ -67,7 +67,7 @@ function stateCache<S>(store: EventStore, decider: object): Map<string, Loaded<S
 }
 
 /** Keeps a stream's state as decided or loaded in this process, for the next load to start from. */
-export function remember<S>(store: EventStore, decider: object, stream: string, loaded: Loaded<S>): void {
+function remember<S>(store: EventStore, decider: object, stream: string, loaded: Loaded<S>): void {
   const cache = stateCache<S>(store, decider);
   const known = cache.get(stream);
   // A slower load of an older revision must not replace a newer one.
@@ -185,14 +185,7 @@ async function decideAndRetry<S, C, E extends DomainEvent>(
     try {
       const result = await store.append(stream, toNewEvents(events, ctx, `${stream}:${revision}`), revision);
       const next = events.reduce(decider.evolve, state);
-      let snapshotted = snapshotRevision;
-      if (decider.snapshot && result.revision - snapshotRevision >= decider.snapshot.every) {
-        // Only a shortcut for later loads: the command has succeeded whether or not it is written.
-        const saved = { revision: result.revision, version: decider.snapshot.version, state: next };
-        snapshotted = await saveSnapshot(store, stream, saved, ctx.actor).then(() => result.revision, () => snapshotRevision);
-      }
-      const after: Loaded<S> = { state: next, revision: result.revision, snapshotRevision: snapshotted };
-      remember(store, decider, stream, after);
+      const after = await keepDecided(store, stream, decider, { state: next, revision: result.revision, snapshotRevision }, ctx.actor);
       return { state: next, events, position: result.position, loaded: after };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
@@ -202,6 +195,24 @@ async function decideAndRetry<S, C, E extends DomainEvent>(
       loaded = await catchUp(store, stream, decider, loaded);
     }
   }
+}
+
+/**
+ * After an append: the state it decided is what the next command in this process starts from, and it is saved
+ * as a snapshot when `every` events have landed since the last one, so a cold load folds at most that many.
+ * Answers the state with the revision of its latest snapshot.
+ */
+export async function keepDecided<S>(store: EventStore, stream: string, decider: Pick<Decider<S, unknown, DomainEvent>, 'snapshot'>, decided: Loaded<S>, actor: string): Promise<Loaded<S>> {
+  let { snapshotRevision } = decided;
+  const revision = decided.revision as number;
+  if (decider.snapshot && revision - snapshotRevision >= decider.snapshot.every) {
+    // Only a shortcut for later loads: the command has succeeded whether or not it is written.
+    const saved = { revision, version: decider.snapshot.version, state: decided.state };
+    snapshotRevision = await saveSnapshot(store, stream, saved, actor).then(() => revision, () => snapshotRevision);
+  }
+  const after = { ...decided, snapshotRevision };
+  remember(store, decider, stream, after);
+  return after;
 }
 
 async function saveSnapshot<S>(store: EventStore, stream: string, snapshot: Snapshot<S>, actor: string): Promise<void> {

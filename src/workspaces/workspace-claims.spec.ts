@@ -41,6 +41,18 @@ describe('changeWithClaims', () => {
     expect(folded).toEqual([1, 2, 3]);
   });
 
+  it('saves a snapshot every so many changes, so a cold load folds only the events after it', async () => {
+    const snapshotted = { ...counter, snapshot: { every: 3, version: 1 } };
+    const change = { owner: { kind: 'job' as const, id: 's' }, stream: 'counter-s', decider: snapshotted, command: (): { type: 'Count' } => ({ type: 'Count' }), holds: () => null, workspaceOf: () => 'w', plan: () => undefined, owners: {} };
+    for (let n = 1; n <= 7; n++) await changeWithClaims(store, change, ctx(`s${n}`));
+    // Another process (or this one after a restart) has none of the decided states in memory.
+    const cold = new SqliteEventStore(join(dir, 'e.db'));
+    folded = [];
+    expect((await loadState(cold, 'counter-s', snapshotted)).state).toBe(7);
+    await cold.close();
+    expect(folded).toEqual([7]);
+  });
+
   it('still sees what another instance appended after the state it decided', async () => {
     await count('a');
     const theirs = new SqliteEventStore(join(dir, 'e.db'));

@@ -4,7 +4,7 @@ import { DomainError } from '../core/errors.js';
 import type { DomainEvent, ExpectedRevision } from '../core/events.js';
 import { type AppendResult, type EventStore, WrongExpectedRevisionError } from '../core/event-store.js';
 import { assertStorable } from '../core/storable.js';
-import { type CommandContext, decideAndAppend, inTurn, loadState, remember, toNewEvent, toNewEvents } from '../core/write-path.js';
+import { type CommandContext, decideAndAppend, inTurn, loadState, keepDecided, toNewEvent, toNewEvents } from '../core/write-path.js';
 import {
   basedOn,
   ClaimRefused,
@@ -132,7 +132,7 @@ async function changeInTurn<S, C, E extends DomainEvent>(store: EventStore, chan
     try {
       const landed = await store.append(stream, toNewEvents(events, ctx, `${stream}:${revision}`), revision);
       // The next command starts from this state rather than folding these events again (a job's tasks are copied on each).
-      remember(store, decider, stream, { state: next, revision: landed.revision, snapshotRevision });
+      await keepDecided(store, stream, decider, { state: next, revision: landed.revision, snapshotRevision }, ctx.actor);
       if (plan) await settleAfter(store, workspaceId, owner, landed.revision, after, ctx);
       return { position: landed.position };
     } catch (error) {
