@@ -18,18 +18,24 @@ async function serve(script: string, env: Record<string, string>): Promise<{ url
   return { url, process: child };
 }
 
-/** Requests per second over SECONDS, with `connections` at once; `requests` go round in turn. */
-async function load(url: string, connections: number, requests: autocannon.Request[]): Promise<number> {
-  const result = await autocannon({ url, connections, duration: SECONDS, requests, headers: HEADERS });
+/** Requests per second over `seconds`, with `connections` at once; `requests` go round in turn. */
+async function load(url: string, connections: number, requests: autocannon.Request[], seconds = SECONDS): Promise<number> {
+  const result = await autocannon({ url, connections, duration: seconds, requests, headers: HEADERS });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}${requests[0].path}: ${result.non2xx} answers other than 2xx, ${result.errors} errors`);
   return Math.round(result.requests.average);
 }
 
+type Load = (seconds?: number) => Promise<number>;
+
 /**
  * A route and its ceiling loaded in turns (ceiling, route, route, ceiling, ceiling, route), so a machine whose
- * speed drifts during the bench weighs on both alike; the median of each.
+ * speed drifts during the bench weighs on both alike; the median of each. Each is loaded for a second first,
+ * unmeasured: a first turn would otherwise time the JIT compiling the route's code (Sluice's first turn of
+ * `GET /jobs/{id}` ran at two thirds of its later ones).
  */
-async function inTurns(route: () => Promise<number>, ceiling: () => Promise<number>): Promise<[number, number]> {
+async function inTurns(route: Load, ceiling: Load): Promise<[number, number]> {
+  await ceiling(1);
+  await route(1);
   const [routes, ceilings]: [number[], number[]] = [[], []];
   for (const turn of ['ceiling', 'route', 'route', 'ceiling', 'ceiling', 'route']) {
     if (turn === 'route') routes.push(await route());
@@ -66,19 +72,19 @@ export async function httpBenchmarks(): Promise<Row[]> {
     bare = await serve('dist/bench/bare-nest.js', { SLUICE_BARE_BODIES: join(dir, 'bare.json') });
     const bareUrl = bare.url;
     const [getJob, bareJob] = await inTurns(
-      () => load(sluice.url, 10, [{ method: 'GET', path: jobPath }]),
-      () => load(bareUrl, 10, [{ method: 'GET', path: '/bare/job' }]),
+      (seconds) => load(sluice.url, 10, [{ method: 'GET', path: jobPath }], seconds),
+      (seconds) => load(bareUrl, 10, [{ method: 'GET', path: '/bare/job' }], seconds),
     );
     const [list, bareList] = await inTurns(
-      () => load(sluice.url, 10, [{ method: 'GET', path: listPath }]),
-      () => load(bareUrl, 10, [{ method: 'GET', path: '/bare/jobs' }]),
+      (seconds) => load(sluice.url, 10, [{ method: 'GET', path: listPath }], seconds),
+      (seconds) => load(bareUrl, 10, [{ method: 'GET', path: '/bare/jobs' }], seconds),
     );
     // A new job of 10 tasks for each turn of the ceiling; the big one grows by each of its turns.
     let smalls = 0;
     const small = async () => (await post(`${V2}/workspaces/bench/jobs`, { name: `small ${++smalls}`, queries: Array.from({ length: 10 }, (_, t) => `REPLICATE [s${t}]`) })).id;
     const [tasksBig, tasksSmall] = await inTurns(
-      () => load(sluice.url, 16, [addTask(big)]),
-      async () => load(sluice.url, 16, [addTask(await small())]),
+      (seconds) => load(sluice.url, 16, [addTask(big)], seconds),
+      async (seconds) => load(sluice.url, 16, [addTask(await small())], seconds),
     );
     const tasksSpread = await load(sluice.url, 16, jobs.map(addTask));
     return [
