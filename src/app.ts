@@ -6,7 +6,7 @@ import { AppModule } from './app.module.js';
 import type { Settings } from './config/settings.js';
 import { LIMITS } from './core/limits.js';
 import { documentRoutes } from './http/api-docs.js';
-import { bodyParsers, rejectedBodies } from './http/body.js';
+import { bodyParsers } from './http/body.js';
 import { ednAnswers } from './http/edn.js';
 import { JsonErrorFilter } from './http/error.filter.js';
 
@@ -20,7 +20,6 @@ export async function createApp(settings: Settings, options: { logger?: false } 
   if (settings.trustProxy !== undefined) app.set('trust proxy', settings.trustProxy);
   app.use(ednAnswers);
   app.use(bodyParsers(settings.maxBodyKb));
-  app.useGlobalPipes(rejectedBodies);
   app.useGlobalFilters(new JsonErrorFilter());
   app.enableShutdownHooks();
   // Node's requestTimeout (5 minutes to receive a request) holds for every route; a data sync's upload, which

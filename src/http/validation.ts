@@ -2,6 +2,7 @@ import { type ArgumentMetadata, type PipeTransform, ValidationPipe, type Validat
 import { getMetadataStorage } from 'class-validator';
 import { DomainError } from '../core/errors.js';
 import { LIMITS, PROTOTYPE_KEYS } from '../core/limits.js';
+import { answerRefusedBody } from './body.js';
 
 const invalid = (field: string | undefined, message: string) => new DomainError('VALIDATION', message, field || undefined);
 
@@ -55,6 +56,7 @@ export function inspectInput(value: unknown, root = ''): void {
 
 /** A body is one object; an absent body is an empty one (`POST .../execute` with nothing). */
 function bodyObject(value: unknown): Record<string, unknown> {
+  answerRefusedBody(value);
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(undefined, 'The request body must be a JSON (or EDN) object');
   inspectInput(value);
