@@ -46,7 +46,9 @@ const write = db.transaction((/** @type {InsertBatch} */ batch) => {
       else params[p] = kind === NUMBER ? numbers[k] : kind === OTHER ? others[other++] : null;
     }
     if (Atomics.load(gate, 0) === INTERRUPTED) throw new Interrupted();
-    (rows === perStatement ? full : statement(batch, rows)).run(params);
+    // Spread, not an array: better-sqlite3 fetches an array's values one V8 call each. Binding 6M values took
+    // 0.9 s as an array and 0.6 s as arguments, and the million-row replication ran ~7% faster.
+    (rows === perStatement ? full : statement(batch, rows)).run(...params);
   }
   // The gate decides, once, between this COMMIT and an interrupt from the other thread.
   if (Atomics.compareExchange(gate, 0, OPEN, COMMITTING) !== OPEN) throw new Interrupted();
