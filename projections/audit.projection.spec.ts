@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type DomainEvent, type RecordedEvent, sortablePosition } from '../src/core/events.js';
 import { toNewEvent } from '../src/core/write-path.js';
-import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
-import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
+import type { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
+import type { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
+import { type EmbeddedStores, openEmbeddedStores } from '../test/support/embedded-stores.js';
 import { AUDIT, type AuditEntryDoc } from '../src/audit/audit.read-model.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../src/jobs/job.model.js';
 import { auditProjection } from './audit.projection.js';
@@ -15,21 +13,16 @@ let n = 0;
 const ctx = { actor: 'user:ada', correlationId: 'c', commandId: 'cmd', clock: () => new Date('2026-01-01T00:00:00Z') };
 
 describe('the audit projection', () => {
-  let dir: string;
+  let stores: EmbeddedStores;
   let events: SqliteEventStore;
   let store: SqliteReadStore;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-audit-'));
-    events = new SqliteEventStore(join(dir, 'events.db'));
-    store = new SqliteReadStore(join(dir, 'read.db'));
+    stores = openEmbeddedStores('sluice-audit-');
+    ({ events, reads: store } = stores);
     for (const [name, indexes] of Object.entries(collectionsOf(auditProjection))) await store.ensureCollection(name, indexes);
   });
-  afterEach(async () => {
-    await events.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => stores.close());
 
   /** Appends the events to a stream and answers them as the log recorded them. */
   async function append(stream: string, domain: Array<[string, object]>): Promise<RecordedEvent[]> {

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CheckpointMovedError } from '../src/core/read-store.js';
 import { toNewEvent } from '../src/core/write-path.js';
-import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
-import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
+import type { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
+import type { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
+import { type EmbeddedStores, openEmbeddedStores } from '../test/support/embedded-stores.js';
 import type { Projection } from './projection.js';
 import { rebuildAndSwap } from './rebuild.js';
 import { REBUILD_BATCH } from './scratch.js';
@@ -13,22 +11,17 @@ const ctx = { actor: 'admin', correlationId: 'c', commandId: 'cmd', clock: () =>
 const EVENTS = REBUILD_BATCH + 500;
 
 describe('two rebuilds of one read model at once', () => {
-  let dir: string;
+  let stores: EmbeddedStores;
   let events: SqliteEventStore;
   let reads: SqliteReadStore;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-rebuild-'));
-    events = new SqliteEventStore(join(dir, 'events.db'));
-    reads = new SqliteReadStore(join(dir, 'read.db'));
+    stores = openEmbeddedStores('sluice-rebuild-');
+    ({ events, reads } = stores);
     const counted = Array.from({ length: EVENTS }, (_, i) => toNewEvent({ type: 'Counted', data: { n: i } }, { ...ctx, commandId: `c${i}` }, '0'));
     await events.append('counter-1', counted, 'no_stream');
   });
-  afterEach(async () => {
-    await events.close();
-    await reads.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => stores.close());
 
   /** One document per event; `pause(n)` is awaited before event n is applied. */
   const counting = (pause: (n: number) => Promise<void> = async () => undefined): Projection => ({

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { DomainEvent } from '../src/core/events.js';
 import { APPLIED } from '../src/core/read-store.js';
 import { toNewEvent } from '../src/core/write-path.js';
-import { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
-import { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
+import type { SqliteEventStore } from '../src/infrastructure/sqlite/sqlite-event-store.js';
+import type { SqliteReadStore } from '../src/infrastructure/sqlite/sqlite-read-store.js';
+import { type EmbeddedStores, openEmbeddedStores } from '../test/support/embedded-stores.js';
 import { DEFAULT_SCHEDULE, DEFAULT_SETTINGS } from '../src/jobs/job.model.js';
 import { JOBS } from '../src/jobs/jobs.read-model.js';
 import { LOGS, RUNS } from '../src/runs/runs.read-model.js';
@@ -33,15 +31,14 @@ const progress = (runId: string, rows: number): DomainEvent => ({
 const logged = (runId: string, jobId: string, message: string): DomainEvent => ({ type: 'RunLogged', data: { runId, jobId, level: 'info', message } });
 
 describe('verify: the read models against a rebuild from the log', () => {
-  let dir: string;
+  let stores: EmbeddedStores;
   let events: SqliteEventStore;
   let reads: SqliteReadStore;
   let runner: ProjectionRunner;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-verify-'));
-    events = new SqliteEventStore(join(dir, 'events.db'));
-    reads = new SqliteReadStore(join(dir, 'read.db'));
+    stores = openEmbeddedStores('sluice-verify-');
+    ({ events, reads } = stores);
     runner = new ProjectionRunner(events, reads, PROJECTIONS);
     for (let j = 0; j < 20; j++) {
       await events.append(`job-j${j}`, [stored(jobCreated(`j${j}`))], 'no_stream');
@@ -52,9 +49,7 @@ describe('verify: the read models against a rebuild from the log', () => {
   });
   afterEach(async () => {
     await runner.stop();
-    await events.close();
-    await reads.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stores.close();
   });
 
   it('finds nothing to report in read models the projections built, and leaves no scratch collections behind', async () => {

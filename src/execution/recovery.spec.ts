@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { PROJECTIONS } from '../../projections/index.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { type CommandContext, decideAndAppend, loadState } from '../core/write-path.js';
-import { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js';
-import { SqliteReadStore } from '../infrastructure/sqlite/sqlite-read-store.js';
+import type { SqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js';
+import type { SqliteReadStore } from '../infrastructure/sqlite/sqlite-read-store.js';
+import { type EmbeddedStores, openEmbeddedStores } from '../../test/support/embedded-stores.js';
 import { jobDecider } from '../jobs/job.decider.js';
 import { DEFAULT_SETTINGS } from '../jobs/job.model.js';
 import { runDecider } from '../runs/run.decider.js';
@@ -17,15 +16,14 @@ const at = (date: Date, id: string): CommandContext => ({ actor: 'test', correla
 const self = { instanceId: 'me', hostname: hostname(), pid: process.pid };
 
 describe('recovery', () => {
-  let dir: string;
+  let stores: EmbeddedStores;
   let events: SqliteEventStore;
   let reads: SqliteReadStore;
   let runner: ProjectionRunner;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-recovery-'));
-    events = new SqliteEventStore(join(dir, 'e.db'));
-    reads = new SqliteReadStore(join(dir, 'r.db'));
+    stores = openEmbeddedStores('sluice-recovery-');
+    ({ events, reads } = stores);
     runner = new ProjectionRunner(events, reads, PROJECTIONS);
     await runner.start();
     await reads.ensureCollection(INSTANCES, []);
@@ -34,9 +32,7 @@ describe('recovery', () => {
   });
   afterEach(async () => {
     await runner.stop();
-    await events.close();
-    await reads.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stores.close();
   });
 
   async function requestRun(runId: string, when: Date) {
