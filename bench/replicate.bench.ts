@@ -47,12 +47,15 @@ export function sqliteShell(): string {
   return 'sqlite3';
 }
 
-/** Runs of the job, each between two of the shell's: this machine's speed drifts by a third from minute to minute. */
-const RUNS = 3;
+/**
+ * Runs of the job, each between two of the shell's: this machine's speed drifts by a third from minute to
+ * minute, and the median of three runs still moved 0.69–0.81 between benches minutes apart.
+ */
+const RUNS = 5;
 
 /**
  * The 1M-row CSV into SQLite through a Sluice job, beside the sqlite3 shell's `.import` of the same file:
- * shell, job, shell, job, shell, job, shell, each into a new file. Each job run is set against the mean of the
+ * shell, job, shell, job, …, shell, each into a new file. Each job run is set against the mean of the
  * shell runs either side of it, and the row reports the pair with the median ratio.
  */
 export async function replicateBenchmark(): Promise<Row[]> {
