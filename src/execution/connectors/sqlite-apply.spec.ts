@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -30,8 +30,7 @@ describe('SQLite: applying an upload', () => {
       db.close();
     }
   };
-  const run = async (table: string, content: UploadContent, more: Partial<ImportOptions> = {}) => {
-    const connector = SqliteConnector.open(file, true);
+  const run = async (table: string, content: UploadContent, more: Partial<ImportOptions> = {}, connector = SqliteConnector.open(file, true)) => {
     try {
       return await importCsv({ connector, table, content, kind: 'Import', keyColumns: null, batchSize: 2, checkTypes: true, ...more });
     } finally {
@@ -74,5 +73,48 @@ describe('SQLite: applying an upload', () => {
     const check = new Database(file, { readonly: true });
     expect(check.prepare('SELECT * FROM t').all()).toEqual([{ id: 1, n: 1, score: 1.5, age: 30, name: 'Ada' }]);
     check.close();
+  });
+
+  describe('its stage', () => {
+    let scratch: string;
+    beforeEach(() => {
+      scratch = join(dir, 'tmp');
+      mkdirSync(scratch);
+    });
+    const staging = () => new SqliteConnector(file, scratch);
+
+    /** The upload a line at a time, noting what the temp directory holds before each; `last` comes after a pause. */
+    const upload = (lines: string[], last: string, seen: string[][], before?: () => void) =>
+      (async function* () {
+        for (const line of lines) {
+          seen.push(readdirSync(scratch).flatMap((d) => readdirSync(join(scratch, d))));
+          yield Buffer.from(`${line}\n`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        seen.push(readdirSync(scratch).flatMap((d) => readdirSync(join(scratch, d))));
+        before?.();
+        yield Buffer.from(last);
+      })();
+
+    it('is a scratch file in the temp directory, removed once the rows are applied', async () => {
+      const seen: string[][] = [];
+      await expect(run('t', upload(['id,name', '2,b', '3,c', '4,d'], '5,e\n', seen), {}, staging())).resolves.toMatchObject({ rowsWritten: 4 });
+      expect(seen.at(-1)).toEqual(['stage.db']);
+      expect(readdirSync(scratch)).toEqual([]);
+    });
+
+    it.each([
+      ['a bad line', undefined, /^Line 5: invalid CSV/],
+      ['an interrupt', (halt: AbortController) => halt.abort('cancelled'), /cancelled/],
+    ])('is removed after %s, with nothing applied', async (_what, interrupt, message) => {
+      const before = snapshot('t');
+      const halt = new AbortController();
+      const seen: string[][] = [];
+      const content = upload(['id,name', '2,b', '3,c', '4,d'], '5,"x""\n', seen, () => interrupt?.(halt));
+      await expect(run('t', content, { signal: halt.signal }, staging())).rejects.toThrow(message);
+      expect(seen.at(-1)).toEqual(['stage.db']);
+      expect(readdirSync(scratch)).toEqual([]);
+      expect(snapshot('t')).toBe(before);
+    });
   });
 });

@@ -70,11 +70,12 @@ export class SqliteWriter {
   private failure: Error | undefined;
   private interrupted: unknown;
 
-  constructor(path: string) {
+  /** `scratch`: a file only this run reads back, written with no journal and no syncs. */
+  constructor(path: string, { scratch = false } = {}) {
     // A small young generation: the thread's garbage is short-lived, and the process's semi-space flag would
     // otherwise give it 32 MB more of them.
     const resourceLimits = { maxYoungGenerationSizeMb: 8 };
-    this.worker = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { path, gate: this.gate.buffer }, resourceLimits });
+    this.worker = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { path, scratch, gate: this.gate.buffer }, resourceLimits });
     this.worker.on('message', (reply: Reply) => {
       const waiting = this.pending.shift();
       if (reply === null) {

@@ -11,10 +11,16 @@ const [OPEN, COMMITTING, INTERRUPTED] = [0, 1, 2]; // as sqlite-writer.ts's GATE
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const gate = new Int32Array(workerData.gate);
 const db = new Database(workerData.path);
-// As SqliteConnector's own connection: WAL, NORMAL (a committed batch survives a crash of the process), 16 MB cache.
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
+if (workerData.scratch) {
+  // An import's stage: if the process dies, the import is not applied and the file is not read again.
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+} else {
+  // As SqliteConnector's own connection: WAL, NORMAL (a committed batch survives a crash of the process).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+}
 db.pragma('cache_size = -16384');
 
 /** @type {Map<string, import('better-sqlite3').Statement>} */

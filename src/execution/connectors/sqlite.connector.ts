@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { conditionToSql } from './conditions.js';
 import {
@@ -31,6 +32,9 @@ const SQL_TYPES: Record<ColumnType, string> = {
   blob: 'BLOB',
 };
 
+/** The schema name of applyAll's scratch database, while it is attached. */
+const SCRATCH = 'sluice_scratch';
+
 function columnType(declared: string): ColumnType {
   const t = declared.toUpperCase();
   if (t.includes('INT')) return 'integer';
@@ -46,12 +50,17 @@ function columnType(declared: string): ColumnType {
 /** A SQLite database file, as source or destination. */
 export class SqliteConnector implements Connector {
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
   /** Started by the first write: batches are written on a thread of their own. */
   private writer: SqliteWriter | undefined;
+  /** applyAll's thread, while it stages an upload. */
+  private staging: SqliteWriter | undefined;
   private writing = false;
 
-  constructor(private readonly path: string) {
+  /** `scratchDir`: where applyAll stages an upload (the system's temp directory). */
+  constructor(
+    private readonly path: string,
+    private readonly scratchDir = tmpdir(),
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { timeout: 5000 });
     // A 16 MB page cache (instead of 2 MB) keeps the indexes of a growing table in memory.
@@ -143,9 +152,10 @@ export class SqliteConnector implements Connector {
   }
 
   /**
-   * Stages every batch in a temporary table first, each value checked against its column's declared type and
-   * NOT NULL (SQLite itself would store anything), in a transaction of the temporary schema alone: no lock is
-   * taken on the database while the upload is read. One IMMEDIATE transaction then applies the stage.
+   * Stages every batch in a scratch database first, each value checked against its column's declared type and
+   * NOT NULL (SQLite itself would store anything): no lock is taken on the database while the upload is read.
+   * The scratch file is written on a thread of its own while the next batch is parsed, then attached, and one
+   * IMMEDIATE transaction applies the stage.
    * Appends and upserts by the primary key are one INSERT ... ON CONFLICT, which has the key's index to rely on
    * (a later line of a key updates the row again); other keys may have no unique constraint and are applied
    * by key. A row a constraint refuses is found by applying ever shorter beginnings of the stage.
@@ -167,21 +177,24 @@ export class SqliteConnector implements Connector {
     });
     const target = `main.${quote(table)}`;
     const count = () => (this.db.prepare(`SELECT count(*) AS n FROM ${target}`).get() as { n: number }).n;
-    const stage = 'temp."sluice_stage"';
+    const scratch = mkdtempSync(join(this.scratchDir, 'sluice-stage-'));
+    const stage = `${SCRATCH}."sluice_stage"`;
     const list = names.map(quote).join(', ');
     const upsert = keys.size ? upsertClause(names, primaryKey) : '';
     // WHERE true: without it SQLite would read ON CONFLICT as the join's ON.
     const insert = (from: string) => `INSERT INTO ${target} (${list}) SELECT ${list} FROM ${from} AS sluice_new WHERE true ORDER BY ${STAGE_LINE}${upsert}`;
     const step = (which: 'update' | 'insert' | 'delete') => (from: string) => stagedApply(target, from, names, options)[which]!;
     try {
-      this.db.exec(`DROP TABLE IF EXISTS ${stage}`);
-      // The line as the rowid: the stage is read in line order with no sort.
-      this.db.exec(`CREATE TEMP TABLE "sluice_stage" (${STAGE_LINE} INTEGER PRIMARY KEY, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
-      this.db.exec('BEGIN');
-      const rows = await this.stageAll(stage, names, batches, options.signal, checks);
+      const file = join(scratch, 'stage.db');
+      // The line as the rowid (numbered 1, 2, ... as the rows arrive): the stage is read in line order with no sort.
+      const created = new Database(file);
+      created.exec(`CREATE TABLE "sluice_stage" (${STAGE_LINE} INTEGER PRIMARY KEY, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
+      created.close();
+      const rows = await this.stageAll(file, names, batches, options.signal, checks);
+      this.db.prepare(`ATTACH DATABASE ? AS ${SCRATCH}`).run(file);
+      this.db.pragma(`${SCRATCH}.journal_mode = OFF`);
       const sql = direct ? { insert: insert(stage) } : stagedApply(target, stage, names, options);
-      if ('index' in sql && sql.index) this.db.exec(`CREATE INDEX temp."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
-      this.db.exec('COMMIT');
+      if ('index' in sql && sql.index) this.db.exec(`CREATE INDEX ${SCRATCH}."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
       this.db.exec('BEGIN IMMEDIATE');
       const apply = (build: (from: string) => string) => this.applyStep(build, stage, rows, names, declared.map((c) => c.name));
       let counts: ApplyCounts = { updated: 0, inserted: 0, deleted: 0 };
@@ -204,35 +217,34 @@ export class SqliteConnector implements Connector {
       if (!String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_')) throw error;
       throw new ConnectorError(`SQLite rejected the rows for ${table} in ${this.path}: ${(error as Error).message}`);
     } finally {
-      if (this.db.open && !this.db.inTransaction) this.db.exec(`DROP TABLE IF EXISTS ${stage}`);
+      if (this.db.open && this.db.prepare('SELECT 1 FROM pragma_database_list WHERE name = ?').get(SCRATCH)) this.db.exec(`DETACH DATABASE ${SCRATCH}`);
+      rmSync(scratch, { recursive: true, force: true });
     }
   }
 
-  /** Stages every batch, checked first, up to 100 rows a statement, each row numbered; answers how many there were. */
-  private async stageAll(stage: string, names: string[], batches: AsyncIterable<Row[]>, signal: AbortSignal | undefined, checks: Array<ValueCheck | null>) {
-    const list = [STAGE_LINE, ...names.map(quote)];
-    const perStatement = Math.max(1, Math.min(100, Math.floor(32_000 / list.length)));
-    const tuple = `(${list.map(() => '?').join(', ')})`;
-    const statement = (count: number) => {
-      const sql = `INSERT INTO ${stage} (${list.join(', ')}) VALUES ${Array(count).fill(tuple).join(', ')}`;
-      let prepared = this.statements.get(sql);
-      if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
-      return prepared;
-    };
+  /**
+   * Stages every batch, checked first, into the scratch `file` on a thread of its own: a batch is parsed and
+   * checked while the one before is written. Answers how many rows there were.
+   */
+  private async stageAll(file: string, names: string[], batches: AsyncIterable<Row[]>, signal: AbortSignal | undefined, checks: Array<ValueCheck | null>) {
+    const writer = (this.staging = new SqliteWriter(file, { scratch: true }));
+    const sql = { into: `INSERT INTO "sluice_stage" (${names.map(quote).join(', ')}) VALUES `, tuple: `(${names.map(() => '?').join(', ')})`, upsert: '' };
     let line = 0;
-    for await (const rows of batches) {
-      if (signal?.aborted) throw new Interrupted(signal.reason);
-      checkRows(rows, names, checks, line + 1);
-      for (let i = 0; i < rows.length; i += perStatement) {
-        const chunk = rows.slice(i, i + perStatement);
-        const params: unknown[] = [];
-        for (const row of chunk) {
-          params.push(++line);
-          for (const n of names) params.push(valueForSql(row[n]));
-        }
-        // Spread rather than an array, which better-sqlite3 binds more slowly (see sqlite-writer.worker.mjs).
-        statement(chunk.length).run(...params);
+    let writing: Promise<void> | undefined;
+    try {
+      for await (const rows of batches) {
+        if (signal?.aborted) throw new Interrupted(signal.reason);
+        checkRows(rows, names, checks, line + 1);
+        line += rows.length;
+        const batch = insertBatch(sql, names, rows);
+        await writing;
+        writing = writer.write(batch);
       }
+      await writing;
+    } finally {
+      writing?.catch(() => undefined);
+      await writer.close();
+      this.staging = undefined;
     }
     if (signal?.aborted) throw new Interrupted(signal.reason);
     return line;
@@ -271,12 +283,13 @@ export class SqliteConnector implements Connector {
   }
 
   /**
-   * A batch the writer thread is writing is rolled back, or, once its COMMIT has begun, reported written;
-   * anything else is synchronous, so never in flight when a cancel is seen. The timeouts do not apply: the file
+   * A batch a writer thread is writing (a replication's, or an upload's being staged) is rolled back, or, once
+   * its COMMIT has begun, reported written; anything else is synchronous, so never in flight when a cancel is seen. The timeouts do not apply: the file
    * is local and a lock is waited for at most busy_timeout (5 s).
    */
   interrupt(): void {
     this.writer?.interrupt('interrupted');
+    this.staging?.interrupt('interrupted');
   }
 
   async close(): Promise<void> {
