@@ -213,6 +213,50 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
     }
   }, 180_000);
 
+  it('survives a cancel while an upload is staged for SQLite: the import fails, the process goes on', async () => {
+    const h = new Harness();
+    // Each batch handed to the interrupted stage writer is refused while the next one is read: a refusal left
+    // unhandled in that time ends the process (Node's default for an unhandled rejection), and with it every run.
+    const script = `
+      import { mkdirSync, readdirSync } from 'node:fs';
+      import { join } from 'node:path';
+      import Database from 'better-sqlite3';
+      const { importCsv } = await import(join(process.cwd(), 'dist/src/execution/csv-import.js'));
+      const { SqliteConnector } = await import(join(process.cwd(), 'dist/src/execution/connectors/sqlite.connector.js'));
+      const [dir] = process.argv.slice(2);
+      mkdirSync(join(dir, 'tmp'), { recursive: true });
+      new Database(join(dir, 'db.sqlite')).exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)').close();
+      const connector = new SqliteConnector(join(dir, 'db.sqlite'), join(dir, 'tmp'));
+      const content = (async function* () {
+        yield Buffer.from('id,name\\n');
+        let interrupted = false;
+        for (let id = 2; id < 20; id += 2) {
+          if (!interrupted && readdirSync(join(dir, 'tmp')).length) interrupted = (connector.interrupt(), true);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          yield Buffer.from(id + ',x\\n' + (id + 1) + ',y\\n');
+        }
+      })();
+      try {
+        await importCsv({ connector, table: 't', content, kind: 'Import', keyColumns: null, batchSize: 2, checkTypes: true });
+        console.log('applied');
+      } catch (error) {
+        console.log('failed: ' + error.message);
+      } finally {
+        await connector.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      console.log('still running, stage left: ' + readdirSync(join(dir, 'tmp')).length);
+    `;
+    try {
+      mkdirSync(h.files, { recursive: true });
+      writeFileSync(join(h.files, 'interrupt.mjs'), script);
+      const output = execFileSync(process.execPath, [join(h.files, 'interrupt.mjs'), h.files], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(output).toBe('failed: Interrupted: interrupted\nstill running, stage left: 0\n');
+    } finally {
+      await h.destroy();
+    }
+  });
+
   it('at the first start says where the generated admin token is kept, never the token itself', async () => {
     const h = new Harness();
     const port = await freePort();

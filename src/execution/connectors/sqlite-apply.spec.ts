@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -116,5 +117,34 @@ describe('SQLite: applying an upload', () => {
       expect(readdirSync(scratch)).toEqual([]);
       expect(snapshot('t')).toBe(before);
     });
+
+    it('removes a stage left by a process that is gone, and keeps one of a process still running', async () => {
+      const { pid: gone } = spawnSync(process.execPath, ['-e', '0']);
+      mkdirSync(join(scratch, `sluice-stage-${gone}-a1b2c3`));
+      writeFileSync(join(scratch, `sluice-stage-${gone}-a1b2c3`, 'stage.db'), 'rows of an import killed mid-way');
+      mkdirSync(join(scratch, `sluice-stage-${process.pid}-d4e5f6`));
+      await expect(run('t', [Buffer.from('id,name\n2,b\n')], {}, staging())).resolves.toMatchObject({ rowsWritten: 1 });
+      expect(readdirSync(scratch)).toEqual([`sluice-stage-${process.pid}-d4e5f6`]);
+    });
+
+    it('names the temp directory when the stage cannot be written there', async () => {
+      const before = snapshot('t');
+      const missing = join(dir, 'missing');
+      await expect(run('t', [Buffer.from('id,name\n2,b\n')], {}, new SqliteConnector(file, missing))).rejects.toThrow(
+        `Could not stage the rows in the temp directory ${missing} (TMPDIR): ENOENT`,
+      );
+      expect(snapshot('t')).toBe(before);
+    });
+  });
+
+  it('waits for another connection\'s write lock without holding up the event loop', async () => {
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const importing = run('t', [Buffer.from('id,name\n2,b\n')]);
+    // SQLite's own busy wait would sleep this thread for the whole 5 s, and the lock would never be released.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    other.exec('COMMIT');
+    other.close();
+    await expect(importing).resolves.toMatchObject({ rowsWritten: 1 });
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -34,6 +34,10 @@ const SQL_TYPES: Record<ColumnType, string> = {
 
 /** The schema name of applyAll's scratch database, while it is attached. */
 const SCRATCH = 'sluice_scratch';
+/** applyAll's scratch directories in the temp directory: `sluice-stage-<pid>-XXXXXX`. */
+const STAGE_DIR = 'sluice-stage-';
+/** The longest wait for another connection's write lock. */
+const LOCK_WAIT_MS = 5000;
 
 function columnType(declared: string): ColumnType {
   const t = declared.toUpperCase();
@@ -62,7 +66,7 @@ export class SqliteConnector implements Connector {
     private readonly scratchDir = tmpdir(),
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { timeout: 5000 });
+    this.db = new Database(path, { timeout: LOCK_WAIT_MS });
     // A 16 MB page cache (instead of 2 MB) keeps the indexes of a growing table in memory.
     this.db.pragma('cache_size = -16384');
   }
@@ -177,7 +181,7 @@ export class SqliteConnector implements Connector {
     });
     const target = `main.${quote(table)}`;
     const count = () => (this.db.prepare(`SELECT count(*) AS n FROM ${target}`).get() as { n: number }).n;
-    const scratch = mkdtempSync(join(this.scratchDir, 'sluice-stage-'));
+    const scratch = this.scratch(columns);
     const stage = `${SCRATCH}."sluice_stage"`;
     const list = names.map(quote).join(', ');
     const upsert = keys.size ? upsertClause(names, primaryKey) : '';
@@ -186,16 +190,12 @@ export class SqliteConnector implements Connector {
     const step = (which: 'update' | 'insert' | 'delete') => (from: string) => stagedApply(target, from, names, options)[which]!;
     try {
       const file = join(scratch, 'stage.db');
-      // The line as the rowid (numbered 1, 2, ... as the rows arrive): the stage is read in line order with no sort.
-      const created = new Database(file);
-      created.exec(`CREATE TABLE "sluice_stage" (${STAGE_LINE} INTEGER PRIMARY KEY, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
-      created.close();
       const rows = await this.stageAll(file, names, batches, options.signal, checks);
       this.db.prepare(`ATTACH DATABASE ? AS ${SCRATCH}`).run(file);
       this.db.pragma(`${SCRATCH}.journal_mode = OFF`);
       const sql = direct ? { insert: insert(stage) } : stagedApply(target, stage, names, options);
       if ('index' in sql && sql.index) this.db.exec(`CREATE INDEX ${SCRATCH}."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
-      this.db.exec('BEGIN IMMEDIATE');
+      await this.beginImmediate(options.signal);
       const apply = (build: (from: string) => string) => this.applyStep(build, stage, rows, names, declared.map((c) => c.name));
       let counts: ApplyCounts = { updated: 0, inserted: 0, deleted: 0 };
       if (direct) {
@@ -223,6 +223,60 @@ export class SqliteConnector implements Connector {
   }
 
   /**
+   * A directory of the temp directory holding an empty stage for `columns`, the line as its rowid (numbered 1,
+   * 2, ... as the rows arrive, so the stage is read in line order with no sort). Stages left behind by a
+   * process that is gone (killed while it staged) are removed first.
+   */
+  private scratch(columns: Column[]): string {
+    let dir: string | undefined;
+    try {
+      for (const name of readdirSync(this.scratchDir)) {
+        const pid = Number(name.startsWith(STAGE_DIR) && name.slice(STAGE_DIR.length).split('-')[0]);
+        if (pid && !alive(pid)) rmSync(join(this.scratchDir, name), { recursive: true, force: true });
+      }
+      dir = mkdtempSync(join(this.scratchDir, `${STAGE_DIR}${process.pid}-`));
+      const created = new Database(join(dir, 'stage.db'));
+      try {
+        created.exec(`CREATE TABLE "sluice_stage" (${STAGE_LINE} INTEGER PRIMARY KEY, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
+      } finally {
+        created.close();
+      }
+      return dir;
+    } catch (error) {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      throw this.stageFailed(error);
+    }
+  }
+
+  private stageFailed(error: unknown): Error {
+    const reason = (error as { code?: unknown }).code === 'SQLITE_FULL' ? 'it is full' : (error as Error).message;
+    return new ConnectorError(`Could not stage the rows in the temp directory ${this.scratchDir} (TMPDIR): ${reason}`);
+  }
+
+  /**
+   * BEGIN IMMEDIATE without blocking the event loop: SQLite's own wait for another connection's write lock
+   * sleeps the whole process, so the lock is tried without it, every 20 ms, for up to LOCK_WAIT_MS.
+   */
+  private async beginImmediate(signal: AbortSignal | undefined): Promise<void> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      for (;;) {
+        try {
+          this.db.exec('BEGIN IMMEDIATE');
+          return;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+        }
+        if (signal?.aborted) throw new Interrupted(signal.reason);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      this.db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+    }
+  }
+
+  /**
    * Stages every batch, checked first, into the scratch `file` on a thread of its own: a batch is parsed and
    * checked while the one before is written. Answers how many rows there were.
    */
@@ -238,11 +292,14 @@ export class SqliteConnector implements Connector {
         line += rows.length;
         const batch = insertBatch(sql, names, rows);
         await writing;
-        writing = writer.write(batch);
+        // Handled at once, and awaited once the next batch is read: it may fail (an interrupt, a full disk) meanwhile.
+        writing = writer.write(batch).catch((error) => {
+          throw error instanceof Interrupted ? error : this.stageFailed(error);
+        });
+        writing.catch(() => undefined);
       }
       await writing;
     } finally {
-      writing?.catch(() => undefined);
       await writer.close();
       this.staging = undefined;
     }
@@ -295,5 +352,15 @@ export class SqliteConnector implements Connector {
   async close(): Promise<void> {
     await this.writer?.close();
     if (this.db.open) this.db.close();
+  }
+}
+
+/** Whether a process of this machine is running (one of another user's too). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
   }
 }
