@@ -37,6 +37,20 @@ describe('SQLite: writing a replication batch', () => {
     return { sqlite, options: { ...options, primaryKey } };
   };
 
+  it("waits for another connection's write lock to create its table, without holding up the event loop", async () => {
+    const other = new Database(file);
+    other.pragma('journal_mode = WAL');
+    other.exec('BEGIN IMMEDIATE');
+    const opening = open();
+    // SQLite's own busy wait would sleep this thread for the whole 5 s, and the lock would never be released.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    other.exec('COMMIT');
+    other.close();
+    const { sqlite } = await opening;
+    await sqlite.close();
+    expect(stored()).toEqual([]);
+  });
+
   it("leaves a database it only reads in the journal mode it had, and puts one it writes in WAL", async () => {
     const user = new Database(file);
     user.exec("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, score REAL, ok BOOLEAN, raw BLOB); INSERT INTO people (id, name) VALUES (1, 'Ada')");

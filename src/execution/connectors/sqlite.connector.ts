@@ -137,7 +137,7 @@ export class SqliteConnector implements Connector {
         display: table,
         exists: async () => Boolean(this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table)),
         columns: () => this.columns(table),
-        exec: async (sql) => void this.db.exec(sql),
+        exec: (sql) => this.unlocked(() => void this.db.exec(sql)),
         typeOf: (c) => SQL_TYPES[c.type],
         truncate: `DELETE FROM ${quote(table)}`,
       },
@@ -195,7 +195,7 @@ export class SqliteConnector implements Connector {
       this.db.pragma(`${SCRATCH}.journal_mode = OFF`);
       const sql = direct ? { insert: insert(stage) } : stagedApply(target, stage, names, options);
       if ('index' in sql && sql.index) this.db.exec(`CREATE INDEX ${SCRATCH}."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
-      await this.beginImmediate(options.signal);
+      await this.unlocked(() => this.db.exec('BEGIN IMMEDIATE'), options.signal);
       const apply = (build: (from: string) => string) => this.applyStep(build, stage, rows, names, declared.map((c) => c.name));
       let counts: ApplyCounts = { updated: 0, inserted: 0, deleted: 0 };
       if (direct) {
@@ -254,17 +254,17 @@ export class SqliteConnector implements Connector {
   }
 
   /**
-   * BEGIN IMMEDIATE without blocking the event loop: SQLite's own wait for another connection's write lock
-   * sleeps the whole process, so the lock is tried without it, every 20 ms, for up to LOCK_WAIT_MS.
+   * A write on the database's own connection, without blocking the event loop while another connection holds
+   * the write lock: SQLite's own wait for it sleeps the whole process, so the write is tried without it, every
+   * 20 ms, for up to LOCK_WAIT_MS (then SQLite's "database is locked").
    */
-  private async beginImmediate(signal: AbortSignal | undefined): Promise<void> {
+  private async unlocked<T>(write: () => T, signal?: AbortSignal): Promise<T> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     this.db.pragma('busy_timeout = 0');
     try {
       for (;;) {
         try {
-          this.db.exec('BEGIN IMMEDIATE');
-          return;
+          return write();
         } catch (error) {
           if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
         }
