@@ -82,6 +82,25 @@ describe('recovery', () => {
     expect(written.every((e) => e.metadata.causationId === stream[0].id)).toBe(true);
   });
 
+  it('tells of an abandoned data sync import that its file was not applied, counting the rows it had staged as read', async () => {
+    await requestRun('r6', new Date());
+    const task = { taskId: 't1', query: 'REPLICATE [A]', incrementalColumn: null, watermark: null };
+    const plan = { runId: 'r6', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: 'b', settings: DEFAULT_SETTINGS, tasks: [task], type: 'Import' as const, file: 'uploads/r6.csv' };
+    await decideAndAppend(events, 'run-r6', runDecider, { type: 'QueueRun', data: plan }, at(new Date(), 'q'));
+    const dead = { instanceId: 'other', hostname: hostname(), pid: 2 ** 22 + 12345 };
+    await decideAndAppend(events, 'run-r6', runDecider, { type: 'StartRun', data: { owner: dead } }, at(new Date(), 's'));
+    const staged = { type: 'StepProgress' as const, data: { runId: 'r6', taskId: 't1', rowsProcessed: 3000, sinceLastCheck: 3000, latencyMs: { min: 1, max: 1, avg: 1 }, lastId: 3000 } };
+    const worked = [{ type: 'StepStarted' as const, data: { runId: 'r6', taskId: 't1', source: 'upload', destination: 'A' } }, staged];
+    const { position } = await decideAndAppend(events, 'run-r6', runDecider, { type: 'Record', data: { events: worked } }, at(new Date(), 'w'));
+    await runner.waitFor(position);
+
+    expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'))).toBe(1);
+    await runner.waitFor(await events.lastPosition());
+    const run = await reads.get<RunDoc>(RUNS, 'r6');
+    expect(run).toMatchObject({ status: 'failed', rowsRead: 3000, rowsWritten: 0, error: expect.stringMatching(/its file was not applied, and can be uploaded again\.$/) });
+    expect(run!.steps[0]).toMatchObject({ status: 'failed', rowsRead: 3000, rowsWritten: 0, error: expect.stringMatching(/before its file was applied \(a file is applied all or nothing\); 3000 of its rows had been read$/) });
+  });
+
   it('leaves a run alone while its owner is alive', async () => {
     await requestRun('r2', new Date());
     const plan = { runId: 'r2', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: null, settings: DEFAULT_SETTINGS, tasks: [] };

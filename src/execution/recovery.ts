@@ -8,7 +8,7 @@ import { DomainError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/events.js';
 import { type CommandContext, decideFrom } from '../core/write-path.js';
 import { endRun, freeIfFinished } from '../runs/runs.commands.js';
-import { type RunEvent, type RunOwner, type RunState, runDecider, runStream } from '../runs/run.decider.js';
+import { type RunEvent, type RunOwner, type RunPlan, type RunState, runDecider, runStream } from '../runs/run.decider.js';
 
 export const INSTANCES = 'instances';
 /** An owner whose heartbeat is older than this is taken for dead (other hosts cannot be asked directly). */
@@ -53,9 +53,13 @@ async function endAbandoned(events: EventStore, run: RunDoc, reason: string, ctx
   // Like the worker's own appends, these were caused by the event that queued the run.
   const runCtx = { ...ctx, causationId: recorded[0].id, clock: () => at };
   const loaded = { state: recorded.reduce((s, e) => runDecider.evolve(s, e as unknown as RunEvent), runDecider.initialState), revision: recorded[recorded.length - 1].revision, snapshotRevision: -1 };
-  const message = `Run abandoned: ${reason}. It is marked failed; rows written before are kept and the job can run again.`;
+  // A data sync's upload is applied in one transaction: a run that stopped before its end applied none of it.
+  const upload = Boolean((recorded.find((e) => e.type === 'RunQueued')?.data as RunPlan | undefined)?.file);
+  const message = upload
+    ? `Run abandoned: ${reason}. It is marked failed; its file was not applied, and can be uploaded again.`
+    : `Run abandoned: ${reason}. It is marked failed; rows written before are kept and the job can run again.`;
   const log = { type: 'RunLogged' as const, data: { runId: run.id, jobId: run.jobId, level: 'error' as const, message } };
-  const record = { type: 'Record' as const, data: { events: [...unfinishedSteps(recorded, at, reason), log] } };
+  const record = { type: 'Record' as const, data: { events: [...unfinishedSteps(recorded, at, reason, upload), log] } };
   const logged = await decideFrom(events, stream, runDecider, loaded, record, runCtx).catch((error) => {
     if (error instanceof DomainError) return null; // its owner finished it after all
     throw error;
@@ -69,8 +73,11 @@ async function endAbandoned(events: EventStore, run: RunDoc, reason: string, ctx
   return true;
 }
 
-/** A failed step for each task that was running, with the rows its last recorded progress reached. */
-function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string): Extract<RunEvent, { type: 'StepFailed' }>[] {
+/**
+ * A failed step for each task that was running, with the rows its last recorded progress reached: written, or
+ * for an upload (whose progress counts the rows staged) read and not applied.
+ */
+function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string, upload: boolean): Extract<RunEvent, { type: 'StepFailed' }>[] {
   const open = new Map<string, { runId: string; startedAt: string; rows: number }>();
   for (const e of recorded as unknown as Array<RunEvent & RecordedEvent>) {
     if (e.type === 'StepStarted') open.set(e.data.taskId, { runId: e.data.runId, startedAt: e.metadata.occurredAt, rows: 0 });
@@ -82,9 +89,11 @@ function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string): E
     data: {
       runId: step.runId,
       taskId,
-      error: `The task stopped when ${reason}; ${step.rows} rows were written before`,
+      error: upload
+        ? `The task stopped when ${reason}, before its file was applied (a file is applied all or nothing); ${step.rows} of its rows had been read`
+        : `The task stopped when ${reason}; ${step.rows} rows were written before`,
       rowsRead: step.rows,
-      rowsWritten: step.rows,
+      rowsWritten: upload ? 0 : step.rows,
       durationMs: Math.max(0, at.getTime() - Date.parse(step.startedAt)),
     },
   }));
