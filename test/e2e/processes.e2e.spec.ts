@@ -219,8 +219,10 @@ describe('Sluice as its own process: a crash mid-run, and npm run replay (e2e)',
     // unhandled in that time ends the process (Node's default for an unhandled rejection), and with it every run.
     const script = `
       import { mkdirSync, readdirSync } from 'node:fs';
+      import { createRequire } from 'node:module';
       import { join } from 'node:path';
-      import Database from 'better-sqlite3';
+      // The script lives in a temp directory: the repository's packages are found from its package.json.
+      const Database = createRequire(join(process.cwd(), 'package.json'))('better-sqlite3');
       const { importCsv } = await import(join(process.cwd(), 'dist/src/execution/csv-import.js'));
       const { SqliteConnector } = await import(join(process.cwd(), 'dist/src/execution/connectors/sqlite.connector.js'));
       const [dir] = process.argv.slice(2);
