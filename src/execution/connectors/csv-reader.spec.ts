@@ -34,4 +34,21 @@ describe('CSV reader', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('stops at a row that runs on past 16 MB (a quote left open in a large file), naming the line it began on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-csv-reader-'));
+    try {
+      const file = join(dir, 't.csv');
+      // Every line after the open quote is read as part of its field: 24 MB of them.
+      writeFileSync(file, `a,b\n1,2\n3,"x\n${'4,five\n'.repeat((24 * 2 ** 20) / 7)}`);
+      let rows = 0;
+      const read = async () => {
+        for await (const chunk of csvChunks(file)) rows += chunk.length;
+      };
+      await expect(read()).rejects.toThrow(`Line 3 of ${file}: a row runs on past 16 MB; is a quote left open?`);
+      expect(rows).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

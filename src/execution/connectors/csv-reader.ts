@@ -42,6 +42,14 @@ export async function* csvChunks(file: string, options: CsvReadOptions = {}): As
   }
 }
 
+/**
+ * The longest row read, in characters. Papa Parse parses a row that has not ended yet again with each chunk
+ * that comes, so one that runs on (an unterminated quote near the top of a large file) would cost time that
+ * grows with the square of the rest of the file: measured, a pending row of 5 MB took 0.23 s, of 10 MB
+ * 0.69 s, of 20 MB 1.86 s.
+ */
+const MAX_ROW_CHARS = 16 * 2 ** 20;
+
 /** Parses a stream of text (which it destroys when done) chunk by chunk, stopping at the first syntax error. */
 export async function* csvRecords(input: NodeJS.ReadableStream & { destroy(): void }, options: CsvParseOptions): AsyncGenerator<CsvChunk> {
   const queue: CsvChunk[] = [];
@@ -53,12 +61,25 @@ export async function* csvRecords(input: NodeJS.ReadableStream & { destroy(): vo
     failure = error;
     wake?.();
   });
+  // Characters read since the last chunk that completed a row.
+  let pending = 0;
+  input.on('data', (data: string | Buffer) => {
+    pending += data.length;
+    if (pending <= MAX_ROW_CHARS || finished) return;
+    finished = true;
+    queue.push({ rows: [], error: { row: 0, message: `a row runs on past ${MAX_ROW_CHARS / 2 ** 20} MB; is a quote left open?` } });
+    parser?.abort();
+    input.destroy();
+    wake?.();
+  });
   Papa.parse<string[]>(input as unknown as Papa.LocalFile, {
     skipEmptyLines: options.skipEmptyLines ?? true,
     preview: options.preview ?? 0,
     ...(options.delimiter ? { delimiter: options.delimiter } : {}),
     chunk(results, p) {
       parser = p;
+      if (finished) return;
+      if (results.data.length) pending = 0;
       const bad = results.errors.find((e) => e.type !== 'Delimiter');
       queue.push(bad ? { rows: results.data, error: { row: bad.row ?? 0, message: bad.message } } : { rows: results.data });
       if (bad) p.abort();
