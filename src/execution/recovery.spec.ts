@@ -82,7 +82,7 @@ describe('recovery', () => {
     expect(written.every((e) => e.metadata.causationId === stream[0].id)).toBe(true);
   });
 
-  it('tells of an abandoned data sync import that its file was not applied, counting the rows it had staged as read', async () => {
+  it('tells of an abandoned data sync import that its file was most likely not applied, counting the rows it had staged as read', async () => {
     await requestRun('r6', new Date());
     const task = { taskId: 't1', query: 'REPLICATE [A]', incrementalColumn: null, watermark: null };
     const plan = { runId: 'r6', jobId: 'j', workspaceId: 'w', jobName: 'J', trigger: 'manual' as const, requestedBy: 't', sourceConnectionId: null, destinationConnectionId: 'b', settings: DEFAULT_SETTINGS, tasks: [task], type: 'Import' as const, file: 'uploads/r6.csv' };
@@ -97,8 +97,8 @@ describe('recovery', () => {
     expect(await recoverAbandonedRuns(events, reads, self, at(new Date(), 'rec'))).toBe(1);
     await runner.waitFor(await events.lastPosition());
     const run = await reads.get<RunDoc>(RUNS, 'r6');
-    expect(run).toMatchObject({ status: 'failed', rowsRead: 3000, rowsWritten: 0, error: expect.stringMatching(/its file was not applied, and can be uploaded again\.$/) });
-    expect(run!.steps[0]).toMatchObject({ status: 'failed', rowsRead: 3000, rowsWritten: 0, error: expect.stringMatching(/before its file was applied \(a file is applied all or nothing\); 3000 of its rows had been read$/) });
+    expect(run).toMatchObject({ status: 'failed', rowsRead: 3000, rowsWritten: 0, error: expect.stringMatching(/Its file is applied all or nothing and most likely was not .*: check the table before uploading it again\.$/) });
+    expect(run!.steps[0]).toMatchObject({ status: 'failed', rowsRead: 3000, rowsWritten: 0, error: expect.stringMatching(/most likely before its file was applied \(all or nothing\); 3000 of its rows had been read$/) });
   });
 
   it('leaves a run alone while its owner is alive', async () => {

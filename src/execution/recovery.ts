@@ -53,10 +53,11 @@ async function endAbandoned(events: EventStore, run: RunDoc, reason: string, ctx
   // Like the worker's own appends, these were caused by the event that queued the run.
   const runCtx = { ...ctx, causationId: recorded[0].id, clock: () => at };
   const loaded = { state: recorded.reduce((s, e) => runDecider.evolve(s, e as unknown as RunEvent), runDecider.initialState), revision: recorded[recorded.length - 1].revision, snapshotRevision: -1 };
-  // A data sync's upload is applied in one transaction: a run that stopped before its end applied none of it.
+  // A data sync's upload is applied in one transaction: a run that stopped before its end applied none of it,
+  // unless it stopped between that commit and recording it (nothing durable tells those apart).
   const upload = Boolean((recorded.find((e) => e.type === 'RunQueued')?.data as RunPlan | undefined)?.file);
   const message = upload
-    ? `Run abandoned: ${reason}. It is marked failed; its file was not applied, and can be uploaded again.`
+    ? `Run abandoned: ${reason}. It is marked failed. Its file is applied all or nothing and most likely was not (unless the process stopped just as it committed): check the table before uploading it again.`
     : `Run abandoned: ${reason}. It is marked failed; rows written before are kept and the job can run again.`;
   const log = { type: 'RunLogged' as const, data: { runId: run.id, jobId: run.jobId, level: 'error' as const, message } };
   const record = { type: 'Record' as const, data: { events: [...unfinishedSteps(recorded, at, reason, upload), log] } };
@@ -90,7 +91,7 @@ function unfinishedSteps(recorded: RecordedEvent[], at: Date, reason: string, up
       runId: step.runId,
       taskId,
       error: upload
-        ? `The task stopped when ${reason}, before its file was applied (a file is applied all or nothing); ${step.rows} of its rows had been read`
+        ? `The task stopped when ${reason}, most likely before its file was applied (all or nothing); ${step.rows} of its rows had been read`
         : `The task stopped when ${reason}; ${step.rows} rows were written before`,
       rowsRead: step.rows,
       rowsWritten: upload ? 0 : step.rows,

@@ -45,10 +45,23 @@ describe('CSV reader', () => {
       const read = async () => {
         for await (const chunk of csvChunks(file)) rows += chunk.length;
       };
-      await expect(read()).rejects.toThrow(`Line 3 of ${file}: a row runs on past 16 MB; is a quote left open?`);
+      await expect(read()).rejects.toThrow(`Line 3 of ${file}: a row runs on past 16 MB, the most Sluice reads; is a quote left open?`);
       expect(rows).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.each([
+    ['short rows', '4,five\n'],
+    ['blank lines', '\n'],
+  ])('reads a chunk of more than 16 MB of %s', async (_what, line) => {
+    const text = `a,b\n${line.repeat((17 * 2 ** 20) / line.length)}9,nine\n`;
+    let last: string[] | undefined;
+    for await (const { rows, error } of csvRecords(Readable.from([text]), { what: 'test', delimiter: ',' })) {
+      expect(error).toBeUndefined();
+      last = rows.at(-1) ?? last;
+    }
+    expect(last).toEqual(['9', 'nine']);
   });
 });

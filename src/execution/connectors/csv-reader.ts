@@ -61,28 +61,20 @@ export async function* csvRecords(input: NodeJS.ReadableStream & { destroy(): vo
     failure = error;
     wake?.();
   });
-  // Characters read since the last chunk that completed a row.
-  let pending = 0;
-  input.on('data', (data: string | Buffer) => {
-    pending += data.length;
-    if (pending <= MAX_ROW_CHARS || finished) return;
-    finished = true;
-    queue.push({ rows: [], error: { row: 0, message: `a row runs on past ${MAX_ROW_CHARS / 2 ** 20} MB; is a quote left open?` } });
-    parser?.abort();
-    input.destroy();
-    wake?.();
-  });
+  // Characters handed to the parser: past its cursor (where its last whole row ended) is the row still open.
+  let read = 0;
+  input.on('data', (data: string | Buffer) => (read += data.length));
   Papa.parse<string[]>(input as unknown as Papa.LocalFile, {
     skipEmptyLines: options.skipEmptyLines ?? true,
     preview: options.preview ?? 0,
     ...(options.delimiter ? { delimiter: options.delimiter } : {}),
     chunk(results, p) {
       parser = p;
-      if (finished) return;
-      if (results.data.length) pending = 0;
       const bad = results.errors.find((e) => e.type !== 'Delimiter');
-      queue.push(bad ? { rows: results.data, error: { row: bad.row ?? 0, message: bad.message } } : { rows: results.data });
-      if (bad) p.abort();
+      const long = read - results.meta.cursor > MAX_ROW_CHARS;
+      if (long) queue.push({ rows: results.data, error: { row: results.data.length, message: `a row runs on past ${MAX_ROW_CHARS / 2 ** 20} MB, the most Sluice reads; is a quote left open?` } });
+      else queue.push(bad ? { rows: results.data, error: { row: bad.row ?? 0, message: bad.message } } : { rows: results.data });
+      if (long || bad) p.abort();
       else if (queue.length >= 2) {
         // Papa Parse's pause stops only its parser: the stream goes on filling its queue unless paused too.
         p.pause();

@@ -118,13 +118,15 @@ describe('SQLite: applying an upload', () => {
       expect(snapshot('t')).toBe(before);
     });
 
-    it('removes a stage left by a process that is gone, and keeps one of a process still running', async () => {
+    it('removes the stages of processes that are gone, and keeps those of a process still running', async () => {
       const { pid: gone } = spawnSync(process.execPath, ['-e', '0']);
       mkdirSync(join(scratch, `sluice-stage-${gone}-a1b2c3`));
       writeFileSync(join(scratch, `sluice-stage-${gone}-a1b2c3`, 'stage.db'), 'rows of an import killed mid-way');
-      mkdirSync(join(scratch, `sluice-stage-${process.pid}-d4e5f6`));
+      // A container restarted after a crash runs as the same pid: a stage of its pid that it did not make is stale.
+      mkdirSync(join(scratch, `sluice-stage-${process.pid}-b2c3d4`));
+      mkdirSync(join(scratch, `sluice-stage-${process.ppid}-d4e5f6`));
       await expect(run('t', [Buffer.from('id,name\n2,b\n')], {}, staging())).resolves.toMatchObject({ rowsWritten: 1 });
-      expect(readdirSync(scratch)).toEqual([`sluice-stage-${process.pid}-d4e5f6`]);
+      expect(readdirSync(scratch)).toEqual([`sluice-stage-${process.ppid}-d4e5f6`]);
     });
 
     it('names the temp directory when the stage cannot be written there', async () => {
@@ -140,9 +142,15 @@ describe('SQLite: applying an upload', () => {
   it('waits for another connection\'s write lock without holding up the event loop', async () => {
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
-    const importing = run('t', [Buffer.from('id,name\n2,b\n')]);
-    // SQLite's own busy wait would sleep this thread for the whole 5 s, and the lock would never be released.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    let settled = false;
+    const importing = run('t', [Buffer.from('id,name\n2,b\n')]).finally(() => (settled = true));
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 10);
+    // SQLite's own busy wait would sleep this thread for the whole 5 s: no tick, and no lock released.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    clearInterval(ticking);
+    expect(settled).toBe(false);
+    expect(ticks).toBeGreaterThan(20);
     other.exec('COMMIT');
     other.close();
     await expect(importing).resolves.toMatchObject({ rowsWritten: 1 });

@@ -76,9 +76,9 @@ export class SqliteConnector implements Connector {
    * journal mode. WAL lets a source read in the same file go on while batches commit (a replication prepares
    * its destination before it reads); a bulk write with NORMAL syncs still survives a crash of the process.
    */
-  private forWriting(): void {
+  private async forWriting(): Promise<void> {
     if (this.writing) return;
-    this.db.pragma('journal_mode = WAL');
+    await this.unlocked(() => this.db.pragma('journal_mode = WAL'));
     this.db.pragma('synchronous = NORMAL');
     this.writing = true;
   }
@@ -130,7 +130,7 @@ export class SqliteConnector implements Connector {
   }
 
   async prepare(table: string, columns: Column[], options: PrepareOptions) {
-    this.forWriting();
+    await this.forWriting();
     return prepareSqlTable(
       {
         sql: quote(table),
@@ -147,7 +147,7 @@ export class SqliteConnector implements Connector {
   }
 
   async write(table: string, columns: Column[], rows: Row[], options: WriteOptions): Promise<void> {
-    this.forWriting();
+    await this.forWriting();
     const names = columns.map((c) => c.name);
     this.writer ??= new SqliteWriter(this.path);
     const into = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) VALUES `;
@@ -165,7 +165,7 @@ export class SqliteConnector implements Connector {
    * by key. A row a constraint refuses is found by applying ever shorter beginnings of the stage.
    */
   async applyAll(table: string, columns: Column[], batches: AsyncIterable<Row[]>, options: ApplyOptions): Promise<ApplyCounts> {
-    this.forWriting();
+    await this.forWriting();
     const names = columns.map((c) => c.name);
     const keys = new Set(options.keys ?? []);
     const declared = this.db.prepare(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`).all(table) as Array<{ name: string; type: string; notnull: number; pk: number }>;
@@ -191,10 +191,14 @@ export class SqliteConnector implements Connector {
     try {
       const file = join(scratch, 'stage.db');
       const rows = await this.stageAll(file, names, batches, options.signal, checks);
-      this.db.prepare(`ATTACH DATABASE ? AS ${SCRATCH}`).run(file);
-      this.db.pragma(`${SCRATCH}.journal_mode = OFF`);
       const sql = direct ? { insert: insert(stage) } : stagedApply(target, stage, names, options);
-      if ('index' in sql && sql.index) this.db.exec(`CREATE INDEX ${SCRATCH}."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
+      try {
+        this.db.prepare(`ATTACH DATABASE ? AS ${SCRATCH}`).run(file);
+        this.db.pragma(`${SCRATCH}.journal_mode = OFF`);
+        if ('index' in sql && sql.index) this.db.exec(`CREATE INDEX ${SCRATCH}."sluice_stage_keys" ON "sluice_stage" (${sql.index.map(quote).join(', ')})`);
+      } catch (error) {
+        throw this.stageFailed(error);
+      }
       await this.unlocked(() => this.db.exec('BEGIN IMMEDIATE'), options.signal);
       const apply = (build: (from: string) => string) => this.applyStep(build, stage, rows, names, declared.map((c) => c.name));
       let counts: ApplyCounts = { updated: 0, inserted: 0, deleted: 0 };
@@ -217,8 +221,12 @@ export class SqliteConnector implements Connector {
       if (!String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_')) throw error;
       throw new ConnectorError(`SQLite rejected the rows for ${table} in ${this.path}: ${(error as Error).message}`);
     } finally {
-      if (this.db.open && this.db.prepare('SELECT 1 FROM pragma_database_list WHERE name = ?').get(SCRATCH)) this.db.exec(`DETACH DATABASE ${SCRATCH}`);
-      rmSync(scratch, { recursive: true, force: true });
+      try {
+        if (this.db.open && this.db.prepare('SELECT 1 FROM pragma_database_list WHERE name = ?').get(SCRATCH)) this.db.exec(`DETACH DATABASE ${SCRATCH}`);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+        ownStages.delete(scratch);
+      }
     }
   }
 
@@ -228,13 +236,11 @@ export class SqliteConnector implements Connector {
    * process that is gone (killed while it staged) are removed first.
    */
   private scratch(columns: Column[]): string {
+    sweepStages(this.scratchDir);
     let dir: string | undefined;
     try {
-      for (const name of readdirSync(this.scratchDir)) {
-        const pid = Number(name.startsWith(STAGE_DIR) && name.slice(STAGE_DIR.length).split('-')[0]);
-        if (pid && !alive(pid)) rmSync(join(this.scratchDir, name), { recursive: true, force: true });
-      }
       dir = mkdtempSync(join(this.scratchDir, `${STAGE_DIR}${process.pid}-`));
+      ownStages.add(dir);
       const created = new Database(join(dir, 'stage.db'));
       try {
         created.exec(`CREATE TABLE "sluice_stage" (${STAGE_LINE} INTEGER PRIMARY KEY, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
@@ -244,6 +250,7 @@ export class SqliteConnector implements Connector {
       return dir;
     } catch (error) {
       if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir) ownStages.delete(dir);
       throw this.stageFailed(error);
     }
   }
@@ -266,7 +273,9 @@ export class SqliteConnector implements Connector {
         try {
           return write();
         } catch (error) {
-          if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+          const code = String((error as { code?: unknown }).code);
+          // Not BUSY_SNAPSHOT: a read transaction's snapshot that went stale does not come right by waiting.
+          if (!code.startsWith('SQLITE_BUSY') || code === 'SQLITE_BUSY_SNAPSHOT' || Date.now() >= deadline) throw error;
         }
         if (signal?.aborted) throw new Interrupted(signal.reason);
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -341,8 +350,9 @@ export class SqliteConnector implements Connector {
 
   /**
    * A batch a writer thread is writing (a replication's, or an upload's being staged) is rolled back, or, once
-   * its COMMIT has begun, reported written; anything else is synchronous, so never in flight when a cancel is seen. The timeouts do not apply: the file
-   * is local and a lock is waited for at most busy_timeout (5 s).
+   * its COMMIT has begun, reported written; a wait for another connection's lock stops at its next try; anything
+   * else is synchronous, so never in flight when a cancel is seen. The timeouts do not apply: the file is local
+   * and a lock is waited for at most LOCK_WAIT_MS.
    */
   interrupt(): void {
     this.writer?.interrupt('interrupted');
@@ -352,6 +362,35 @@ export class SqliteConnector implements Connector {
   async close(): Promise<void> {
     await this.writer?.close();
     if (this.db.open) this.db.close();
+  }
+}
+
+/** The stage directories this process is using: one of its own pid that is not here is stale (the pid reused). */
+const ownStages = new Set<string>();
+const sweptAt = new Map<string, number>();
+
+/**
+ * Removes, at most once a minute, the stages of processes that are gone (killed while they staged), as far as
+ * this process may: one it cannot remove (another user's) is left, and never fails an import.
+ */
+function sweepStages(dir: string): void {
+  if (Date.now() - (sweptAt.get(dir) ?? 0) < 60_000) return;
+  sweptAt.set(dir, Date.now());
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.startsWith(STAGE_DIR) && name.slice(STAGE_DIR.length).split('-')[0]);
+    const path = join(dir, name);
+    if (!pid || (pid === process.pid ? ownStages.has(path) : alive(pid))) continue;
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another user's, in a sticky temp directory.
+    }
   }
 }
 
