@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,6 +19,7 @@ import {
 import { Interrupted } from './limits.js';
 import { checkRows, columnsIn, declaredCheck, firstFailing, NOT_NULL, RowRejected, STAGE_LINE, stagedApply, stagePrefix, type ValueCheck } from './sql-apply.js';
 import { batched, prepareSqlTable, quoteIdent as quote, upsertClause } from './sql-tables.js';
+import { makeStageDir, removeStageDir } from './sqlite-stage-dirs.js';
 import { insertBatch, SqliteWriter } from './sqlite-writer.js';
 
 const SQL_TYPES: Record<ColumnType, string> = {
@@ -34,8 +35,6 @@ const SQL_TYPES: Record<ColumnType, string> = {
 
 /** The schema name of applyAll's scratch database, while it is attached. */
 const SCRATCH = 'sluice_scratch';
-/** applyAll's scratch directories in the temp directory: `sluice-stage-<pid>-XXXXXX`. */
-const STAGE_DIR = 'sluice-stage-';
 /** The longest wait for another connection's write lock. */
 const LOCK_WAIT_MS = 5000;
 
@@ -224,8 +223,7 @@ export class SqliteConnector implements Connector {
       try {
         if (this.db.open && this.db.prepare('SELECT 1 FROM pragma_database_list WHERE name = ?').get(SCRATCH)) this.db.exec(`DETACH DATABASE ${SCRATCH}`);
       } finally {
-        rmSync(scratch, { recursive: true, force: true });
-        ownStages.delete(scratch);
+        removeStageDir(scratch);
       }
     }
   }
@@ -236,11 +234,9 @@ export class SqliteConnector implements Connector {
    * process that is gone (killed while it staged) are removed first.
    */
   private scratch(columns: Column[]): string {
-    sweepStages(this.scratchDir);
     let dir: string | undefined;
     try {
-      dir = mkdtempSync(join(this.scratchDir, `${STAGE_DIR}${process.pid}-`));
-      ownStages.add(dir);
+      dir = makeStageDir(this.scratchDir);
       const created = new Database(join(dir, 'stage.db'));
       try {
         created.exec(`CREATE TABLE "sluice_stage" (${STAGE_LINE} INTEGER PRIMARY KEY, ${columns.map((c) => `${quote(c.name)} ${SQL_TYPES[c.type]}`).join(', ')})`);
@@ -249,8 +245,7 @@ export class SqliteConnector implements Connector {
       }
       return dir;
     } catch (error) {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      if (dir) ownStages.delete(dir);
+      if (dir) removeStageDir(dir);
       throw this.stageFailed(error);
     }
   }
@@ -362,44 +357,5 @@ export class SqliteConnector implements Connector {
   async close(): Promise<void> {
     await this.writer?.close();
     if (this.db.open) this.db.close();
-  }
-}
-
-/** The stage directories this process is using: one of its own pid that is not here is stale (the pid reused). */
-const ownStages = new Set<string>();
-const sweptAt = new Map<string, number>();
-
-/**
- * Removes, at most once a minute, the stages of processes that are gone (killed while they staged), as far as
- * this process may: one it cannot remove (another user's) is left, and never fails an import.
- */
-function sweepStages(dir: string): void {
-  if (Date.now() - (sweptAt.get(dir) ?? 0) < 60_000) return;
-  sweptAt.set(dir, Date.now());
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(name.startsWith(STAGE_DIR) && name.slice(STAGE_DIR.length).split('-')[0]);
-    const path = join(dir, name);
-    if (!pid || (pid === process.pid ? ownStages.has(path) : alive(pid))) continue;
-    try {
-      rmSync(path, { recursive: true, force: true });
-    } catch {
-      // Another user's, in a sticky temp directory.
-    }
-  }
-}
-
-/** Whether a process of this machine is running (one of another user's too). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'EPERM';
   }
 }
